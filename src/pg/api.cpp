@@ -1,0 +1,125 @@
+// The SQL-callable entry points for begin_rename, finish and abort. Each reads
+// the catalog, asks src/core for the plan, and runs it through the lock-safe
+// runner; the plans themselves live in src/core/ops/.
+#include <map>
+
+#include "core/error.hpp"
+#include "core/plan.hpp"
+#include "core/state.hpp"
+#include "pg/boundary.hpp"
+#include "pg/catalog.hpp"
+#include "pg/runner.hpp"
+#include "pg/spi.hpp"
+
+namespace {
+
+using zdm::core::Error;
+using zdm::core::ErrorCode;
+using zdm::pg::Value;
+
+std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n) {
+  if (PG_ARGISNULL(n)) return std::nullopt;
+  text* t = zdm::pg::pg_guard([&] { return PG_GETARG_TEXT_PP(n); });
+  return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+std::string required_name(FunctionCallInfo fcinfo, int n, const char* what) {
+  if (PG_ARGISNULL(n))
+    throw Error(ErrorCode::NullValue, std::string(what) + " must not be NULL");
+  return NameStr(*PG_GETARG_NAME(n));
+}
+
+unsigned int required_table(FunctionCallInfo fcinfo, int n) {
+  if (PG_ARGISNULL(n)) throw Error(ErrorCode::NullValue, "tbl must not be NULL");
+  return PG_GETARG_OID(n);
+}
+
+Datum text_result(const std::string& s) {
+  return zdm::pg::pg_guard(
+      [&] { return PointerGetDatum(cstring_to_text_with_len(s.data(), (int)s.size())); });
+}
+
+// finish and abort share their shape: per table, the operations' statements
+// wrapped in the trigger's maintenance, then one locked step over all tables.
+void end_migration(const std::optional<std::string>& requested, zdm::core::Action action) {
+  const bool finishing = action == zdm::core::Action::Finish;
+  zdm::pg::open_session();
+  std::string migration = zdm::pg::resolve_migration(requested);
+  zdm::core::check_transition(migration, zdm::pg::migration_state(migration), action);
+  zdm::pg::lock_migration(migration, false);
+
+  std::vector<zdm::pg::StoredOperation> ops = zdm::pg::operations_of(migration);
+  if (finishing) {
+    long pending = 0;
+    for (const auto& s : ops) pending += s.backfill_state != "done";
+    zdm::core::check_backfill_complete(migration, pending);
+  }
+
+  std::map<unsigned int, std::vector<zdm::core::Operation>> by_table;
+  for (const auto& s : ops) by_table[s.relid].push_back(s.op);
+
+  std::vector<unsigned int> relids;
+  zdm::core::Statements statements;
+  for (const auto& [relid, table_ops] : by_table) {
+    if (!zdm::pg::table_exists(relid)) {
+      if (finishing)
+        throw Error(ErrorCode::UndefinedObject,
+                    "cannot finish migration \"" + migration + "\": a table it changes (OID " +
+                        std::to_string(relid) + ") was dropped",
+                    {}, "Abort the migration with zdm.abort('" + migration + "').");
+      continue;  // nothing left to undo on a dropped table
+    }
+    zdm::core::TableDesc table = zdm::pg::load_table(relid);
+    zdm::core::Statements table_statements;
+    for (const zdm::core::Operation& op : table_ops) {
+      zdm::core::Statements s = finishing ? zdm::core::finish_statements(table, op)
+                                          : zdm::core::abort_statements(table, op);
+      table_statements.insert(table_statements.end(), s.begin(), s.end());
+    }
+    for (std::string& s : zdm::core::with_dual_write_trigger(
+             table, std::move(table_statements),
+             zdm::pg::open_operations_on(relid, migration)))
+      statements.push_back(std::move(s));
+    relids.push_back(relid);
+  }
+
+  zdm::pg::run_locked_step(migration, finishing ? "finish" : "abort", relids, statements);
+  zdm::pg::end_migration(migration, finishing ? zdm::core::MigrationState::Finished
+                                              : zdm::core::MigrationState::Aborted);
+  zdm::pg::close_session();
+}
+
+}  // namespace
+
+ZDM_FUNCTION(zdm_begin_rename) {
+  unsigned int relid = required_table(fcinfo, 0);
+  std::string old_name = required_name(fcinfo, 1, "old_name");
+  std::string new_name = required_name(fcinfo, 2, "new_name");
+  std::optional<std::string> requested = text_arg(fcinfo, 3);
+
+  zdm::pg::open_session();
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  std::vector<zdm::core::Operation> open_ops = zdm::pg::open_operations_on(relid);
+  zdm::core::Operation op =
+      zdm::core::validate_rename(table, {old_name, new_name}, open_ops);
+
+  op.migration =
+      zdm::pg::open_migration(requested, {"rename", table.name, old_name, "to", new_name});
+  op.id = zdm::pg::record_operation(op, relid);
+  open_ops.push_back(op);
+  zdm::pg::run_locked_step(
+      op.migration, "begin", {relid},
+      zdm::core::with_dual_write_trigger(table, zdm::core::begin_statements(table, op), open_ops));
+  zdm::pg::close_session();
+  return text_result(op.migration);
+}
+
+ZDM_FUNCTION(zdm_finish) {
+  end_migration(text_arg(fcinfo, 0), zdm::core::Action::Finish);
+  PG_RETURN_VOID();
+}
+
+ZDM_FUNCTION(zdm_abort) {
+  end_migration(text_arg(fcinfo, 0), zdm::core::Action::Abort);
+  PG_RETURN_VOID();
+}

@@ -1,0 +1,312 @@
+// CALL zdm.backfill(migration, batch_size, pause): converts the rows that
+// existed before begin, batch by batch. Outside a transaction block each batch
+// commits together with its progress in zdm.operations, so a crash loses at
+// most one batch of work and a second CALL resumes after the last committed key.
+#include <algorithm>
+
+#include "core/backfill.hpp"
+#include "core/error.hpp"
+#include "core/plan.hpp"
+#include "core/quote.hpp"
+#include "core/state.hpp"
+#include "pg/boundary.hpp"
+#include "pg/catalog.hpp"
+#include "pg/spi.hpp"
+#include "trigger/dual_write.hpp"
+
+namespace {
+
+using zdm::core::Error;
+using zdm::core::ErrorCode;
+using zdm::pg::Row;
+using zdm::pg::Value;
+
+struct BackfillArgs {
+  std::optional<std::string> migration;
+  int batch_size;
+  long pause_ms;
+  bool atomic;
+};
+
+BackfillArgs read_args(FunctionCallInfo fcinfo) {
+  BackfillArgs a;
+  if (!PG_ARGISNULL(0)) {
+    text* t = zdm::pg::pg_guard([&] { return PG_GETARG_TEXT_PP(0); });
+    a.migration = std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+  }
+  if (PG_ARGISNULL(1)) throw Error(ErrorCode::NullValue, "batch_size must not be NULL");
+  a.batch_size = PG_GETARG_INT32(1);
+  if (a.batch_size < 1)
+    throw Error(ErrorCode::InvalidParameter,
+                "batch_size must be at least 1, not " + std::to_string(a.batch_size));
+  if (PG_ARGISNULL(2)) throw Error(ErrorCode::NullValue, "pause must not be NULL");
+  Interval* pause = PG_GETARG_INTERVAL_P(2);
+  double ms = (pause->time / 1000.0) + (pause->day * 86400000.0) +
+              (pause->month * 30.0 * 86400000.0);
+  if (ms < 0) throw Error(ErrorCode::InvalidParameter, "pause must not be negative");
+  a.pause_ms = static_cast<long>(ms);
+  a.atomic = true;
+  if (fcinfo->context != nullptr && IsA(fcinfo->context, CallContext))
+    a.atomic = reinterpret_cast<CallContext*>(fcinfo->context)->atomic;
+  return a;
+}
+
+// Runs one batch with zdm's own writes marked as old-side writes.
+Row run_batch(const std::string& sql, const std::vector<Value>& params) {
+  zdm::pg::pg_guard([] { zdm_force_old_side = true; });
+  try {
+    std::vector<Row> rows = zdm::pg::query(sql.c_str(), params);
+    zdm_force_old_side = false;
+    return rows.at(0);
+  } catch (...) {
+    zdm_force_old_side = false;
+    throw;
+  }
+}
+
+std::vector<zdm::core::KeyColumn> find_key(unsigned int relid) {
+  // The primary key, else the narrowest unique, valid, non-partial index on
+  // plain NOT NULL columns.
+  Value names = zdm::pg::query_value(
+      "SELECT pg_catalog.string_agg(a.attname || E'\\x1e' || "
+      "pg_catalog.format_type(a.atttypid, a.atttypmod), E'\\x1f' ORDER BY k.ord) "
+      "FROM (SELECT i.indexrelid, i.indkey FROM pg_catalog.pg_index i "
+      "      WHERE i.indrelid = $1::pg_catalog.oid AND i.indisunique AND i.indisvalid "
+      "      AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indimmediate "
+      "      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute na "
+      "                      WHERE na.attrelid = i.indrelid AND na.attnum = ANY (i.indkey) "
+      "                      AND NOT na.attnotnull) "
+      "      ORDER BY i.indisprimary DESC, i.indnkeyatts, i.indexrelid LIMIT 1) idx, "
+      "     pg_catalog.unnest(idx.indkey[0:pg_catalog.array_upper(idx.indkey, 1)]) "
+      "       WITH ORDINALITY k(attnum, ord) "
+      "JOIN pg_catalog.pg_attribute a ON a.attrelid = $1::pg_catalog.oid AND a.attnum = k.attnum "
+      "JOIN pg_catalog.pg_index ix ON ix.indexrelid = idx.indexrelid "
+      "WHERE k.ord <= ix.indnkeyatts",
+      {std::to_string(relid)});
+  std::vector<zdm::core::KeyColumn> key;
+  if (!names) return key;
+  std::string item;
+  auto flush = [&] {
+    std::size_t sep = item.find('\x1e');
+    key.push_back({item.substr(0, sep), item.substr(sep + 1)});
+    item.clear();
+  };
+  for (char c : *names) {
+    if (c == '\x1f')
+      flush();
+    else
+      item.push_back(c);
+  }
+  if (!item.empty()) flush();
+  return key;
+}
+
+// "{1,2}" -> the text[] literal is passed back as is: zdm stores key
+// positions as text[] and hands them to the batch SQL as text.
+struct Progress {
+  std::string state;
+  Value position;
+  Value upper;
+  long rows_done = 0;
+  long rows_updated = 0;
+  Value estimate;
+  bool keyset = true;
+};
+
+Progress read_progress(long op_id) {
+  Row r = zdm::pg::query(
+      "SELECT backfill_state, backfill_position::pg_catalog.text, "
+      "backfill_upper::pg_catalog.text, rows_done, rows_updated, rows_estimate, "
+      "backfill_key IS NOT NULL OR backfill_state = 'pending' "
+      "FROM zdm.operations WHERE id = $1::pg_catalog.int8",
+      {std::to_string(op_id)})
+              .at(0);
+  Progress p;
+  p.state = *r[0];
+  p.position = r[1];
+  p.upper = r[2];
+  p.rows_done = std::stol(*r[3]);
+  p.rows_updated = std::stol(*r[4]);
+  p.estimate = r[5];
+  p.keyset = *r[6] == "t";
+  return p;
+}
+
+void wait_ms(long ms) {
+  if (ms <= 0) return;
+  zdm::pg::pg_guard([&] {
+    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms,
+                    PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+  });
+}
+
+void commit_batch(bool atomic) {
+  if (atomic) return;
+  zdm::pg::pg_guard([] { SPI_commit(); });
+  zdm::pg::pin_search_path();
+}
+
+void notice_progress(const std::string& migration, const zdm::core::Operation& op,
+                     const Progress& p, bool done) {
+  std::string message = "zdm: backfill of \"" + migration + "\" (" +
+                        zdm::core::op_kind_name(op.kind) + " " + op.column + " -> " +
+                        op.new_column + "): " + std::to_string(p.rows_done) + " rows visited";
+  if (p.estimate && std::stol(*p.estimate) > 0) {
+    long pct = std::min(100L, p.rows_done * 100 / std::stol(*p.estimate));
+    message += " of ~" + *p.estimate + " (" + std::to_string(pct) + "%)";
+  }
+  message += ", " + std::to_string(p.rows_updated) + " converted" + (done ? ", done" : "");
+  zdm::pg::pg_guard([&] { ereport(NOTICE, (errmsg("%s", message.c_str()))); });
+}
+
+// Prepares an operation's first run: chooses the key, the last key to visit
+// and the row estimate. Rows added after begin are written through the
+// trigger, so the walk can stop at what exists now.
+void start_operation(const zdm::pg::StoredOperation& s, const zdm::core::TableDesc& table) {
+  std::vector<zdm::core::KeyColumn> key = find_key(s.relid);
+  std::string id = std::to_string(s.op.id);
+  Value estimate = zdm::pg::query_value(
+      "SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::pg_catalog.int8 END "
+      "FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid",
+      {std::to_string(s.relid)});
+  if (!estimate)
+    estimate = zdm::pg::query_value(
+        ("SELECT pg_catalog.count(*) FROM " + table.qualified()).c_str());
+  Value upper;
+  std::string key_names;
+  if (!key.empty()) {
+    upper = zdm::pg::query_value(zdm::core::keyset_last_key_sql(table, key).c_str());
+    for (const auto& k : key) key_names += (key_names.empty() ? "" : "\x1f") + k.name;
+  } else {
+    upper = zdm::pg::query_value(
+        ("SELECT ARRAY[(pg_catalog.pg_relation_size(" + zdm::core::quote_literal(table.qualified()) +
+         "::pg_catalog.regclass) / pg_catalog.current_setting('block_size')::pg_catalog.int8)::"
+         "pg_catalog.text]")
+            .c_str());
+  }
+  zdm::pg::execute_as_catalog_owner(
+      "UPDATE zdm.operations SET backfill_state = 'running', "
+      "backfill_key = pg_catalog.string_to_array($2, E'\\x1f')::pg_catalog.name[], "
+      "backfill_upper = $3::pg_catalog.text[], rows_estimate = $4::pg_catalog.int8, "
+      "backfill_started_at = pg_catalog.clock_timestamp() WHERE id = $1::pg_catalog.int8",
+      {id, key.empty() ? Value() : Value(key_names), upper, estimate});
+}
+
+void backfill_operation(const std::string& migration, const zdm::pg::StoredOperation& s,
+                        const BackfillArgs& args) {
+  zdm::core::TableDesc table = zdm::pg::load_table(s.relid);
+  zdm::core::BackfillSpec spec = zdm::core::backfill_spec(s.op);
+  std::string id = std::to_string(s.op.id);
+  if (read_progress(s.op.id).state == "pending") start_operation(s, table);
+
+  std::vector<zdm::core::KeyColumn> key = find_key(s.relid);
+  const std::string from_start = zdm::core::keyset_batch_sql(table, key, spec, true);
+  const std::string resume = zdm::core::keyset_batch_sql(table, key, spec, false);
+  const std::string by_blocks = zdm::core::ctid_batch_sql(table, spec);
+  double rows_per_block = 1;
+  {
+    Value density = zdm::pg::query_value(
+        "SELECT CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages END "
+        "FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid",
+        {std::to_string(s.relid)});
+    if (density) rows_per_block = std::max(1.0, std::stod(*density));
+  }
+
+  TimestampTz last_notice = 0;
+  for (;;) {
+    Progress p = read_progress(s.op.id);
+    if (p.state == "done") break;
+    bool done = false;
+    long visited = 0, converted = 0;
+    Value position;
+    if (p.keyset && !key.empty()) {
+      if (!p.upper) {
+        done = true;  // the table was empty when the backfill started
+      } else {
+        Row r = run_batch(p.position ? resume : from_start,
+                          {p.position, p.upper, std::to_string(args.batch_size)});
+        visited = std::stol(*r[0]);
+        converted = std::stol(*r[1]);
+        position = r[2];
+        done = visited < args.batch_size;
+      }
+    } else if (p.keyset) {
+      throw Error(ErrorCode::InvalidState,
+                  "the key that the backfill of migration \"" + migration +
+                      "\" started with is gone",
+                  {}, "Restore the unique index, or abort the migration.");
+    } else {
+      long first = p.position ? std::stol(p.position->substr(1, p.position->size() - 2)) : 0;
+      long last = std::stol(p.upper->substr(1, p.upper->size() - 2));
+      long blocks = std::max(1L, static_cast<long>(args.batch_size / rows_per_block));
+      long next = std::min(last, first + blocks);
+      if (first >= last) {
+        done = true;
+      } else {
+        Row r = run_batch(by_blocks, {std::to_string(first), std::to_string(next)});
+        converted = std::stol(*r[0]);
+        visited = converted;
+        position = "{" + std::to_string(next) + "}";
+        done = next >= last;
+      }
+    }
+    zdm::pg::execute_as_catalog_owner(
+        "UPDATE zdm.operations SET rows_done = rows_done + $2::pg_catalog.int8, "
+        "rows_updated = rows_updated + $3::pg_catalog.int8, "
+        "backfill_position = COALESCE($4::pg_catalog.text[], backfill_position), "
+        "backfill_updated_at = pg_catalog.clock_timestamp(), "
+        "backfill_state = CASE WHEN $5::pg_catalog.bool THEN 'done' ELSE backfill_state END, "
+        "backfill_finished_at = CASE WHEN $5::pg_catalog.bool THEN pg_catalog.clock_timestamp() "
+        "END WHERE id = $1::pg_catalog.int8",
+        {id, std::to_string(visited), std::to_string(converted), position,
+         std::string(done ? "true" : "false")});
+    p.rows_done += visited;
+    p.rows_updated += converted;
+    TimestampTz now = GetCurrentTimestamp();
+    if (done || now - last_notice >= USECS_PER_SEC) {
+      notice_progress(migration, s.op, p, done);
+      last_notice = now;
+    }
+    commit_batch(args.atomic);
+    if (done) break;
+    // Each batch after a commit re-checks that the migration is still open
+    // and that nobody else is finishing or aborting it.
+    if (!args.atomic) {
+      zdm::pg::lock_migration(migration, false);
+      zdm::core::check_transition(migration, zdm::pg::migration_state(migration),
+                                  zdm::core::Action::Backfill);
+    }
+    wait_ms(args.pause_ms);
+  }
+}
+
+}  // namespace
+
+ZDM_FUNCTION(zdm_backfill) {
+  BackfillArgs args = read_args(fcinfo);
+  zdm::pg::open_session(!args.atomic);
+  std::string migration = zdm::pg::resolve_migration(args.migration);
+  zdm::core::check_transition(migration, zdm::pg::migration_state(migration),
+                              zdm::core::Action::Backfill);
+  zdm::pg::lock_migration(migration, false);
+  if (args.atomic)
+    zdm::pg::pg_guard([&] {
+      ereport(NOTICE,
+              (errmsg("zdm.backfill is running inside a transaction block: every batch of "
+                      "migration \"%s\" runs in this one transaction",
+                      migration.c_str()),
+               errdetail("Row locks are held and progress stays invisible to other sessions "
+                         "until the transaction ends."),
+               errhint("CALL zdm.backfill() outside a transaction block to commit batch by "
+                       "batch.")));
+    });
+  for (const zdm::pg::StoredOperation& s : zdm::pg::operations_of(migration)) {
+    if (s.backfill_state == "done") continue;
+    backfill_operation(migration, s, args);
+    if (!args.atomic) zdm::pg::lock_migration(migration, false);
+  }
+  zdm::pg::close_session();
+  PG_RETURN_VOID();
+}

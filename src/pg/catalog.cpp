@@ -1,0 +1,247 @@
+#include "pg/catalog.hpp"
+
+#include "core/error.hpp"
+#include "core/plan.hpp"
+#include "core/quote.hpp"
+#include "pg/boundary.hpp"
+#include "pg/spi.hpp"
+
+namespace zdm::pg {
+
+using core::Error;
+using core::ErrorCode;
+
+namespace {
+
+std::string rel(unsigned int relid) { return std::to_string(relid); }
+
+bool is_true(const Value& v) { return v && *v == "t"; }
+
+core::OpKind parse_kind(const std::string& kind) {
+  if (kind == "rename") return core::OpKind::Rename;
+  throw Error(ErrorCode::Internal, "unknown operation kind \"" + kind + "\" in zdm.operations");
+}
+
+std::string list_active() {
+  Value names = query_value(
+      "SELECT pg_catalog.string_agg(pg_catalog.quote_literal(name), ', ' ORDER BY created_at) "
+      "FROM zdm.migrations WHERE state = 'active'");
+  return names.value_or("none");
+}
+
+// Splits on the unit separator (0x1f) that the catalog query joins names with:
+// unlike ',' it cannot appear in a name a user could type by accident.
+std::vector<std::string> split_names(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text) {
+    if (c == '\x1f') {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+}  // namespace
+
+bool table_exists(unsigned int relid) {
+  return query_value("SELECT 1 FROM pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid",
+                     {rel(relid)})
+      .has_value();
+}
+
+core::TableDesc load_table(unsigned int relid) {
+  std::vector<Row> rows = query(
+      "SELECT n.nspname, c.relname, c.relkind, pg_catalog.pg_has_role(c.relowner, 'USAGE') "
+      "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE c.oid = $1::pg_catalog.oid",
+      {rel(relid)});
+  if (rows.empty())
+    throw Error(ErrorCode::UndefinedObject, "table with OID " + rel(relid) + " does not exist");
+  core::TableDesc t;
+  t.oid = relid;
+  t.schema = *rows[0][0];
+  t.name = *rows[0][1];
+  if (*rows[0][2] != "r")
+    throw Error(ErrorCode::WrongObjectType, t.qualified() + " is not an ordinary table",
+                *rows[0][2] == "p" ? "Partitioned tables are not supported yet." : "",
+                "zdm migrates ordinary tables only.");
+  if (!is_true(rows[0][3]))
+    throw Error(ErrorCode::InsufficientPrivilege, "must be owner of table " + t.qualified(),
+                "Only the table's owner (or a superuser) can migrate it.",
+                "Run the migration as the owner, or as a role that is a member of it.");
+
+  // search_path is pinned to pg_catalog, so format_type qualifies every type
+  // that lives elsewhere.
+  for (Row& r : query("SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+                      "       CASE WHEN a.attcollation <> t.typcollation THEN "
+                      "         pg_catalog.quote_ident(cn.nspname) || '.' || "
+                      "pg_catalog.quote_ident(co.collname) END, "
+                      "       a.attnotnull, a.attgenerated <> '', a.attidentity <> '' "
+                      "FROM pg_catalog.pg_attribute a "
+                      "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+                      "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
+                      "LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace "
+                      "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 "
+                      "AND NOT a.attisdropped ORDER BY a.attnum",
+                      {rel(relid)})) {
+    core::Column c;
+    c.name = *r[0];
+    c.type_sql = *r[1];
+    c.collation_sql = r[2].value_or("");
+    c.not_null = is_true(r[3]);
+    c.generated = is_true(r[4]);
+    c.identity = is_true(r[5]);
+    t.columns.push_back(std::move(c));
+  }
+  for (Row& r : query("SELECT c.conname, c.contype = 'c', "
+                      "       (SELECT pg_catalog.string_agg(a.attname, E'\\x1f' ORDER BY a.attnum) "
+                      "        FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.conrelid "
+                      "        AND a.attnum = ANY (c.conkey)) "
+                      "FROM pg_catalog.pg_constraint c WHERE c.conrelid = $1::pg_catalog.oid "
+                      "ORDER BY c.conname",
+                      {rel(relid)})) {
+    t.constraint_names.push_back(*r[0]);
+    if (is_true(r[1])) t.checks.push_back({*r[0], split_names(r[2].value_or(""))});
+  }
+  return t;
+}
+
+namespace {
+
+const char* kOperationColumns =
+    "SELECT o.id, o.migration, o.kind, o.column_name, o.new_column, o.tbl::pg_catalog.oid, "
+    "o.backfill_state FROM zdm.operations o ";
+
+StoredOperation to_stored(const Row& r) {
+  StoredOperation s;
+  s.op.id = std::stol(*r[0]);
+  s.op.migration = *r[1];
+  s.op.kind = parse_kind(*r[2]);
+  s.op.column = *r[3];
+  s.op.new_column = *r[4];
+  s.relid = static_cast<unsigned int>(std::stoul(*r[5]));
+  s.backfill_state = *r[6];
+  return s;
+}
+
+}  // namespace
+
+std::vector<StoredOperation> operations_of(const std::string& migration) {
+  std::vector<StoredOperation> out;
+  for (const Row& r : query((std::string(kOperationColumns) +
+                             "WHERE o.migration = $1 ORDER BY o.id")
+                                .c_str(),
+                            {migration}))
+    out.push_back(to_stored(r));
+  return out;
+}
+
+std::vector<core::Operation> open_operations_on(unsigned int relid,
+                                                const std::string& except_migration) {
+  std::vector<core::Operation> out;
+  for (const Row& r :
+       query((std::string(kOperationColumns) +
+              "JOIN zdm.migrations m ON m.name = o.migration "
+              "WHERE m.state = 'active' AND o.tbl = $1::pg_catalog.oid "
+              "AND o.migration IS DISTINCT FROM $2 ORDER BY o.id")
+                 .c_str(),
+             {rel(relid), except_migration.empty() ? Value() : Value(except_migration)}))
+    out.push_back(to_stored(r).op);
+  return out;
+}
+
+core::MigrationState migration_state(const std::string& migration) {
+  Value state = query_value("SELECT state FROM zdm.migrations WHERE name = $1", {migration});
+  if (!state)
+    throw Error(ErrorCode::UndefinedObject, "migration \"" + migration + "\" does not exist",
+                "Active migrations: " + list_active() + ".", "See SELECT * FROM zdm.status();");
+  return core::parse_state(*state);
+}
+
+std::string resolve_migration(const std::optional<std::string>& requested) {
+  if (requested) {
+    migration_state(*requested);  // raises when it does not exist
+    return *requested;
+  }
+  std::vector<Row> active =
+      query("SELECT name FROM zdm.migrations WHERE state = 'active' ORDER BY created_at");
+  if (active.size() == 1) return *active[0][0];
+  if (active.empty())
+    throw Error(ErrorCode::UndefinedObject, "there is no active migration",
+                {}, "Start one with zdm.begin_rename() or another zdm.begin_*() function.");
+  throw Error(ErrorCode::InvalidParameter,
+              std::to_string(active.size()) + " migrations are active; name the one you mean",
+              "Active migrations: " + list_active() + ".",
+              "Pass the migration name, e.g. zdm.finish('name').");
+}
+
+std::string open_migration(const std::optional<std::string>& requested,
+                           const std::vector<std::string>& name_parts) {
+  std::string name;
+  if (requested) {
+    core::check_identifier("migration", *requested);
+    Value state = query_value("SELECT state FROM zdm.migrations WHERE name = $1", {*requested});
+    if (state) {
+      core::check_transition(*requested, core::parse_state(*state), core::Action::AddOperation);
+      return *requested;
+    }
+    name = *requested;
+  } else {
+    name = core::unique_name(core::readable_migration_name(name_parts),
+                             [](const std::string& candidate) {
+                               return query_value("SELECT 1 FROM zdm.migrations WHERE name = $1",
+                                                  {candidate})
+                                   .has_value();
+                             });
+  }
+  execute_as_catalog_owner("INSERT INTO zdm.migrations (name) VALUES ($1)", {name});
+  return name;
+}
+
+long record_operation(const core::Operation& op, unsigned int relid) {
+  Value id = query_value("SELECT pg_catalog.nextval('zdm.operations_id_seq')");
+  execute_as_catalog_owner(
+      "INSERT INTO zdm.operations (id, migration, kind, tbl, column_name, new_column) "
+      "VALUES ($1::pg_catalog.int8, $2, $3, $4::pg_catalog.oid, $5, $6)",
+      {*id, op.migration, std::string(core::op_kind_name(op.kind)), rel(relid), op.column,
+       op.new_column});
+  return std::stol(*id);
+}
+
+void end_migration(const std::string& migration, core::MigrationState final_state) {
+  execute_as_catalog_owner(
+      "UPDATE zdm.migrations SET state = $2, ended_at = pg_catalog.now() WHERE name = $1",
+      {migration, std::string(core::state_name(final_state))});
+}
+
+void lock_migration(const std::string& migration, bool session) {
+  Value got = query_value(session ? "SELECT pg_catalog.pg_try_advisory_lock(2051983, "
+                                    "pg_catalog.hashtext($1))"
+                                  : "SELECT pg_catalog.pg_try_advisory_xact_lock(2051983, "
+                                    "pg_catalog.hashtext($1))",
+                          {migration});
+  if (is_true(got)) return;
+  Value holder = query_value(
+      "SELECT pg_catalog.string_agg(pg_catalog.format('pid %s: %s', a.pid, "
+      "pg_catalog.left(a.query, 200)), '; ') FROM pg_catalog.pg_locks l "
+      "JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+      "WHERE l.locktype = 'advisory' AND l.classid = 2051983 "
+      "AND l.objid = (pg_catalog.hashtext($1)::pg_catalog.int8 & 4294967295)::pg_catalog.oid "
+      "AND l.granted",
+      {migration});
+  throw Error(ErrorCode::ObjectInUse,
+              "migration \"" + migration + "\" is busy in another session",
+              "Held by " + holder.value_or("another session") + ".",
+              "A backfill, finish or abort of this migration is running; wait for it to end.");
+}
+
+void unlock_migration(const std::string& migration) {
+  execute("SELECT pg_catalog.pg_advisory_unlock(2051983, pg_catalog.hashtext($1))", {migration});
+}
+
+}  // namespace zdm::pg

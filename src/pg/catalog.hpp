@@ -1,0 +1,52 @@
+// zdm's catalog (zdm.migrations, zdm.operations) and the table descriptions the
+// planner needs, read through SPI.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model.hpp"
+#include "core/state.hpp"
+
+namespace zdm::pg {
+
+// Reads a table for planning. Refuses what is not an ordinary table and callers
+// who do not own it.
+core::TableDesc load_table(unsigned int relid);
+
+// Whether a table with this OID still exists.
+bool table_exists(unsigned int relid);
+
+struct StoredOperation {
+  core::Operation op;
+  unsigned int relid = 0;
+  std::string backfill_state;  // pending | running | done
+};
+
+// The operations of one migration, in the order they were begun.
+std::vector<StoredOperation> operations_of(const std::string& migration);
+
+// The open operations on a table, across every active migration.
+std::vector<core::Operation> open_operations_on(unsigned int relid,
+                                                const std::string& except_migration = {});
+
+// NULL means the only active migration; otherwise the name must exist. Errors
+// name the candidates.
+std::string resolve_migration(const std::optional<std::string>& requested);
+core::MigrationState migration_state(const std::string& migration);
+
+// Opens migration `requested`, or adds to it when it is active; NULL generates a
+// readable unique name from `name_parts`.
+std::string open_migration(const std::optional<std::string>& requested,
+                           const std::vector<std::string>& name_parts);
+
+long record_operation(const core::Operation& op, unsigned int relid);
+void end_migration(const std::string& migration, core::MigrationState final_state);
+
+// Takes the migration's advisory lock, so that finish, abort and backfill never
+// run at the same time on one migration. `session` holds it across commits.
+void lock_migration(const std::string& migration, bool session);
+void unlock_migration(const std::string& migration);
+
+}  // namespace zdm::pg

@@ -1,0 +1,159 @@
+#include "pg/runner.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "core/error.hpp"
+#include "pg/boundary.hpp"
+#include "pg/guc.hpp"
+#include "pg/spi.hpp"
+
+namespace zdm::pg {
+
+namespace {
+
+double elapsed_ms(instr_time start) {
+  instr_time now;
+  INSTR_TIME_SET_CURRENT(now);
+  INSTR_TIME_SUBTRACT(now, start);
+  return INSTR_TIME_GET_MILLISEC(now);
+}
+
+// One attempt: a subtransaction that takes every lock under lock_timeout and
+// runs the statements. Returns NULL on success, or the error that rolled it back.
+// C-style: it runs inside pg_guard and owns no C++ object.
+ErrorData* attempt_step(const Oid* relids, int nrelids, const char* const* sql, int nsql,
+                        double* lock_wait_ms) {
+  MemoryContext context = CurrentMemoryContext;
+  ResourceOwner owner = CurrentResourceOwner;
+  ErrorData* volatile failure = NULL;
+  instr_time start;
+  INSTR_TIME_SET_CURRENT(start);
+  volatile bool locked = false;
+
+  BeginInternalSubTransaction(NULL);
+  MemoryContextSwitchTo(context);
+  PG_TRY();
+  {
+    char timeout[32];
+    int level = NewGUCNestLevel();
+    snprintf(timeout, sizeof timeout, "%d", zdm_lock_timeout_ms);
+    (void)set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                            true, 0, false);
+    for (int i = 0; i < nrelids; i++) LockRelationOid(relids[i], AccessExclusiveLock);
+    *lock_wait_ms += elapsed_ms(start);
+    locked = true;
+    for (int i = 0; i < nsql; i++) {
+      int rc = SPI_execute(sql[i], false, 0);
+      if (rc < 0)
+        elog(ERROR, "zdm: SPI failed (%s) running: %s", SPI_result_code_string(rc), sql[i]);
+    }
+    AtEOXact_GUC(true, level);
+    ReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(context);
+    CurrentResourceOwner = owner;
+  }
+  PG_CATCH();
+  {
+    if (!locked) *lock_wait_ms += elapsed_ms(start);
+    MemoryContextSwitchTo(context);
+    failure = CopyErrorData();
+    FlushErrorState();
+    RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(context);
+    CurrentResourceOwner = owner;
+  }
+  PG_END_TRY();
+  return failure;
+}
+
+// Jittered exponential backoff: 10 ms, 20 ms, 40 ms ... capped, each drawn
+// uniformly from [d/2, 3d/2) so that competing sessions spread out.
+void pause_before_retry(int attempt) {
+  double delay = 10.0;
+  for (int i = 1; i < attempt && delay < zdm_lock_retry_max_delay_ms; i++) delay *= 2;
+  delay = std::min(delay, static_cast<double>(zdm_lock_retry_max_delay_ms));
+  delay = delay / 2 + delay * (static_cast<double>(random()) / ((double)PG_INT32_MAX + 1));
+  pg_guard([&] {
+    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, (long)delay,
+                    PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+  });
+}
+
+std::string oid_array(const std::vector<unsigned int>& relids) {
+  std::string out = "{";
+  for (unsigned int relid : relids) {
+    if (out.size() > 1) out += ",";
+    out += std::to_string(relid);
+  }
+  return out + "}";
+}
+
+[[noreturn]] void fail_with_blockers(const std::string& migration, const std::string& phase,
+                                     const std::vector<unsigned int>& relids, int attempts,
+                                     double lock_wait_ms) {
+  Value blockers = query_value(
+      "SELECT pg_catalog.string_agg(pg_catalog.format('pid %s (%s, %s for %s): %s', a.pid, "
+      "a.usename, a.state, pg_catalog.date_trunc('second', pg_catalog.now() - a.xact_start), "
+      "pg_catalog.left(a.query, 200)), '; ' ORDER BY a.pid) "
+      "FROM pg_catalog.pg_stat_activity a WHERE a.pid IN (SELECT l.pid FROM pg_catalog.pg_locks l "
+      "WHERE l.relation = ANY ($1::pg_catalog.oid[]) AND l.pid <> pg_catalog.pg_backend_pid())",
+      {oid_array(relids)});
+  Value tables = query_value(
+      "SELECT pg_catalog.string_agg(r::pg_catalog.regclass::pg_catalog.text, ', ') "
+      "FROM pg_catalog.unnest($1::pg_catalog.oid[]) r",
+      {oid_array(relids)});
+  char waited[64];
+  snprintf(waited, sizeof waited, "%.0f ms", lock_wait_ms);
+  throw core::Error(
+      core::ErrorCode::LockNotAvailable,
+      "zdm could not lock " + tables.value_or("?") + " for the " + phase + " of migration \"" +
+          migration + "\"",
+      "Gave up after " + std::to_string(attempts) + " attempts of zdm.lock_timeout = " +
+          std::to_string(zdm_lock_timeout_ms) + " ms (" + waited +
+          " spent waiting). Sessions holding locks on it: " + blockers.value_or("none seen") +
+          ".",
+      "Let those sessions finish or end them with pg_terminate_backend(pid), or raise "
+      "zdm.lock_retries, then call again. Nothing was changed.");
+}
+
+}  // namespace
+
+StepOutcome run_locked_step(const std::string& migration, const std::string& phase,
+                            std::vector<unsigned int> relids,
+                            const std::vector<std::string>& statements) {
+  std::sort(relids.begin(), relids.end());
+  relids.erase(std::unique(relids.begin(), relids.end()), relids.end());
+  std::vector<const char*> sql;
+  for (const std::string& s : statements) sql.push_back(s.c_str());
+  std::vector<Oid> oids(relids.begin(), relids.end());
+
+  StepOutcome outcome{0, 0.0};
+  for (;;) {
+    outcome.attempts++;
+    double wait = 0;
+    ErrorData* failure = pg_guard([&] {
+      return attempt_step(oids.data(), static_cast<int>(oids.size()), sql.data(),
+                          static_cast<int>(sql.size()), &wait);
+    });
+    outcome.lock_wait_ms += wait;
+    if (failure == nullptr) break;
+    if (failure->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE) throw PgError(failure);
+    if (outcome.attempts > zdm_lock_retries)
+      fail_with_blockers(migration, phase, relids, outcome.attempts, outcome.lock_wait_ms);
+    pause_before_retry(outcome.attempts);
+  }
+
+  char wait_text[64];
+  snprintf(wait_text, sizeof wait_text, "%.3f milliseconds", outcome.lock_wait_ms);
+  for (const std::string& s : statements)
+    execute_as_catalog_owner(
+        "INSERT INTO zdm.ddl_log (migration, phase, statement, attempts, lock_wait) "
+        "VALUES ($1, $2, $3, $4::pg_catalog.int4, $5::pg_catalog.interval)",
+        {migration, phase, s, std::to_string(outcome.attempts), std::string(wait_text)});
+  return outcome;
+}
+
+}  // namespace zdm::pg

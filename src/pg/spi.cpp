@@ -1,0 +1,149 @@
+#include "pg/spi.hpp"
+
+#include <stdexcept>
+
+#include "pg/boundary.hpp"
+
+namespace zdm::pg {
+
+namespace {
+
+// A result copied out of SPI into plain palloc'd C strings, so the conversion to
+// C++ values happens outside the guard.
+struct Grid {
+  long rows;
+  int cols;
+  char** cells;  // rows * cols, NULL for SQL NULL
+};
+
+struct Params {
+  int n;
+  Oid* types;
+  Datum* values;
+  char* nulls;
+};
+
+Params make_params(const std::vector<Value>& params, const char** texts) {
+  return pg_guard([&] {
+    Params p;
+    p.n = static_cast<int>(params.size());
+    p.types = static_cast<Oid*>(palloc(sizeof(Oid) * (p.n + 1)));
+    p.values = static_cast<Datum*>(palloc(sizeof(Datum) * (p.n + 1)));
+    p.nulls = static_cast<char*>(palloc(p.n + 1));
+    for (int i = 0; i < p.n; i++) {
+      p.types[i] = TEXTOID;
+      p.nulls[i] = texts[i] ? ' ' : 'n';
+      p.values[i] = texts[i] ? CStringGetTextDatum(texts[i]) : (Datum)0;
+    }
+    return p;
+  });
+}
+
+Grid run(const char* sql, const std::vector<Value>& params, bool read_only) {
+  std::vector<const char*> texts;
+  for (const Value& v : params) texts.push_back(v ? v->c_str() : nullptr);
+  Params p = make_params(params, texts.data());
+  return pg_guard([&] {
+    int rc = SPI_execute_with_args(sql, p.n, p.types, p.values, p.nulls, read_only, 0);
+    if (rc < 0) elog(ERROR, "zdm: SPI failed (%s) running: %s", SPI_result_code_string(rc), sql);
+    Grid g{0, 0, nullptr};
+    if (SPI_tuptable != NULL) {
+      g.rows = (long)SPI_processed;
+      g.cols = SPI_tuptable->tupdesc->natts;
+      g.cells = static_cast<char**>(palloc0(sizeof(char*) * (g.rows * g.cols + 1)));
+      for (long r = 0; r < g.rows; r++)
+        for (int c = 0; c < g.cols; c++)
+          g.cells[r * g.cols + c] =
+              SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1);
+    } else {
+      g.rows = (long)SPI_processed;
+    }
+    return g;
+  });
+}
+
+std::vector<Row> to_rows(const Grid& g) {
+  std::vector<Row> rows;
+  if (g.cells == nullptr) return rows;
+  rows.reserve(g.rows);
+  for (long r = 0; r < g.rows; r++) {
+    Row row;
+    for (int c = 0; c < g.cols; c++) {
+      const char* cell = g.cells[r * g.cols + c];
+      row.push_back(cell ? Value(cell) : std::nullopt);
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+int session_guc_level = 0;
+
+}  // namespace
+
+std::vector<Row> query(const char* sql, const std::vector<Value>& params) {
+  return to_rows(run(sql, params, false));
+}
+
+Value query_value(const char* sql, const std::vector<Value>& params) {
+  std::vector<Row> rows = query(sql, params);
+  if (rows.empty() || rows[0].empty()) return std::nullopt;
+  return rows[0][0];
+}
+
+long execute(const char* sql, const std::vector<Value>& params) {
+  return run(sql, params, false).rows;
+}
+
+long execute_as_catalog_owner(const char* sql, const std::vector<Value>& params) {
+  Value owner = query_value(
+      "SELECT e.extowner::pg_catalog.text FROM pg_catalog.pg_extension e WHERE e.extname = 'zdm'");
+  if (!owner) throw std::runtime_error("zdm: the extension is not installed in this database");
+  Oid owner_oid = static_cast<Oid>(std::stoul(*owner));
+  std::vector<const char*> texts;
+  for (const Value& v : params) texts.push_back(v ? v->c_str() : nullptr);
+  Params p = make_params(params, texts.data());
+  return pg_guard([&] {
+    Oid saved_user;
+    int saved_sec;
+    volatile long processed = 0;
+    GetUserIdAndSecContext(&saved_user, &saved_sec);
+    SetUserIdAndSecContext(owner_oid, saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+    PG_TRY();
+    {
+      int rc = SPI_execute_with_args(sql, p.n, p.types, p.values, p.nulls, false, 0);
+      if (rc < 0)
+        elog(ERROR, "zdm: SPI failed (%s) running: %s", SPI_result_code_string(rc), sql);
+      processed = (long)SPI_processed;
+    }
+    PG_FINALLY();
+    { SetUserIdAndSecContext(saved_user, saved_sec); }
+    PG_END_TRY();
+    return processed;
+  });
+}
+
+void open_session(bool nonatomic) {
+  pg_guard([&] {
+    if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
+      elog(ERROR, "zdm: SPI_connect failed");
+  });
+  pin_search_path();
+}
+
+void pin_search_path() {
+  pg_guard([&] {
+    session_guc_level = NewGUCNestLevel();
+    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_SAVE, true, 0, false);
+  });
+}
+
+void close_session() {
+  pg_guard([&] {
+    AtEOXact_GUC(true, session_guc_level);
+    SPI_finish();
+  });
+}
+
+}  // namespace zdm::pg

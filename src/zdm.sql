@@ -1,0 +1,119 @@
+-- zdm: zero-downtime schema changes. Install script; the Makefile installs it
+-- as zdm--<version>.sql with the version taken from zdm.control.
+\echo Use "CREATE EXTENSION zdm" to load this file. \quit
+
+-- Catalog ---------------------------------------------------------------------
+
+CREATE TABLE zdm.migrations (
+    name        text PRIMARY KEY,
+    state       text NOT NULL DEFAULT 'active'
+                CHECK (state IN ('active', 'finished', 'aborted')),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by  name NOT NULL DEFAULT CURRENT_USER,
+    ended_at    timestamptz
+);
+COMMENT ON TABLE zdm.migrations IS 'One row per zdm migration: its state and when it began and ended.';
+
+CREATE TABLE zdm.operations (
+    id                   bigserial PRIMARY KEY,
+    migration            text NOT NULL REFERENCES zdm.migrations (name),
+    kind                 text NOT NULL,
+    tbl                  regclass NOT NULL,
+    column_name          name NOT NULL,
+    new_column           name NOT NULL,
+    backfill_state       text NOT NULL DEFAULT 'pending'
+                         CHECK (backfill_state IN ('pending', 'running', 'done')),
+    backfill_key         name[],   -- NULL: the walk goes by ctid block ranges
+    backfill_position    text[],   -- last key (or block) committed
+    backfill_upper       text[],   -- where the walk stops
+    rows_done            bigint NOT NULL DEFAULT 0,
+    rows_updated         bigint NOT NULL DEFAULT 0,
+    rows_estimate        bigint,
+    backfill_started_at  timestamptz,
+    backfill_updated_at  timestamptz,
+    backfill_finished_at timestamptz
+);
+CREATE INDEX ON zdm.operations (migration);
+CREATE INDEX ON zdm.operations (tbl);
+COMMENT ON TABLE zdm.operations IS 'The operations of each migration and their backfill progress.';
+
+CREATE TABLE zdm.ddl_log (
+    id         bigserial PRIMARY KEY,
+    migration  text NOT NULL,
+    phase      text NOT NULL,
+    statement  text NOT NULL,
+    attempts   integer NOT NULL,
+    lock_wait  interval NOT NULL,
+    ran_at     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    ran_by     name NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE zdm.ddl_log IS 'Every DDL statement zdm ran, with the attempts and lock wait of its step.';
+
+-- pg_dump keeps the state of open migrations.
+SELECT pg_catalog.pg_extension_config_dump('zdm.migrations', '');
+SELECT pg_catalog.pg_extension_config_dump('zdm.operations', '');
+SELECT pg_catalog.pg_extension_config_dump('zdm.operations_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('zdm.ddl_log', '');
+SELECT pg_catalog.pg_extension_config_dump('zdm.ddl_log_id_seq', '');
+
+-- Anyone may read the catalog; only zdm's functions (as the extension owner,
+-- after checking that the caller owns the table) write it.
+GRANT USAGE ON SCHEMA zdm TO PUBLIC;
+GRANT SELECT ON zdm.migrations, zdm.operations, zdm.ddl_log TO PUBLIC;
+
+-- Operations ------------------------------------------------------------------
+-- Not STRICT: a NULL argument gets an error that names it.
+
+CREATE FUNCTION zdm.begin_rename(tbl regclass, old_name name, new_name name,
+                                 migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_rename';
+COMMENT ON FUNCTION zdm.begin_rename(regclass, name, name, text) IS
+  'Opens a rename: adds new_name beside old_name and keeps both in sync until finish or abort.';
+
+CREATE PROCEDURE zdm.backfill(migration text DEFAULT NULL, batch_size integer DEFAULT 5000,
+                              pause interval DEFAULT '0')
+LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_backfill';
+COMMENT ON PROCEDURE zdm.backfill(text, integer, interval) IS
+  'Converts the rows that existed before begin, in batches committed one by one; resumable.';
+
+CREATE FUNCTION zdm.finish(migration text DEFAULT NULL)
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_finish';
+COMMENT ON FUNCTION zdm.finish(text) IS
+  'Contracts the schema to its final shape once the backfill is complete.';
+
+CREATE FUNCTION zdm.abort(migration text DEFAULT NULL)
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_abort';
+COMMENT ON FUNCTION zdm.abort(text) IS 'Undoes a migration: the tables are left as before begin.';
+
+CREATE FUNCTION zdm.dual_write_trigger()
+RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_dual_write_trigger';
+COMMENT ON FUNCTION zdm.dual_write_trigger() IS
+  'The compiled BEFORE INSERT OR UPDATE trigger that keeps both shapes of a table in sync.';
+
+CREATE FUNCTION zdm.copy_check_constraint(tbl regclass, constraint_name name, from_column name,
+                                          to_column name, new_constraint_name name)
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_copy_check_constraint';
+COMMENT ON FUNCTION zdm.copy_check_constraint(regclass, name, name, name, name) IS
+  'Internal to begin plans: repeats a CHECK constraint on another column, NOT VALID.';
+
+CREATE FUNCTION zdm.status()
+RETURNS TABLE (migration text, state text, operation text, table_name regclass,
+               backfill text, rows_done bigint, rows_estimate bigint, progress numeric,
+               rows_converted bigint, created_at timestamptz, backfill_updated_at timestamptz,
+               ended_at timestamptz)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT m.name, m.state,
+           o.kind || ' ' || o.column_name || ' -> ' || o.new_column,
+           o.tbl, o.backfill_state, o.rows_done, o.rows_estimate,
+           CASE WHEN o.backfill_state = 'done' THEN 100.0
+                WHEN o.rows_estimate > 0
+                THEN least(99.9, round(100.0 * o.rows_done / o.rows_estimate, 1))
+                ELSE 0.0 END,
+           o.rows_updated, m.created_at, o.backfill_updated_at, m.ended_at
+    FROM zdm.migrations m
+    LEFT JOIN zdm.operations o ON o.migration = m.name
+    ORDER BY m.created_at, o.id
+$$;
+COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress.';
