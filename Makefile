@@ -28,7 +28,7 @@ REGRESS = $(sort $(patsubst sql/%.sql,%,$(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=zdm
 
 PG_CPPFLAGS = -I$(srcdir)/src
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register -fno-omit-frame-pointer
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register -fno-omit-frame-pointer -MMD -MP
 SHLIB_LINK  = -lstdc++
 
 # The bitcode for JIT inlining would need clang; zdm's hot path is compiled C++.
@@ -37,6 +37,10 @@ override with_llvm = no
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Header dependencies, so a changed struct rebuilds every object that uses it.
+-include $(OBJS:.o=.d)
+EXTRA_CLEAN += $(OBJS:.o=.d)
 
 $(EXTENSION)--$(EXTVERSION).sql: src/zdm.sql zdm.control
 	cp $< $@

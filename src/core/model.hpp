@@ -28,6 +28,7 @@ struct TableDesc {
   std::vector<Column> columns;  // live columns only, in attnum order
   std::vector<CheckConstraint> checks;
   std::vector<std::string> constraint_names;  // every constraint, any kind
+  bool has_dual_write_trigger = false;
 
   const Column* find_column(const std::string& column) const;
   bool has_constraint(const std::string& constraint) const;

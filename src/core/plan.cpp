@@ -69,7 +69,8 @@ Statements with_dual_write_trigger(const TableDesc& table, Statements statements
                                    const std::vector<Operation>& remaining) {
   const std::string trigger = quote_ident(dual_write_trigger_name());
   Statements out;
-  out.push_back("DROP TRIGGER IF EXISTS " + trigger + " ON " + table.qualified());
+  if (table.has_dual_write_trigger)
+    out.push_back("DROP TRIGGER " + trigger + " ON " + table.qualified());
   for (std::string& s : statements) out.push_back(std::move(s));
   if (!remaining.empty()) {
     std::string args;

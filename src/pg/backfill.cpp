@@ -70,18 +70,18 @@ std::vector<zdm::core::KeyColumn> find_key(unsigned int relid) {
   Value names = zdm::pg::query_value(
       "SELECT pg_catalog.string_agg(a.attname || E'\\x1e' || "
       "pg_catalog.format_type(a.atttypid, a.atttypmod), E'\\x1f' ORDER BY k.ord) "
-      "FROM (SELECT i.indexrelid, i.indkey FROM pg_catalog.pg_index i "
+      "FROM (SELECT i.indkey, i.indnkeyatts FROM pg_catalog.pg_index i "
       "      WHERE i.indrelid = $1::pg_catalog.oid AND i.indisunique AND i.indisvalid "
       "      AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indimmediate "
       "      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute na "
-      "                      WHERE na.attrelid = i.indrelid AND na.attnum = ANY (i.indkey) "
+      "                      WHERE na.attrelid = i.indrelid "
+      "                      AND na.attnum = ANY (i.indkey::pg_catalog.int2[]) "
       "                      AND NOT na.attnotnull) "
-      "      ORDER BY i.indisprimary DESC, i.indnkeyatts, i.indexrelid LIMIT 1) idx, "
-      "     pg_catalog.unnest(idx.indkey[0:pg_catalog.array_upper(idx.indkey, 1)]) "
-      "       WITH ORDINALITY k(attnum, ord) "
+      "      ORDER BY i.indisprimary DESC, i.indnkeyatts, i.indexrelid LIMIT 1) idx "
+      "CROSS JOIN LATERAL pg_catalog.unnest(idx.indkey::pg_catalog.int2[]) "
+      "  WITH ORDINALITY k(attnum, ord) "
       "JOIN pg_catalog.pg_attribute a ON a.attrelid = $1::pg_catalog.oid AND a.attnum = k.attnum "
-      "JOIN pg_catalog.pg_index ix ON ix.indexrelid = idx.indexrelid "
-      "WHERE k.ord <= ix.indnkeyatts",
+      "WHERE k.ord <= idx.indnkeyatts",
       {std::to_string(relid)});
   std::vector<zdm::core::KeyColumn> key;
   if (!names) return key;

@@ -108,6 +108,11 @@ core::TableDesc load_table(unsigned int relid) {
     t.constraint_names.push_back(*r[0]);
     if (is_true(r[1])) t.checks.push_back({*r[0], split_names(r[2].value_or(""))});
   }
+  t.has_dual_write_trigger =
+      query_value("SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = $1::pg_catalog.oid "
+                  "AND tgname = $2",
+                  {rel(relid), std::string(core::dual_write_trigger_name())})
+          .has_value();
   return t;
 }
 
