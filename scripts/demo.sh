@@ -134,8 +134,13 @@ note "(NOTICEs from the backfill session; 'status>' lines come from another sess
 psql_ -c "CALL zdm.backfill(batch_size => 20000, pause => '$DEMO_PAUSE')" >"$WORK/backfill.out" 2>&1 &
 backfill_pid=$!
 BG_PIDS+=("$backfill_pid")
-status_sql="SELECT migration || ': state=' || state || ', rows_done=' || coalesce(rows_done::text, '?')
-                   || ' of ' || coalesce(rows_total::text, '?') FROM zdm.status()"
+# to_jsonb: show whichever progress columns zdm.status() has (it may grow columns).
+status_sql="SELECT s.migration || ': state=' || s.state
+                   || coalesce(', backfill=' || (j->>'backfill'), '')
+                   || ', rows_done=' || coalesce(j->>'rows_done', '?')
+                   || coalesce(' of ~' || coalesce(j->>'rows_total', j->>'rows_estimate'), '')
+                   || coalesce(' (' || (j->>'progress') || '%)', '')
+              FROM zdm.status() s, to_jsonb(s) j"
 last=""
 shown=0
 while kill -0 "$backfill_pid" 2>/dev/null; do
@@ -189,7 +194,7 @@ psql_ -c "SELECT zdm.finish('$migration')"
 
 heading "10. Final shape of person"
 psql_ -c '\d person'
-psql_ -c 'SELECT * FROM zdm.status()'
+psql_ -x -c 'SELECT * FROM zdm.status()'
 # The final shape: surname (the old physical column, NOT NULL kept), no last_name,
 # no zdm trigger left on the table, no row lost.
 shape="$(q -c "SELECT string_agg(attname || ':' || attnotnull, ',' ORDER BY attnum)
