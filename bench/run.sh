@@ -8,13 +8,17 @@
 # normal user), and on the table shape
 #     bench_t(id bigint primary key, payload int, last_name text, surname text)
 # times a bulk INSERT ... SELECT of BENCH_ROWS rows and then an UPDATE of all rows,
-# for three variants:
+# for three variants (plus a reference one):
 #   (a) no trigger  - the statements write both columns themselves;
 #   (b) plpgsql     - a bidirectional PL/pgSQL BEFORE INSERT OR UPDATE trigger with
 #                     zdm's `auto` writer-side rules; statements write last_name only;
 #   (c) zdm         - table created with last_name only, then
 #                     zdm.begin_rename('bench_t', 'last_name', 'surname');
 #                     statements write last_name only (the old side).
+#   (d) reference     - like (a), plus PostgreSQL's built-in C trigger
+#                     suppress_redundant_updates_trigger() BEFORE UPDATE: what any
+#                     BEFORE ROW trigger costs on UPDATE (the trigger-machinery floor).
+#                     Its INSERT has no trigger. Informational only. BENCH_FLOOR=0 skips it.
 # Every repetition uses a fresh table (drop/create). Times are server-side:
 # clock_timestamp() differences taken in the same session around each statement.
 # The best of BENCH_REPS repetitions is reported. The Markdown result is printed and
@@ -28,6 +32,7 @@ cd "$REPO_ROOT"
 
 BENCH_ROWS="${BENCH_ROWS:-200000}"
 BENCH_REPS="${BENCH_REPS:-3}"
+BENCH_FLOOR="${BENCH_FLOOR:-1}"     # also run the reference variant (d)
 BENCH_WARMUP="${BENCH_WARMUP:-1}"   # untimed warm-up rounds (all variants) before the timed ones
 PG_VERSION="${ZDM_PG_VERSION:-15}"
 RESULTS="${BENCH_RESULTS:-$REPO_ROOT/bench/results.md}"
@@ -87,6 +92,7 @@ SQL
 
     local variants=(notrigger plpgsql)
     (( have_zdm )) && variants+=(zdm)
+    [[ "$BENCH_FLOOR" == 1 ]] && variants+=(floor)
 
     local rep v
     for (( rep = 1; rep <= BENCH_WARMUP; rep++ )); do
@@ -123,6 +129,14 @@ bench_one() {
             ins="INSERT INTO bench_t (id, payload, last_name)
                  SELECT g, g, 'name_' || g FROM generate_series(1, :rows) g;"
             upd="UPDATE bench_t SET last_name = last_name || 'x';"
+            ;;
+        floor)
+            create="CREATE TABLE bench_t (id bigint PRIMARY KEY, payload int, last_name text, surname text);"
+            setup="CREATE TRIGGER bench_floor BEFORE UPDATE ON bench_t
+                   FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();"
+            ins="INSERT INTO bench_t (id, payload, last_name, surname)
+                 SELECT g, g, 'name_' || g, 'name_' || g FROM generate_series(1, :rows) g;"
+            upd="UPDATE bench_t SET last_name = last_name || 'x', surname = surname || 'x';"
             ;;
         zdm)
             create="CREATE TABLE bench_t (id bigint PRIMARY KEY, payload int, last_name text);"
@@ -171,7 +185,7 @@ command -v pg_virtualenv >/dev/null || { echo "pg_virtualenv not found (apt-get 
 BENCH_OUT="$(mktemp -d -t zdm-bench.XXXXXX)"
 trap 'rm -rf "$BENCH_OUT"' EXIT
 chmod 755 "$BENCH_OUT"
-export BENCH_OUT BENCH_ROWS BENCH_REPS BENCH_WARMUP
+export BENCH_OUT BENCH_ROWS BENCH_REPS BENCH_WARMUP BENCH_FLOOR
 
 echo "== zdm bench: $BENCH_ROWS rows, best of $BENCH_REPS, PostgreSQL $PG_VERSION (pg_virtualenv)" >&2
 start_s=$SECONDS
@@ -209,11 +223,13 @@ summary="$(awk -F'|' -v target="$TARGET_RATIO" '
         name["notrigger"] = "(a) no trigger, statement writes both columns"
         name["plpgsql"]   = "(b) PL/pgSQL bidirectional trigger"
         name["zdm"]       = "(c) zdm.begin_rename (compiled C++ trigger)"
+        name["floor"]     = "(d) reference: like (a) + built-in C trigger suppress_redundant_updates_trigger() BEFORE UPDATE only"
         print "| Variant | INSERT ms (best) | UPDATE ms (best) | INSERT / no trigger | UPDATE / no trigger |"
         print "|---|---:|---:|---:|---:|"
-        n = split("notrigger plpgsql zdm", order, " ")
+        n = split("notrigger plpgsql zdm floor", order, " ")
         for (i = 1; i <= n; i++) {
             v = order[i]
+            if (v == "floor" && !(v in seen)) continue
             if (!(v in seen)) { printf "| %s | n/a | n/a | n/a | n/a |\n", name[v]; continue }
             printf "| %s | %.1f | %.1f | %s | %s |\n", name[v], bi[v], bu[v],
                    ratio(bi[v], bi["notrigger"]), ratio(bu[v], bu["notrigger"])
@@ -231,6 +247,9 @@ summary="$(awk -F'|' -v target="$TARGET_RATIO" '
         if ("plpgsql" in seen)
             printf "\nFor comparison, PL/pgSQL/no trigger: INSERT %s, UPDATE %s.\n",
                    ratio(bi["plpgsql"], bi["notrigger"]), ratio(bu["plpgsql"], bu["notrigger"])
+        if ("floor" in seen)
+            printf "Any BEFORE ROW trigger, even a trivial built-in C one (d), costs UPDATE %s over no trigger here.\n",
+                   ratio(bu["floor"], bu["notrigger"])
         badtotal = 0
         for (v in bad) if (bad[v] > 0) { badtotal += bad[v]; printf "\n**WARNING: variant %s left %d rows with last_name/surname wrong**\n", v, bad[v] }
     }' "$raw")"
@@ -252,7 +271,7 @@ report="# zdm benchmark: trigger overhead on bulk writes
   (after $BENCH_WARMUP untimed warm-up round(s)); the variants are interleaved within each repetition.
   Server-side timing: \`clock_timestamp()\` differences around each top-level statement (includes parse, plan
   and commit; the table is vacuumed and a checkpoint is taken before each timed statement, untimed).
-- Command: \`BENCH_ROWS=$BENCH_ROWS BENCH_REPS=$BENCH_REPS BENCH_WARMUP=$BENCH_WARMUP bench/run.sh\` (took ${elapsed}s)
+- Command: \`BENCH_ROWS=$BENCH_ROWS BENCH_REPS=$BENCH_REPS BENCH_WARMUP=$BENCH_WARMUP BENCH_FLOOR=$BENCH_FLOOR bench/run.sh\` (took ${elapsed}s)
 
 $summary
 

@@ -55,7 +55,7 @@ BackfillArgs read_args(FunctionCallInfo fcinfo) {
 Row run_batch(const std::string& sql, const std::vector<Value>& params) {
   zdm::pg::pg_guard([] { zdm_force_old_side = true; });
   try {
-    std::vector<Row> rows = zdm::pg::query(sql.c_str(), params);
+    std::vector<Row> rows = zdm::pg::query_as_caller(sql.c_str(), params);
     zdm_force_old_side = false;
     return rows.at(0);
   } catch (...) {

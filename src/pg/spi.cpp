@@ -78,6 +78,7 @@ std::vector<Row> to_rows(const Grid& g) {
 }
 
 int session_guc_level = 0;
+std::string caller_search_path;
 
 }  // namespace
 
@@ -124,6 +125,8 @@ long execute_as_catalog_owner(const char* sql, const std::vector<Value>& params)
 }
 
 void open_session(bool nonatomic) {
+  const char* path = pg_guard([] { return GetConfigOption("search_path", false, false); });
+  caller_search_path = path ? path : "";
   pg_guard([&] {
     if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
       elog(ERROR, "zdm: SPI_connect failed");
@@ -137,6 +140,18 @@ void pin_search_path() {
     (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
                             GUC_ACTION_SAVE, true, 0, false);
   });
+}
+
+std::vector<Row> query_as_caller(const char* sql, const std::vector<Value>& params) {
+  int level = pg_guard([] {
+    int l = NewGUCNestLevel();
+    (void)set_config_option("search_path", caller_search_path.c_str(), PGC_USERSET,
+                            PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    return l;
+  });
+  std::vector<Row> rows = query(sql, params);
+  pg_guard([&] { AtEOXact_GUC(true, level); });
+  return rows;
 }
 
 void close_session() {

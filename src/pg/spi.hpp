@@ -16,6 +16,11 @@ std::vector<Row> query(const char* sql, const std::vector<Value>& params = {});
 Value query_value(const char* sql, const std::vector<Value>& params = {});
 long execute(const char* sql, const std::vector<Value>& params = {});
 
+// For statements that fire the user's own triggers (backfill's UPDATEs): they
+// run under the caller's search_path, as the application's writes do. The SQL
+// zdm builds for them is schema-qualified anyway.
+std::vector<Row> query_as_caller(const char* sql, const std::vector<Value>& params);
+
 // Writes to zdm's own tables run as the extension's owner: callers may migrate
 // tables they own without being able to edit zdm's catalog by hand.
 long execute_as_catalog_owner(const char* sql, const std::vector<Value>& params = {});
