@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs the server-side suites against the cluster in PG* (pg_virtualenv sets
+# them). Each suite prints its own closing line; this prints the tally.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+
+passed=0
+failed=0
+failed_names=()
+run_suite() {
+  local name=$1
+  shift
+  echo
+  echo "== $name"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    failed_names+=("$name")
+  fi
+}
+
+regress() {
+  if make -s installcheck PG_CONFIG="$PG_CONFIG"; then return 0; fi
+  cat regression.diffs 2>/dev/null | head -200
+  return 1
+}
+
+run_suite "pg_regress" regress
+run_suite "isolation" bash test/isolation/run.sh
+run_suite "pgTAP" bash test/pgtap/run.sh
+run_suite "stress" bash test/stress/run.sh
+run_suite "clients" bash test/clients/run.sh
+
+echo
+if [ "$failed" -gt 0 ]; then echo "failed suites: ${failed_names[*]}"; fi
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
