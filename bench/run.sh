@@ -182,6 +182,20 @@ fi
 # ---------------------------------------------------------------------------------
 command -v pg_virtualenv >/dev/null || { echo "pg_virtualenv not found (apt-get install postgresql-common)" >&2; exit 2; }
 
+# A random free TCP port for the throwaway cluster: pg_createcluster's own choice
+# (the first free port from 5432) races when two pg_virtualenv runs start together.
+pick_port() {
+    local p i
+    for (( i = 0; i < 100; i++ )); do
+        p=$(( 20000 + RANDOM % 30000 ))
+        [[ -e "/var/run/postgresql/.s.PGSQL.$p" ]] && continue
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue   # something listens
+        echo "$p"
+        return
+    done
+    echo 5432
+}
+
 BENCH_OUT="$(mktemp -d -t zdm-bench.XXXXXX)"
 trap 'rm -rf "$BENCH_OUT"' EXIT
 chmod 755 "$BENCH_OUT"
@@ -191,7 +205,7 @@ echo "== zdm bench: $BENCH_ROWS rows, best of $BENCH_REPS, PostgreSQL $PG_VERSIO
 start_s=$SECONDS
 # -t: keep the throwaway cluster in a temp dir even as root, so that a concurrent
 # pg_virtualenv (e.g. a test run) cannot collide with ours.
-pg_virtualenv -t -v "$PG_VERSION" bash "$SCRIPT_DIR/run.sh" --inner >&2
+PGPORT="${ZDM_PGPORT:-$(pick_port)}" pg_virtualenv -t -v "$PG_VERSION" bash "$SCRIPT_DIR/run.sh" --inner >&2
 elapsed=$(( SECONDS - start_s ))
 
 raw="$BENCH_OUT/raw.txt"

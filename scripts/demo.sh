@@ -30,11 +30,27 @@ if ! [[ "$DEMO_SECONDS" =~ ^[1-9][0-9]*$ ]] || (( DEMO_SECONDS < 8 )); then
     echo "DEMO_SECONDS must be an integer >= 8" >&2; exit 2
 fi
 
+# A random free TCP port for the throwaway cluster: pg_createcluster's own choice
+# (the first free port from 5432) races when two pg_virtualenv runs start together.
+pick_port() {
+    local p i
+    for (( i = 0; i < 100; i++ )); do
+        p=$(( 20000 + RANDOM % 30000 ))
+        [[ -e "/var/run/postgresql/.s.PGSQL.$p" ]] && continue
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue   # something listens
+        echo "$p"
+        return
+    done
+    echo 5432
+}
+
 if [[ "${1:-}" != "--inner" ]]; then
     command -v pg_virtualenv >/dev/null || { echo "pg_virtualenv not found (apt-get install postgresql-common)" >&2; exit 2; }
     export DEMO_ROWS DEMO_SECONDS DEMO_PAUSE DEMO_DECLARE_SIDES
     # -t: keep the throwaway cluster in a temp dir even as root, so that a concurrent
     # pg_virtualenv (e.g. a test run) cannot collide with ours.
+    PGPORT="${ZDM_PGPORT:-$(pick_port)}"
+    export PGPORT
     exec pg_virtualenv -t -v "$PG_VERSION" bash "$SCRIPT_DIR/demo.sh" --inner
 fi
 

@@ -23,43 +23,50 @@ struct Params {
   char* nulls;
 };
 
-Params make_params(const std::vector<Value>& params, const char** texts) {
-  return pg_guard([&] {
-    Params p;
-    p.n = static_cast<int>(params.size());
-    p.types = static_cast<Oid*>(palloc(sizeof(Oid) * (p.n + 1)));
-    p.values = static_cast<Datum*>(palloc(sizeof(Datum) * (p.n + 1)));
-    p.nulls = static_cast<char*>(palloc(p.n + 1));
-    for (int i = 0; i < p.n; i++) {
-      p.types[i] = TEXTOID;
-      p.nulls[i] = texts[i] ? ' ' : 'n';
-      p.values[i] = texts[i] ? CStringGetTextDatum(texts[i]) : (Datum)0;
-    }
-    return p;
-  });
+Params make_params(const std::vector<const char*>& texts) {
+  Params p;
+  p.n = static_cast<int>(texts.size());
+  p.types = static_cast<Oid*>(palloc(sizeof(Oid) * (p.n + 1)));
+  p.values = static_cast<Datum*>(palloc(sizeof(Datum) * (p.n + 1)));
+  p.nulls = static_cast<char*>(palloc(p.n + 1));
+  for (int i = 0; i < p.n; i++) {
+    p.types[i] = TEXTOID;
+    p.nulls[i] = texts[i] ? ' ' : 'n';
+    p.values[i] = texts[i] ? CStringGetTextDatum(texts[i]) : (Datum)0;
+  }
+  return p;
 }
 
-Grid run(const char* sql, const std::vector<Value>& params, bool read_only) {
-  std::vector<const char*> texts;
-  for (const Value& v : params) texts.push_back(v ? v->c_str() : nullptr);
-  Params p = make_params(params, texts.data());
-  return pg_guard([&] {
-    int rc = SPI_execute_with_args(sql, p.n, p.types, p.values, p.nulls, read_only, 0);
-    if (rc < 0) elog(ERROR, "zdm: SPI failed (%s) running: %s", SPI_result_code_string(rc), sql);
-    Grid g{0, 0, nullptr};
-    if (SPI_tuptable != NULL) {
-      g.rows = (long)SPI_processed;
-      g.cols = SPI_tuptable->tupdesc->natts;
-      g.cells = static_cast<char**>(palloc0(sizeof(char*) * (g.rows * g.cols + 1)));
-      for (long r = 0; r < g.rows; r++)
-        for (int c = 0; c < g.cols; c++)
-          g.cells[r * g.cols + c] =
-              SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1);
-    } else {
-      g.rows = (long)SPI_processed;
-    }
-    return g;
-  });
+// Executes `sql` and copies its result into plain C strings. C-style: runs
+// inside pg_guard; everything it allocates lives in the caller's context.
+Grid execute_to_grid(const char* sql, const std::vector<const char*>& texts, bool read_only,
+                     Oid run_as) {
+  Params p = make_params(texts);
+  Oid saved_user;
+  int saved_sec;
+  GetUserIdAndSecContext(&saved_user, &saved_sec);
+  if (run_as != InvalidOid)
+    SetUserIdAndSecContext(run_as, saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+  volatile int rc = 0;
+  PG_TRY();
+  { rc = SPI_execute_with_args(sql, p.n, p.types, p.values, p.nulls, read_only, 0); }
+  PG_FINALLY();
+  {
+    if (run_as != InvalidOid) SetUserIdAndSecContext(saved_user, saved_sec);
+  }
+  PG_END_TRY();
+  if (rc < 0) elog(ERROR, "zdm: SPI failed (%s) running: %s", SPI_result_code_string(rc), sql);
+  Grid g{(long)SPI_processed, 0, nullptr};
+  if (SPI_tuptable != NULL) {
+    g.cols = SPI_tuptable->tupdesc->natts;
+    g.cells = static_cast<char**>(palloc0(sizeof(char*) * (g.rows * g.cols + 1)));
+    for (long r = 0; r < g.rows; r++)
+      for (int c = 0; c < g.cols; c++)
+        g.cells[r * g.cols + c] =
+            SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1);
+    SPI_freetuptable(SPI_tuptable);
+  }
+  return g;
 }
 
 std::vector<Row> to_rows(const Grid& g) {
@@ -77,13 +84,40 @@ std::vector<Row> to_rows(const Grid& g) {
   return rows;
 }
 
+// One statement, in a memory context of its own that is gone once the result
+// is copied into C++ values: a backfill of a million batches does not grow.
+struct Result {
+  long processed;
+  std::vector<Row> rows;
+};
+
+Result run(const char* sql, const std::vector<Value>& params, bool read_only,
+           Oid run_as = InvalidOid) {
+  std::vector<const char*> texts;
+  for (const Value& v : params) texts.push_back(v ? v->c_str() : nullptr);
+  MemoryContext caller = CurrentMemoryContext;
+  MemoryContext scratch = pg_guard(
+      [&] { return AllocSetContextCreate(caller, "zdm statement", ALLOCSET_SMALL_SIZES); });
+  Grid g = pg_guard([&] {
+    MemoryContextSwitchTo(scratch);
+    Grid result = execute_to_grid(sql, texts, read_only, run_as);
+    MemoryContextSwitchTo(caller);
+    return result;
+  });
+  // On an error the scratch context stays with its parent until the
+  // transaction's cleanup; here it is freed at once.
+  Result out{g.rows, to_rows(g)};
+  MemoryContextDelete(scratch);
+  return out;
+}
+
 int session_guc_level = 0;
 std::string caller_search_path;
 
 }  // namespace
 
 std::vector<Row> query(const char* sql, const std::vector<Value>& params) {
-  return to_rows(run(sql, params, false));
+  return run(sql, params, false).rows;
 }
 
 Value query_value(const char* sql, const std::vector<Value>& params) {
@@ -93,35 +127,14 @@ Value query_value(const char* sql, const std::vector<Value>& params) {
 }
 
 long execute(const char* sql, const std::vector<Value>& params) {
-  return run(sql, params, false).rows;
+  return run(sql, params, false).processed;
 }
 
 long execute_as_catalog_owner(const char* sql, const std::vector<Value>& params) {
   Value owner = query_value(
       "SELECT e.extowner::pg_catalog.text FROM pg_catalog.pg_extension e WHERE e.extname = 'zdm'");
   if (!owner) throw std::runtime_error("zdm: the extension is not installed in this database");
-  Oid owner_oid = static_cast<Oid>(std::stoul(*owner));
-  std::vector<const char*> texts;
-  for (const Value& v : params) texts.push_back(v ? v->c_str() : nullptr);
-  Params p = make_params(params, texts.data());
-  return pg_guard([&] {
-    Oid saved_user;
-    int saved_sec;
-    volatile long processed = 0;
-    GetUserIdAndSecContext(&saved_user, &saved_sec);
-    SetUserIdAndSecContext(owner_oid, saved_sec | SECURITY_LOCAL_USERID_CHANGE);
-    PG_TRY();
-    {
-      int rc = SPI_execute_with_args(sql, p.n, p.types, p.values, p.nulls, false, 0);
-      if (rc < 0)
-        elog(ERROR, "zdm: SPI failed (%s) running: %s", SPI_result_code_string(rc), sql);
-      processed = (long)SPI_processed;
-    }
-    PG_FINALLY();
-    { SetUserIdAndSecContext(saved_user, saved_sec); }
-    PG_END_TRY();
-    return processed;
-  });
+  return run(sql, params, false, static_cast<Oid>(std::stoul(*owner))).processed;
 }
 
 void open_session(bool nonatomic) {

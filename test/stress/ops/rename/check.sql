@@ -17,14 +17,12 @@ SELECT 'window_new_minus_old', count(*), ''
 -- Every committed write is visible on both sides (the apps record their writes in
 -- the same transaction, so one snapshot sees a consistent pair).
 SELECT 'window_lost_writes', count(*),
-       coalesce(string_agg(format('id %s: wrote %s, last_name=%s surname=%s',
-                                  w.id, w.value, p.last_name, p.surname), '; ')
-                FILTER (WHERE rn <= 3), '')
-  FROM (SELECT DISTINCT ON (id) id, value, 0 AS rn FROM written ORDER BY id, seq DESC) w0
-  CROSS JOIN LATERAL (SELECT w0.id, w0.value) w
+       coalesce(array_to_string((array_agg(format('id %s: wrote %s, last_name=%s surname=%s',
+                                 w.id, w.value, p.last_name, p.surname)))[1:3], '; '), '')
+  FROM (SELECT DISTINCT ON (id) id, value FROM written ORDER BY id, seq DESC) w
   LEFT JOIN person p ON p.id = w.id
-  CROSS JOIN LATERAL (SELECT 1 AS rn) r
- WHERE p.id IS NULL OR p.last_name IS DISTINCT FROM w.value OR p.surname IS DISTINCT FROM w.value;
+ WHERE p.id IS NULL OR p.last_name IS DISTINCT FROM w.value
+    OR p.surname IS DISTINCT FROM w.value;
 SELECT 'window_trigger_present', 1 - count(*), 'zdm trigger on person'
   FROM pg_trigger WHERE tgrelid = 'person'::regclass AND NOT tgisinternal;
 \quit
@@ -33,11 +31,9 @@ SELECT 'window_trigger_present', 1 - count(*), 'zdm trigger on person'
 -- After finish or abort: the final column.
 \if :is_finished
 \set col surname
-\set gone last_name
 \set state finished
 \else
 \set col last_name
-\set gone surname
 \set state aborted
 \endif
 
@@ -63,8 +59,8 @@ SELECT 'final_state', count(*) FILTER (WHERE state IS DISTINCT FROM :'state'),
 
 -- No write lost: the latest value each app recorded for an id is in the final column.
 SELECT 'final_lost_writes', count(*),
-       coalesce(string_agg(format('id %s: wrote %s (%s side), has %s', w.id, w.value, w.side,
-                                  coalesce(p.v, 'NULL')), '; '), '')
+       coalesce(array_to_string((array_agg(format('id %s: wrote %s (%s side), has %s',
+                                 w.id, w.value, w.side, coalesce(p.v, 'NULL'))))[1:3], '; '), '')
   FROM (SELECT DISTINCT ON (id) id, value, side FROM written ORDER BY id, seq DESC) w
   LEFT JOIN (SELECT id, :"col" AS v FROM person) p ON p.id = w.id
  WHERE p.v IS DISTINCT FROM w.value;
