@@ -3,6 +3,8 @@
 #
 # Usage:   bench/run.sh                 (from anywhere; needs zdm installed system-wide)
 #          BENCH_ROWS=50000 BENCH_REPS=5 bench/run.sh
+#   BENCH_ROWS (200000), BENCH_REPS (3), BENCH_WARMUP (1 untimed round), BENCH_FLOOR (1),
+#   BENCH_RESULTS (bench/results.md), ZDM_PG_VERSION (15), ZDM_PGPORT (random free port)
 #
 # Starts a throwaway cluster with Debian's pg_virtualenv (works as root and as a
 # normal user), and on the table shape
@@ -203,10 +205,12 @@ export BENCH_OUT BENCH_ROWS BENCH_REPS BENCH_WARMUP BENCH_FLOOR
 
 echo "== zdm bench: $BENCH_ROWS rows, best of $BENCH_REPS, PostgreSQL $PG_VERSION (pg_virtualenv)" >&2
 start_s=$SECONDS
+load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 # -t: keep the throwaway cluster in a temp dir even as root, so that a concurrent
 # pg_virtualenv (e.g. a test run) cannot collide with ours.
 PGPORT="${ZDM_PGPORT:-$(pick_port)}" pg_virtualenv -t -v "$PG_VERSION" bash "$SCRIPT_DIR/run.sh" --inner >&2
 elapsed=$(( SECONDS - start_s ))
+load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 
 raw="$BENCH_OUT/raw.txt"
 meta="$BENCH_OUT/meta.txt"
@@ -224,11 +228,13 @@ free_out="$(free -g)"
 now="$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 
 # best-of per variant and operation, ratios, PASS/MISS
-summary="$(awk -F'|' -v target="$TARGET_RATIO" '
+summary="$(awk -F'|' -v target="$TARGET_RATIO" -v ncpu="$ncpu" -v load="${load_before%% *}" '
     $1 == "RESULT" {
         v = $2; ins = $4 + 0; upd = $5 + 0; bad[v] += $6
         if (!(v in bi) || ins < bi[v]) bi[v] = ins
         if (!(v in bu) || upd < bu[v]) bu[v] = upd
+        if (!(v in wi) || ins > wi[v]) wi[v] = ins
+        if (!(v in wu) || upd > wu[v]) wu[v] = upd
         seen[v] = 1
     }
     function ratio(x, base) { return base > 0 ? sprintf("%.2f", x / base) : "n/a" }
@@ -238,15 +244,17 @@ summary="$(awk -F'|' -v target="$TARGET_RATIO" '
         name["plpgsql"]   = "(b) PL/pgSQL bidirectional trigger"
         name["zdm"]       = "(c) zdm.begin_rename (compiled C++ trigger)"
         name["floor"]     = "(d) reference: like (a) + built-in C trigger suppress_redundant_updates_trigger() BEFORE UPDATE only"
-        print "| Variant | INSERT ms (best) | UPDATE ms (best) | INSERT / no trigger | UPDATE / no trigger |"
-        print "|---|---:|---:|---:|---:|"
+        print "| Variant | INSERT ms (best) | UPDATE ms (best) | INSERT / no trigger | UPDATE / no trigger | spread worst/best (INSERT, UPDATE) |"
+        print "|---|---:|---:|---:|---:|---:|"
         n = split("notrigger plpgsql zdm floor", order, " ")
         for (i = 1; i <= n; i++) {
             v = order[i]
             if (v == "floor" && !(v in seen)) continue
-            if (!(v in seen)) { printf "| %s | n/a | n/a | n/a | n/a |\n", name[v]; continue }
-            printf "| %s | %.1f | %.1f | %s | %s |\n", name[v], bi[v], bu[v],
-                   ratio(bi[v], bi["notrigger"]), ratio(bu[v], bu["notrigger"])
+            if (!(v in seen)) { printf "| %s | n/a | n/a | n/a | n/a | n/a |\n", name[v]; continue }
+            printf "| %s | %.1f | %.1f | %s | %s | %s, %s |\n", name[v], bi[v], bu[v],
+                   ratio(bi[v], bi["notrigger"]), ratio(bu[v], bu["notrigger"]),
+                   ratio(wi[v], bi[v]), ratio(wu[v], bu[v])
+            if (wi[v] > 1.25 * bi[v] || wu[v] > 1.25 * bu[v]) noisy = 1
         }
         print ""
         if ("zdm" in seen) {
@@ -264,6 +272,8 @@ summary="$(awk -F'|' -v target="$TARGET_RATIO" '
         if ("floor" in seen)
             printf "Any BEFORE ROW trigger, even a trivial built-in C one (d), costs UPDATE %s over no trigger here.\n",
                    ratio(bu["floor"], bu["notrigger"])
+        if (noisy || load + 0 > ncpu * 0.5)
+            printf "\n**Noisy run**: the machine was busy (load average %s at the start, %d CPUs) or repetitions differ by more than 25%%; rerun on an idle machine before reading much into the ratios.\n", load, ncpu
         badtotal = 0
         for (v in bad) if (bad[v] > 0) { badtotal += bad[v]; printf "\n**WARNING: variant %s left %d rows with last_name/surname wrong**\n", v, bad[v] }
     }' "$raw")"
@@ -285,6 +295,7 @@ report="# zdm benchmark: trigger overhead on bulk writes
   (after $BENCH_WARMUP untimed warm-up round(s)); the variants are interleaved within each repetition.
   Server-side timing: \`clock_timestamp()\` differences around each top-level statement (includes parse, plan
   and commit; the table is vacuumed and a checkpoint is taken before each timed statement, untimed).
+- Load average (1, 5, 15 min): $load_before before, $load_after after
 - Command: \`BENCH_ROWS=$BENCH_ROWS BENCH_REPS=$BENCH_REPS BENCH_WARMUP=$BENCH_WARMUP BENCH_FLOOR=$BENCH_FLOOR bench/run.sh\` (took ${elapsed}s)
 
 $summary

@@ -8,6 +8,7 @@
 #   DEMO_PAUSE=200ms       zdm.backfill pause between batches (so progress is visible)
 #   DEMO_DECLARE_SIDES=1   apps declare their side: PGOPTIONS='-c zdm.writer=old|new'
 #                          (default 0: both rely on zdm.writer=auto)
+#   ZDM_PG_VERSION=15, ZDM_PGPORT=<random free port>
 #
 # Starts a throwaway cluster with Debian's pg_virtualenv (works as root and as a normal
 # user). The two apps are pgbench custom scripts in scripts/demo/. Exits non-zero when

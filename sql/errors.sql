@@ -3,6 +3,11 @@
 -- tables, their constraints and triggers, and zdm's own catalog are exactly as
 -- they were (regress_errors.unchanged()), and the file ends with SELECT 1.
 \set VERBOSITY default
+-- Each file starts from a fresh catalog.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS zdm CASCADE;
+CREATE EXTENSION zdm;
+RESET client_min_messages;
 
 -- Fixtures ---------------------------------------------------------------------
 CREATE SCHEMA regress_errors;
@@ -333,3 +338,11 @@ SHOW zdm.lock_timeout;
 
 -- The backend is still alive.
 SELECT 1 AS alive;
+
+-- Leave nothing behind for the next file.
+SET client_min_messages = warning;
+DROP SCHEMA regress_errors, "sch ""x""; y" CASCADE;
+DROP MATERIALIZED VIEW people_matview;
+DROP TABLE people, measurements, canary, misuse CASCADE;
+DROP SEQUENCE people_seq;
+RESET client_min_messages;
