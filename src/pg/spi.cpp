@@ -138,8 +138,11 @@ long execute_as_catalog_owner(const char* sql, const std::vector<Value>& params)
 }
 
 void open_session(bool nonatomic) {
+  // pg_catalog goes first, so that nothing placed earlier on the caller's path
+  // can shadow an operator or function in zdm's SQL; the caller's schemas
+  // follow, so that user triggers fired by backfill resolve names as usual.
   const char* path = pg_guard([] { return GetConfigOption("search_path", false, false); });
-  caller_search_path = path ? path : "";
+  caller_search_path = std::string("pg_catalog, ") + (path ? path : "");
   pg_guard([&] {
     if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
       elog(ERROR, "zdm: SPI_connect failed");

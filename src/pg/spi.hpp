@@ -17,8 +17,9 @@ Value query_value(const char* sql, const std::vector<Value>& params = {});
 long execute(const char* sql, const std::vector<Value>& params = {});
 
 // For statements that fire the user's own triggers (backfill's UPDATEs): they
-// run under the caller's search_path, as the application's writes do. The SQL
-// zdm builds for them is schema-qualified anyway.
+// run under the caller's search_path with pg_catalog forced to its front, so
+// user triggers resolve their names as they do for the application while no
+// schema on the caller's path can shadow a built-in that zdm's SQL uses.
 std::vector<Row> query_as_caller(const char* sql, const std::vector<Value>& params);
 
 // Writes to zdm's own tables run as the extension's owner: callers may migrate

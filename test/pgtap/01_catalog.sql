@@ -3,7 +3,7 @@
 -- DEFINER.
 BEGIN;
 SET LOCAL client_min_messages = warning;
-SELECT plan(75);
+SELECT plan(80);
 
 -- Extension and schema ------------------------------------------------------
 SELECT has_extension('zdm');
