@@ -152,9 +152,9 @@ SELECT zdm.begin_rename('people_view', 'last_name', 'surname');
 SELECT zdm.begin_rename('people_matview', 'last_name', 'surname');
 SELECT zdm.begin_rename('people_seq', 'last_value', 'final_value');
 SELECT zdm.begin_rename('measurements', 'reading', 'value');
--- A partition cannot get a column of its own: PostgreSQL refuses the ADD COLUMN.
+-- A partition: zdm refuses it before touching anything.
 SELECT zdm.begin_rename('measurements_1', 'reading', 'value');
--- A system catalog: PostgreSQL refuses the ALTER TABLE.
+-- A system catalog: zdm refuses it.
 SELECT zdm.begin_rename('pg_catalog.pg_description', 'description', 'text');
 SELECT regress_errors.unchanged();
 SELECT count(*) AS migrations FROM zdm.migrations;
@@ -320,6 +320,32 @@ CREATE TRIGGER misuse_column BEFORE INSERT ON misuse
 INSERT INTO misuse VALUES (1, 1);
 DROP TRIGGER misuse_column ON misuse;
 SELECT count(*) AS misuse_rows FROM misuse;
+
+-- Columns whose types no longer match (changed by hand during a migration) are
+-- refused by the trigger instead of copying a datum of the wrong type.
+CREATE TABLE mismatch (id int PRIMARY KEY, a int);
+SELECT zdm.begin_rename('mismatch', 'a', 'b', 'mismatch');
+ALTER TABLE mismatch ALTER COLUMN b TYPE text;
+INSERT INTO mismatch (id, a) VALUES (5, 5);
+SELECT zdm.abort('mismatch');
+CREATE TABLE tt (a int, b text);
+CREATE TRIGGER by_hand BEFORE INSERT ON tt FOR EACH ROW
+EXECUTE FUNCTION zdm.dual_write_trigger('rename', 'a', 'b');
+INSERT INTO tt VALUES (1, 'x');
+INSERT INTO tt VALUES (1, NULL);
+SELECT count(*) AS rows_written FROM tt;
+DROP TABLE tt, mismatch;
+
+-- Inheritance trees and zdm's own catalog are refused before anything changes.
+SELECT regress_errors.save();
+CREATE TABLE parent_t (id int PRIMARY KEY, a int);
+CREATE TABLE child_t () INHERITS (parent_t);
+SELECT zdm.begin_rename('parent_t', 'a', 'b');
+SELECT zdm.begin_rename('child_t', 'a', 'b');
+SELECT zdm.begin_rename('zdm.migrations', 'state', 'status');
+SELECT count(*) AS migrations FROM zdm.migrations WHERE name LIKE '%parent%' OR name LIKE '%child%';
+DROP TABLE child_t, parent_t;
+SELECT regress_errors.unchanged();
 
 -- copy_check_constraint, internal to begin plans, checks its input too ------------
 SELECT zdm.copy_check_constraint('people', 'nope', 'surname', 'nick', 'c');

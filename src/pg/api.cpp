@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/plan.hpp"
+#include "core/quote.hpp"
 #include "core/state.hpp"
 #include "pg/boundary.hpp"
 #include "pg/catalog.hpp"
@@ -39,12 +40,15 @@ Datum text_result(const std::string& s) {
       [&] { return PointerGetDatum(cstring_to_text_with_len(s.data(), (int)s.size())); });
 }
 
-// finish and abort share their shape: per table, the operations' statements
-// wrapped in the trigger's maintenance, then one locked step over all tables.
+// finish and abort share their shape: lock every table of the migration, then
+// per table the operations' statements wrapped in the trigger's maintenance,
+// run as one step.
 void end_migration(const std::optional<std::string>& requested, zdm::core::Action action) {
   const bool finishing = action == zdm::core::Action::Finish;
+  const char* phase = finishing ? "finish" : "abort";
   zdm::pg::open_session();
   std::string migration = zdm::pg::resolve_migration(requested);
+  zdm::pg::require_migration_owner(migration);
   zdm::core::check_transition(migration, zdm::pg::migration_state(migration), action);
   zdm::pg::lock_migration(migration, false);
 
@@ -54,36 +58,38 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
     for (const auto& s : ops) pending += s.backfill_state != "done";
     zdm::core::check_backfill_complete(migration, pending);
   }
-
   std::map<unsigned int, std::vector<zdm::core::Operation>> by_table;
   for (const auto& s : ops) by_table[s.relid].push_back(s.op);
 
   std::vector<unsigned int> relids;
-  zdm::core::Statements statements;
   for (const auto& [relid, table_ops] : by_table) {
-    if (!zdm::pg::table_exists(relid)) {
-      if (finishing)
-        throw Error(ErrorCode::UndefinedObject,
-                    "cannot finish migration \"" + migration + "\": a table it changes (OID " +
-                        std::to_string(relid) + ") was dropped",
-                    {}, "Abort the migration with zdm.abort('" + migration + "').");
-      continue;  // nothing left to undo on a dropped table
+    if (zdm::pg::table_exists(relid)) {
+      relids.push_back(relid);
+    } else if (finishing) {
+      throw Error(ErrorCode::UndefinedObject,
+                  "cannot finish migration \"" + migration + "\": a table it changes (OID " +
+                      std::to_string(relid) + ") was dropped",
+                  {}, "Abort the migration with zdm.abort('" + migration + "').");
     }
+  }
+  zdm::pg::StepOutcome locking = zdm::pg::lock_tables(migration, phase, relids);
+
+  // Under the locks: the tables and the other migrations' operations on them
+  // are what they are now, not what they were before this session queued.
+  zdm::core::Statements statements;
+  for (unsigned int relid : relids) {
     zdm::core::TableDesc table = zdm::pg::load_table(relid);
     zdm::core::Statements table_statements;
-    for (const zdm::core::Operation& op : table_ops) {
+    for (const zdm::core::Operation& op : by_table[relid]) {
       zdm::core::Statements s = finishing ? zdm::core::finish_statements(table, op)
                                           : zdm::core::abort_statements(table, op);
       table_statements.insert(table_statements.end(), s.begin(), s.end());
     }
     for (std::string& s : zdm::core::with_dual_write_trigger(
-             table, std::move(table_statements),
-             zdm::pg::open_operations_on(relid, migration)))
+             table, std::move(table_statements), zdm::pg::open_operations_on(relid, migration)))
       statements.push_back(std::move(s));
-    relids.push_back(relid);
   }
-
-  zdm::pg::run_locked_step(migration, finishing ? "finish" : "abort", relids, statements);
+  zdm::pg::run_statements(migration, phase, locking, statements);
   zdm::pg::end_migration(migration, finishing ? zdm::core::MigrationState::Finished
                                               : zdm::core::MigrationState::Aborted);
   zdm::pg::close_session();
@@ -98,17 +104,23 @@ ZDM_FUNCTION(zdm_begin_rename) {
   std::optional<std::string> requested = text_arg(fcinfo, 3);
 
   zdm::pg::open_session();
+  // A first look refuses bad input before any lock is queued for...
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
-  std::vector<zdm::core::Operation> open_ops = zdm::pg::open_operations_on(relid);
-  zdm::core::Operation op =
-      zdm::core::validate_rename(table, {old_name, new_name}, open_ops);
+  zdm::core::validate_rename(table, {old_name, new_name}, zdm::pg::open_operations_on(relid));
+  const std::vector<std::string> name_parts{"rename", table.name, old_name, "to", new_name};
+  zdm::pg::StepOutcome locking =
+      zdm::pg::lock_tables(requested.value_or(zdm::core::readable_migration_name(name_parts)),
+                           "begin", {relid});
 
-  op.migration =
-      zdm::pg::open_migration(requested, {"rename", table.name, old_name, "to", new_name});
+  // ...and the plan is made under the lock, from what is there now.
+  table = zdm::pg::load_table(relid);
+  std::vector<zdm::core::Operation> open_ops = zdm::pg::open_operations_on(relid);
+  zdm::core::Operation op = zdm::core::validate_rename(table, {old_name, new_name}, open_ops);
+  op.migration = zdm::pg::open_migration(requested, name_parts);
   op.id = zdm::pg::record_operation(op, relid);
   open_ops.push_back(op);
-  zdm::pg::run_locked_step(
-      op.migration, "begin", {relid},
+  zdm::pg::run_statements(
+      op.migration, "begin", locking,
       zdm::core::with_dual_write_trigger(table, zdm::core::begin_statements(table, op), open_ops));
   zdm::pg::close_session();
   return text_result(op.migration);

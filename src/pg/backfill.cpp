@@ -288,6 +288,7 @@ ZDM_FUNCTION(zdm_backfill) {
   BackfillArgs args = read_args(fcinfo);
   zdm::pg::open_session(!args.atomic);
   std::string migration = zdm::pg::resolve_migration(args.migration);
+  zdm::pg::require_migration_owner(migration);
   zdm::core::check_transition(migration, zdm::pg::migration_state(migration),
                               zdm::core::Action::Backfill);
   zdm::pg::lock_migration(migration, false);

@@ -70,6 +70,24 @@ core::TableDesc load_table(unsigned int relid) {
     throw Error(ErrorCode::WrongObjectType, t.qualified() + " is not an ordinary table",
                 *rows[0][2] == "p" ? "Partitioned tables are not supported yet." : "",
                 "zdm migrates ordinary tables only.");
+  if (t.schema == "zdm" || t.schema == "pg_catalog" || t.schema == "information_schema" ||
+      t.schema.rfind("pg_toast", 0) == 0)
+    throw Error(ErrorCode::WrongObjectType,
+                t.qualified() + " belongs to " + (t.schema == "zdm" ? "zdm" : "the system"),
+                {}, "zdm migrates user tables only.");
+  Value family = query_value(
+      "SELECT CASE WHEN c.relispartition THEN 'it is a partition' "
+      "  WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) "
+      "    THEN 'it inherits from another table' "
+      "  WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) "
+      "    THEN 'other tables inherit from it' END "
+      "FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid",
+      {rel(relid)});
+  if (family)
+    throw Error(ErrorCode::WrongObjectType,
+                t.qualified() + " cannot be migrated by zdm: " + *family,
+                "The dual-write trigger would not cover the whole inheritance tree.",
+                "Migrate a table outside any inheritance or partitioning tree.");
   if (!is_true(rows[0][3]))
     throw Error(ErrorCode::InsufficientPrivilege, "must be owner of table " + t.qualified(),
                 "Only the table's owner (or a superuser) can migrate it.",
@@ -192,6 +210,7 @@ std::string open_migration(const std::optional<std::string>& requested,
     core::check_identifier("migration", *requested);
     Value state = query_value("SELECT state FROM zdm.migrations WHERE name = $1", {*requested});
     if (state) {
+      require_migration_owner(*requested);
       core::check_transition(*requested, core::parse_state(*state), core::Action::AddOperation);
       return *requested;
     }
@@ -204,18 +223,41 @@ std::string open_migration(const std::optional<std::string>& requested,
                                    .has_value();
                              });
   }
-  execute_as_catalog_owner("INSERT INTO zdm.migrations (name) VALUES ($1)", {name});
+  execute_as_catalog_owner(
+      "INSERT INTO zdm.migrations (name, created_by) VALUES ($1, $2)",
+      {name, query_value("SELECT CURRENT_USER::pg_catalog.text")});
   return name;
 }
 
 long record_operation(const core::Operation& op, unsigned int relid) {
-  Value id = query_value("SELECT pg_catalog.nextval('zdm.operations_id_seq')");
-  execute_as_catalog_owner(
-      "INSERT INTO zdm.operations (id, migration, kind, tbl, column_name, new_column) "
-      "VALUES ($1::pg_catalog.int8, $2, $3, $4::pg_catalog.oid, $5, $6)",
-      {*id, op.migration, std::string(core::op_kind_name(op.kind)), rel(relid), op.column,
+  Value id = query_value_as_catalog_owner(
+      "INSERT INTO zdm.operations (migration, kind, tbl, column_name, new_column) "
+      "VALUES ($1, $2, $3::pg_catalog.oid, $4, $5) RETURNING id",
+      {op.migration, std::string(core::op_kind_name(op.kind)), rel(relid), op.column,
        op.new_column});
   return std::stol(*id);
+}
+
+void require_migration_owner(const std::string& migration) {
+  // Every table the migration changes must be the caller's; for a table that
+  // was dropped meanwhile, the caller must act for the role that began it.
+  std::vector<Row> refused = query(
+      "SELECT CASE WHEN c.oid IS NULL THEN 'a dropped table (OID ' || o.tbl::pg_catalog.oid || ')'"
+      "            ELSE 'table \"' || pg_catalog.replace(n.nspname, '\"', '\"\"') || '\".\"' || "
+      "                 pg_catalog.replace(c.relname, '\"', '\"\"') || '\"' END "
+      "FROM zdm.operations o JOIN zdm.migrations m ON m.name = o.migration "
+      "LEFT JOIN pg_catalog.pg_class c ON c.oid = o.tbl::pg_catalog.oid "
+      "LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE o.migration = $1 AND NOT CASE WHEN c.oid IS NULL "
+      "  THEN pg_catalog.pg_has_role(m.created_by, 'USAGE') "
+      "  ELSE pg_catalog.pg_has_role(c.relowner, 'USAGE') END "
+      "ORDER BY o.id",
+      {migration});
+  if (refused.empty()) return;
+  throw Error(ErrorCode::InsufficientPrivilege, "must be owner of " + *refused[0][0],
+              "Migration \"" + migration + "\" changes it; only the owner of every table a "
+              "migration changes (or a superuser) can add to, backfill, finish or abort it.",
+              "Run it as the tables' owner, or as a member of the owning role.");
 }
 
 void end_migration(const std::string& migration, core::MigrationState final_state) {

@@ -42,6 +42,9 @@ std::string open_migration(const std::optional<std::string>& requested,
                            const std::vector<std::string>& name_parts);
 
 long record_operation(const core::Operation& op, unsigned int relid);
+
+// Refuses a caller who does not own every table of the migration.
+void require_migration_owner(const std::string& migration);
 void end_migration(const std::string& migration, core::MigrationState final_state);
 
 // Takes the migration's advisory lock, so that finish, abort and backfill never

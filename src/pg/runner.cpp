@@ -121,39 +121,56 @@ std::string oid_array(const std::vector<unsigned int>& relids) {
 
 }  // namespace
 
-StepOutcome run_locked_step(const std::string& migration, const std::string& phase,
-                            std::vector<unsigned int> relids,
-                            const std::vector<std::string>& statements) {
-  std::sort(relids.begin(), relids.end());
-  relids.erase(std::unique(relids.begin(), relids.end()), relids.end());
-  std::vector<const char*> sql;
-  for (const std::string& s : statements) sql.push_back(s.c_str());
-  std::vector<Oid> oids(relids.begin(), relids.end());
+namespace {
 
-  StepOutcome outcome{0, 0.0};
+// Retries `attempt` (one subtransaction) on lock timeouts with backoff.
+template <typename Attempt>
+StepOutcome with_retries(const std::string& migration, const std::string& phase,
+                         const std::vector<unsigned int>& relids, Attempt attempt) {
+  StepOutcome outcome;
+  outcome.relids = relids;
   for (;;) {
     outcome.attempts++;
     double wait = 0;
-    ErrorData* failure = pg_guard([&] {
-      return attempt_step(oids.data(), static_cast<int>(oids.size()), sql.data(),
-                          static_cast<int>(sql.size()), &wait);
-    });
+    ErrorData* failure = pg_guard([&] { return attempt(&wait); });
     outcome.lock_wait_ms += wait;
-    if (failure == nullptr) break;
+    if (failure == nullptr) return outcome;
     if (failure->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE) throw PgError(failure);
     if (outcome.attempts > zdm_lock_retries)
       fail_with_blockers(migration, phase, relids, outcome.attempts, outcome.lock_wait_ms);
     pause_before_retry(outcome.attempts);
   }
+}
 
+}  // namespace
+
+StepOutcome lock_tables(const std::string& migration, const std::string& phase,
+                        std::vector<unsigned int> relids) {
+  std::sort(relids.begin(), relids.end());
+  relids.erase(std::unique(relids.begin(), relids.end()), relids.end());
+  std::vector<Oid> oids(relids.begin(), relids.end());
+  return with_retries(migration, phase, relids, [&](double* wait) {
+    return attempt_step(oids.data(), static_cast<int>(oids.size()), nullptr, 0, wait);
+  });
+}
+
+void run_statements(const std::string& migration, const std::string& phase,
+                    const StepOutcome& locking, const std::vector<std::string>& statements) {
+  std::vector<const char*> sql;
+  for (const std::string& s : statements) sql.push_back(s.c_str());
+  StepOutcome running = with_retries(migration, phase, locking.relids, [&](double* wait) {
+    return attempt_step(nullptr, 0, sql.data(), static_cast<int>(sql.size()), wait);
+  });
+  const int attempts = locking.attempts + running.attempts - 1;
   char wait_text[64];
-  snprintf(wait_text, sizeof wait_text, "%.3f milliseconds", outcome.lock_wait_ms);
+  snprintf(wait_text, sizeof wait_text, "%.3f milliseconds",
+           locking.lock_wait_ms + running.lock_wait_ms);
+  Value caller = query_value("SELECT CURRENT_USER::pg_catalog.text");
   for (const std::string& s : statements)
     execute_as_catalog_owner(
-        "INSERT INTO zdm.ddl_log (migration, phase, statement, attempts, lock_wait) "
-        "VALUES ($1, $2, $3, $4::pg_catalog.int4, $5::pg_catalog.interval)",
-        {migration, phase, s, std::to_string(outcome.attempts), std::string(wait_text)});
-  return outcome;
+        "INSERT INTO zdm.ddl_log (migration, phase, statement, attempts, lock_wait, ran_by) "
+        "VALUES ($1, $2, $3, $4::pg_catalog.int4, $5::pg_catalog.interval, $6)",
+        {migration, phase, s, std::to_string(attempts), std::string(wait_text), caller});
 }
 
 }  // namespace zdm::pg

@@ -1,6 +1,11 @@
-// The lock-safe runner: every DDL step zdm takes goes through run_locked_step.
+// The lock-safe runner: every DDL step zdm takes goes through it, in two calls.
 //
-// All locks of a step are taken at once, in OID order, under zdm.lock_timeout.
+// lock_tables takes all locks of a step at once, in OID order, under
+// zdm.lock_timeout, and keeps them to the end of the transaction. Only then does
+// the caller read the catalog and plan, so that a plan never rests on a table
+// description or a list of open operations that another session changed while
+// this one queued; run_statements then runs the plan.
+//
 // A lock timeout rolls the step's subtransaction back and retries it after a
 // jittered, exponentially growing pause, so sessions queued behind zdm wait at
 // most one lock_timeout. When zdm.lock_retries is spent, the error names the
@@ -14,12 +19,18 @@
 namespace zdm::pg {
 
 struct StepOutcome {
-  int attempts;
-  double lock_wait_ms;
+  int attempts = 0;
+  double lock_wait_ms = 0;
+  std::vector<unsigned int> relids;  // what was locked, for blocker reports
 };
 
-StepOutcome run_locked_step(const std::string& migration, const std::string& phase,
-                            std::vector<unsigned int> relids,
-                            const std::vector<std::string>& statements);
+StepOutcome lock_tables(const std::string& migration, const std::string& phase,
+                        std::vector<unsigned int> relids);
+
+// Runs the statements with the locks already held. A lock timeout inside them
+// (a dependent object) is retried the same way; `locking` is added to the
+// attempts and wait logged for each statement.
+void run_statements(const std::string& migration, const std::string& phase,
+                    const StepOutcome& locking, const std::vector<std::string>& statements);
 
 }  // namespace zdm::pg

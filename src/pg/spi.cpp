@@ -130,11 +130,25 @@ long execute(const char* sql, const std::vector<Value>& params) {
   return run(sql, params, false).processed;
 }
 
-long execute_as_catalog_owner(const char* sql, const std::vector<Value>& params) {
+namespace {
+
+Oid catalog_owner() {
   Value owner = query_value(
       "SELECT e.extowner::pg_catalog.text FROM pg_catalog.pg_extension e WHERE e.extname = 'zdm'");
   if (!owner) throw std::runtime_error("zdm: the extension is not installed in this database");
-  return run(sql, params, false, static_cast<Oid>(std::stoul(*owner))).processed;
+  return static_cast<Oid>(std::stoul(*owner));
+}
+
+}  // namespace
+
+long execute_as_catalog_owner(const char* sql, const std::vector<Value>& params) {
+  return run(sql, params, false, catalog_owner()).processed;
+}
+
+Value query_value_as_catalog_owner(const char* sql, const std::vector<Value>& params) {
+  Result r = run(sql, params, false, catalog_owner());
+  if (r.rows.empty() || r.rows[0].empty()) return std::nullopt;
+  return r.rows[0][0];
 }
 
 void open_session(bool nonatomic) {

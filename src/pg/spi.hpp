@@ -25,6 +25,7 @@ std::vector<Row> query_as_caller(const char* sql, const std::vector<Value>& para
 // Writes to zdm's own tables run as the extension's owner: callers may migrate
 // tables they own without being able to edit zdm's catalog by hand.
 long execute_as_catalog_owner(const char* sql, const std::vector<Value>& params = {});
+Value query_value_as_catalog_owner(const char* sql, const std::vector<Value>& params = {});
 
 // Opens SPI and pins search_path to pg_catalog, pg_temp for the call, so that
 // nothing zdm runs resolves names through the caller's search_path. `nonatomic`

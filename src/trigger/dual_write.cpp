@@ -108,6 +108,17 @@ void build_plan(DualWritePlan* plan, Relation rel, Trigger* trigger) {
     ops[i].old_attno = attno_by_name(desc, rel, trigger->tgargs[i * 3 + 1]);
     ops[i].new_attno = attno_by_name(desc, rel, trigger->tgargs[i * 3 + 2]);
     Form_pg_attribute att = TupleDescAttr(desc, ops[i].old_attno - 1);
+    Form_pg_attribute other = TupleDescAttr(desc, ops[i].new_attno - 1);
+    // A datum is copied from one column to the other as it is: the two must
+    // share one type, or the copy would be garbage (or a crash) on read.
+    if (att->atttypid != other->atttypid)
+      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                      errmsg("zdm: columns \"%s\" and \"%s\" of table \"%s\" no longer have "
+                             "the same type",
+                             NameStr(att->attname), NameStr(other->attname),
+                             RelationGetRelationName(rel)),
+                      errhint("The table was changed by hand during a migration; abort the "
+                              "migration with zdm.abort().")));
     ops[i].byval = att->attbyval;
     ops[i].len = att->attlen;
   }
