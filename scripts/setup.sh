@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
   postgresql-15 postgresql-server-dev-15 postgresql-client-15 postgresql-15-pgtap
   libtap-parser-sourcehandler-pgtap-perl
-  build-essential g++ make cmake libgtest-dev
+  build-essential g++ make cmake libgtest-dev clang-format
   python3 python3-alembic python3-psycopg2 sqitch libdbd-pg-perl
 )
 missing=()

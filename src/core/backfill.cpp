@@ -62,8 +62,8 @@ std::string keyset_batch_sql(const TableDesc& table, const std::vector<KeyColumn
 }
 
 std::string keyset_last_key_sql(const TableDesc& table, const std::vector<KeyColumn>& key) {
-  return "SELECT " + key_as_text_array(key, "t") + " FROM " + table.qualified() +
-         " t ORDER BY " + key_list(key, "t", " DESC") + " LIMIT 1";
+  return "SELECT " + key_as_text_array(key, "t") + " FROM " + table.qualified() + " t ORDER BY " +
+         key_list(key, "t", " DESC") + " LIMIT 1";
 }
 
 std::string ctid_batch_sql(const TableDesc& table, const BackfillSpec& spec) {

@@ -9,14 +9,14 @@ namespace zdm::core {
 
 // The SQLSTATE classes zdm reports; mapped to PostgreSQL codes in src/pg.
 enum class ErrorCode {
-  InvalidParameter,    // 22023 invalid_parameter_value
-  NullValue,           // 22004 null_value_not_allowed
-  UndefinedColumn,     // 42703
-  UndefinedObject,     // 42704
-  DuplicateColumn,     // 42701
-  WrongObjectType,     // 42809
-  ObjectInUse,         // 55006
-  InvalidState,        // 55000 object_not_in_prerequisite_state
+  InvalidParameter,  // 22023 invalid_parameter_value
+  NullValue,         // 22004 null_value_not_allowed
+  UndefinedColumn,   // 42703
+  UndefinedObject,   // 42704
+  DuplicateColumn,   // 42701
+  WrongObjectType,   // 42809
+  ObjectInUse,       // 55006
+  InvalidState,      // 55000 object_not_in_prerequisite_state
   InsufficientPrivilege,
   LockNotAvailable,  // 55P03
   Internal,
@@ -24,8 +24,7 @@ enum class ErrorCode {
 
 class Error : public std::runtime_error {
  public:
-  Error(ErrorCode code, const std::string& message, std::string detail = {},
-        std::string hint = {})
+  Error(ErrorCode code, const std::string& message, std::string detail = {}, std::string hint = {})
       : std::runtime_error(message),
         code_(code),
         detail_(std::move(detail)),

@@ -7,13 +7,12 @@
 namespace zdm::core {
 
 void check_identifier(const std::string& what, const std::string& name) {
-  if (name.empty())
-    throw Error(ErrorCode::InvalidParameter, what + " must not be empty");
+  if (name.empty()) throw Error(ErrorCode::InvalidParameter, what + " must not be empty");
   if (name.size() > kMaxIdentifierBytes)
-    throw Error(ErrorCode::InvalidParameter,
-                what + " \"" + name + "\" is longer than " +
-                    std::to_string(kMaxIdentifierBytes) + " bytes",
-                {}, "PostgreSQL would truncate it; choose a shorter name.");
+    throw Error(
+        ErrorCode::InvalidParameter,
+        what + " \"" + name + "\" is longer than " + std::to_string(kMaxIdentifierBytes) + " bytes",
+        {}, "PostgreSQL would truncate it; choose a shorter name.");
   if (name.find('\0') != std::string::npos)
     throw Error(ErrorCode::InvalidParameter, what + " must not contain a NUL byte");
 }
@@ -78,9 +77,9 @@ Statements with_dual_write_trigger(const TableDesc& table, Statements statements
       if (!args.empty()) args += ", ";
       args += quote_literal(arg);
     }
-    out.push_back("CREATE TRIGGER " + trigger + " BEFORE INSERT OR UPDATE ON " +
-                  table.qualified() + " FOR EACH ROW EXECUTE FUNCTION " +
-                  quote_qualified("zdm", "dual_write_trigger") + "(" + args + ")");
+    out.push_back("CREATE TRIGGER " + trigger + " BEFORE INSERT OR UPDATE ON " + table.qualified() +
+                  " FOR EACH ROW EXECUTE FUNCTION " + quote_qualified("zdm", "dual_write_trigger") +
+                  "(" + args + ")");
   }
   return out;
 }

@@ -43,8 +43,8 @@ const char* action_verb(Action action) {
 
 void check_transition(const std::string& migration, MigrationState state, Action action) {
   if (state == MigrationState::Active) return;
-  std::string message = std::string("cannot ") + action_verb(action) + " migration \"" +
-                        migration + "\": it is already " + state_name(state);
+  std::string message = std::string("cannot ") + action_verb(action) + " migration \"" + migration +
+                        "\": it is already " + state_name(state);
   std::string hint = state == MigrationState::Aborted
                          ? "An aborted migration cannot be resumed; start a new one with "
                            "zdm.begin_*()."

@@ -25,8 +25,7 @@ std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n) {
 }
 
 std::string required_name(FunctionCallInfo fcinfo, int n, const char* what) {
-  if (PG_ARGISNULL(n))
-    throw Error(ErrorCode::NullValue, std::string(what) + " must not be NULL");
+  if (PG_ARGISNULL(n)) throw Error(ErrorCode::NullValue, std::string(what) + " must not be NULL");
   return NameStr(*PG_GETARG_NAME(n));
 }
 
@@ -108,9 +107,8 @@ ZDM_FUNCTION(zdm_begin_rename) {
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   zdm::core::validate_rename(table, {old_name, new_name}, zdm::pg::open_operations_on(relid));
   const std::vector<std::string> name_parts{"rename", table.name, old_name, "to", new_name};
-  zdm::pg::StepOutcome locking =
-      zdm::pg::lock_tables(requested.value_or(zdm::core::readable_migration_name(name_parts)),
-                           "begin", {relid});
+  zdm::pg::StepOutcome locking = zdm::pg::lock_tables(
+      requested.value_or(zdm::core::readable_migration_name(name_parts)), "begin", {relid});
 
   // ...and the plan is made under the lock, from what is there now.
   table = zdm::pg::load_table(relid);

@@ -41,8 +41,8 @@ BackfillArgs read_args(FunctionCallInfo fcinfo) {
                 "batch_size must be at least 1, not " + std::to_string(a.batch_size));
   if (PG_ARGISNULL(2)) throw Error(ErrorCode::NullValue, "pause must not be NULL");
   Interval* pause = PG_GETARG_INTERVAL_P(2);
-  double ms = (pause->time / 1000.0) + (pause->day * 86400000.0) +
-              (pause->month * 30.0 * 86400000.0);
+  double ms =
+      (pause->time / 1000.0) + (pause->day * 86400000.0) + (pause->month * 30.0 * 86400000.0);
   if (ms < 0) throw Error(ErrorCode::InvalidParameter, "pause must not be negative");
   a.pause_ms = static_cast<long>(ms);
   a.atomic = true;
@@ -115,11 +115,11 @@ struct Progress {
 
 Progress read_progress(long op_id) {
   Row r = zdm::pg::query(
-      "SELECT backfill_state, backfill_position::pg_catalog.text, "
-      "backfill_upper::pg_catalog.text, rows_done, rows_updated, rows_estimate, "
-      "backfill_key IS NOT NULL OR backfill_state = 'pending' "
-      "FROM zdm.operations WHERE id = $1::pg_catalog.int8",
-      {std::to_string(op_id)})
+              "SELECT backfill_state, backfill_position::pg_catalog.text, "
+              "backfill_upper::pg_catalog.text, rows_done, rows_updated, rows_estimate, "
+              "backfill_key IS NOT NULL OR backfill_state = 'pending' "
+              "FROM zdm.operations WHERE id = $1::pg_catalog.int8",
+              {std::to_string(op_id)})
               .at(0);
   Progress p;
   p.state = *r[0];
@@ -172,8 +172,8 @@ void start_operation(const zdm::pg::StoredOperation& s, const zdm::core::TableDe
       "FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid",
       {std::to_string(s.relid)});
   if (!estimate)
-    estimate = zdm::pg::query_value(
-        ("SELECT pg_catalog.count(*) FROM " + table.qualified()).c_str());
+    estimate =
+        zdm::pg::query_value(("SELECT pg_catalog.count(*) FROM " + table.qualified()).c_str());
   Value upper;
   std::string key_names;
   if (!key.empty()) {
@@ -181,7 +181,8 @@ void start_operation(const zdm::pg::StoredOperation& s, const zdm::core::TableDe
     for (const auto& k : key) key_names += (key_names.empty() ? "" : "\x1f") + k.name;
   } else {
     upper = zdm::pg::query_value(
-        ("SELECT ARRAY[(pg_catalog.pg_relation_size(" + zdm::core::quote_literal(table.qualified()) +
+        ("SELECT ARRAY[(pg_catalog.pg_relation_size(" +
+         zdm::core::quote_literal(table.qualified()) +
          "::pg_catalog.regclass) / pg_catalog.current_setting('block_size')::pg_catalog.int8)::"
          "pg_catalog.text]")
             .c_str());
@@ -233,10 +234,10 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
         done = visited < args.batch_size;
       }
     } else if (p.keyset) {
-      throw Error(ErrorCode::InvalidState,
-                  "the key that the backfill of migration \"" + migration +
-                      "\" started with is gone",
-                  {}, "Restore the unique index, or abort the migration.");
+      throw Error(
+          ErrorCode::InvalidState,
+          "the key that the backfill of migration \"" + migration + "\" started with is gone", {},
+          "Restore the unique index, or abort the migration.");
     } else {
       long first = p.position ? std::stol(p.position->substr(1, p.position->size() - 2)) : 0;
       long last = std::stol(p.upper->substr(1, p.upper->size() - 2));

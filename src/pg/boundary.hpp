@@ -65,12 +65,10 @@ auto pg_guard(F&& f) -> decltype(f()) {
 }  // namespace zdm::pg
 
 // Declares a SQL-callable function `name` whose body is C++.
-#define ZDM_FUNCTION(name)                                                   \
-  static Datum name##_body(FunctionCallInfo fcinfo);                         \
-  extern "C" {                                                               \
-  PGDLLEXPORT PG_FUNCTION_INFO_V1(name);                                     \
-  }                                                                          \
-  extern "C" Datum name(PG_FUNCTION_ARGS) {                                  \
-    return zdm::pg::invoke_cpp(name##_body, fcinfo);                         \
-  }                                                                          \
+#define ZDM_FUNCTION(name)                                                                     \
+  static Datum name##_body(FunctionCallInfo fcinfo);                                           \
+  extern "C" {                                                                                 \
+  PGDLLEXPORT PG_FUNCTION_INFO_V1(name);                                                       \
+  }                                                                                            \
+  extern "C" Datum name(PG_FUNCTION_ARGS) { return zdm::pg::invoke_cpp(name##_body, fcinfo); } \
   static Datum name##_body(FunctionCallInfo fcinfo)

@@ -73,8 +73,8 @@ core::TableDesc load_table(unsigned int relid) {
   if (t.schema == "zdm" || t.schema == "pg_catalog" || t.schema == "information_schema" ||
       t.schema.rfind("pg_toast", 0) == 0)
     throw Error(ErrorCode::WrongObjectType,
-                t.qualified() + " belongs to " + (t.schema == "zdm" ? "zdm" : "the system"),
-                {}, "zdm migrates user tables only.");
+                t.qualified() + " belongs to " + (t.schema == "zdm" ? "zdm" : "the system"), {},
+                "zdm migrates user tables only.");
   Value family = query_value(
       "SELECT CASE WHEN c.relispartition THEN 'it is a partition' "
       "  WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) "
@@ -127,9 +127,10 @@ core::TableDesc load_table(unsigned int relid) {
     if (is_true(r[1])) t.checks.push_back({*r[0], split_names(r[2].value_or(""))});
   }
   t.has_dual_write_trigger =
-      query_value("SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = $1::pg_catalog.oid "
-                  "AND tgname = $2",
-                  {rel(relid), std::string(core::dual_write_trigger_name())})
+      query_value(
+          "SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = $1::pg_catalog.oid "
+          "AND tgname = $2",
+          {rel(relid), std::string(core::dual_write_trigger_name())})
           .has_value();
   return t;
 }
@@ -156,10 +157,9 @@ StoredOperation to_stored(const Row& r) {
 
 std::vector<StoredOperation> operations_of(const std::string& migration) {
   std::vector<StoredOperation> out;
-  for (const Row& r : query((std::string(kOperationColumns) +
-                             "WHERE o.migration = $1 ORDER BY o.id")
-                                .c_str(),
-                            {migration}))
+  for (const Row& r :
+       query((std::string(kOperationColumns) + "WHERE o.migration = $1 ORDER BY o.id").c_str(),
+             {migration}))
     out.push_back(to_stored(r));
   return out;
 }
@@ -195,8 +195,8 @@ std::string resolve_migration(const std::optional<std::string>& requested) {
       query("SELECT name FROM zdm.migrations WHERE state = 'active' ORDER BY created_at");
   if (active.size() == 1) return *active[0][0];
   if (active.empty())
-    throw Error(ErrorCode::UndefinedObject, "there is no active migration",
-                {}, "Start one with zdm.begin_rename() or another zdm.begin_*() function.");
+    throw Error(ErrorCode::UndefinedObject, "there is no active migration", {},
+                "Start one with zdm.begin_rename() or another zdm.begin_*() function.");
   throw Error(ErrorCode::InvalidParameter,
               std::to_string(active.size()) + " migrations are active; name the one you mean",
               "Active migrations: " + list_active() + ".",
@@ -216,16 +216,14 @@ std::string open_migration(const std::optional<std::string>& requested,
     }
     name = *requested;
   } else {
-    name = core::unique_name(core::readable_migration_name(name_parts),
-                             [](const std::string& candidate) {
-                               return query_value("SELECT 1 FROM zdm.migrations WHERE name = $1",
-                                                  {candidate})
-                                   .has_value();
-                             });
+    name = core::unique_name(
+        core::readable_migration_name(name_parts), [](const std::string& candidate) {
+          return query_value("SELECT 1 FROM zdm.migrations WHERE name = $1", {candidate})
+              .has_value();
+        });
   }
-  execute_as_catalog_owner(
-      "INSERT INTO zdm.migrations (name, created_by) VALUES ($1, $2)",
-      {name, query_value("SELECT CURRENT_USER::pg_catalog.text")});
+  execute_as_catalog_owner("INSERT INTO zdm.migrations (name, created_by) VALUES ($1, $2)",
+                           {name, query_value("SELECT CURRENT_USER::pg_catalog.text")});
   return name;
 }
 
@@ -255,8 +253,9 @@ void require_migration_owner(const std::string& migration) {
       {migration});
   if (refused.empty()) return;
   throw Error(ErrorCode::InsufficientPrivilege, "must be owner of " + *refused[0][0],
-              "Migration \"" + migration + "\" changes it; only the owner of every table a "
-              "migration changes (or a superuser) can add to, backfill, finish or abort it.",
+              "Migration \"" + migration +
+                  "\" changes it; only the owner of every table a "
+                  "migration changes (or a superuser) can add to, backfill, finish or abort it.",
               "Run it as the tables' owner, or as a member of the owning role.");
 }
 
@@ -281,8 +280,7 @@ void lock_migration(const std::string& migration, bool session) {
       "AND l.objid = (pg_catalog.hashtext($1)::pg_catalog.int8 & 4294967295)::pg_catalog.oid "
       "AND l.granted",
       {migration});
-  throw Error(ErrorCode::ObjectInUse,
-              "migration \"" + migration + "\" is busy in another session",
+  throw Error(ErrorCode::ObjectInUse, "migration \"" + migration + "\" is busy in another session",
               "Held by " + holder.value_or("another session") + ".",
               "A backfill, finish or abort of this migration is running; wait for it to end.");
 }

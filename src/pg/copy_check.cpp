@@ -63,9 +63,10 @@ void copy_check(Oid relid, const char* constraint, const char* from, const char*
   char* text = deparse_expression(expr, deparse_context_for(relname, relid), false, false);
   StringInfoData sql;
   initStringInfo(&sql);
-  appendStringInfo(&sql, "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s) NOT VALID",
-                   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), relname),
-                   quote_identifier(new_name), text);
+  appendStringInfo(
+      &sql, "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s) NOT VALID",
+      quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), relname),
+      quote_identifier(new_name), text);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "zdm: SPI_connect failed");
   if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
     elog(ERROR, "zdm: could not run: %s", sql.data);

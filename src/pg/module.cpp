@@ -31,14 +31,13 @@ void _PG_init(void) {
       "zdm.writer", "Which side of open migrations this session writes as.",
       "auto infers the side from the columns a write fills; old and new declare it, e.g. "
       "with options=-c zdm.writer=new in a connection string.",
-      &zdm_writer, static_cast<int>(zdm::core::WriterSetting::Auto), writer_options, PGC_USERSET,
-      0, NULL, NULL, NULL);
-  DefineCustomIntVariable("zdm.lock_timeout",
-                          "How long one attempt of a zdm DDL step waits for its locks.",
-                          "After that the step rolls back and retries, so that sessions queued "
-                          "behind it are never stalled for longer.",
-                          &zdm_lock_timeout_ms, 100, 1, 60 * 1000, PGC_USERSET, GUC_UNIT_MS, NULL,
-                          NULL, NULL);
+      &zdm_writer, static_cast<int>(zdm::core::WriterSetting::Auto), writer_options, PGC_USERSET, 0,
+      NULL, NULL, NULL);
+  DefineCustomIntVariable(
+      "zdm.lock_timeout", "How long one attempt of a zdm DDL step waits for its locks.",
+      "After that the step rolls back and retries, so that sessions queued "
+      "behind it are never stalled for longer.",
+      &zdm_lock_timeout_ms, 100, 1, 60 * 1000, PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
   DefineCustomIntVariable("zdm.lock_retries",
                           "How many times a zdm DDL step retries after a lock timeout.",
                           "When they are spent the step fails and names the blocking sessions.",

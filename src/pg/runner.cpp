@@ -113,8 +113,7 @@ std::string oid_array(const std::vector<unsigned int>& relids) {
           migration + "\"",
       "Gave up after " + std::to_string(attempts) + " attempts of zdm.lock_timeout = " +
           std::to_string(zdm_lock_timeout_ms) + " ms (" + waited +
-          " spent waiting). Sessions holding locks on it: " + blockers.value_or("none seen") +
-          ".",
+          " spent waiting). Sessions holding locks on it: " + blockers.value_or("none seen") + ".",
       "Let those sessions finish or end them with pg_terminate_backend(pid), or raise "
       "zdm.lock_retries, then call again. Nothing was changed.");
 }

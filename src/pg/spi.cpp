@@ -62,8 +62,7 @@ Grid execute_to_grid(const char* sql, const std::vector<const char*>& texts, boo
     g.cells = static_cast<char**>(palloc0(sizeof(char*) * (g.rows * g.cols + 1)));
     for (long r = 0; r < g.rows; r++)
       for (int c = 0; c < g.cols; c++)
-        g.cells[r * g.cols + c] =
-            SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1);
+        g.cells[r * g.cols + c] = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1);
     SPI_freetuptable(SPI_tuptable);
   }
   return g;
@@ -175,8 +174,8 @@ void pin_search_path() {
 std::vector<Row> query_as_caller(const char* sql, const std::vector<Value>& params) {
   int level = pg_guard([] {
     int l = NewGUCNestLevel();
-    (void)set_config_option("search_path", caller_search_path.c_str(), PGC_USERSET,
-                            PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    (void)set_config_option("search_path", caller_search_path.c_str(), PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_SAVE, true, 0, false);
     return l;
   });
   std::vector<Row> rows = query(sql, params);

@@ -100,10 +100,10 @@ void build_plan(DualWritePlan* plan, Relation rel, Trigger* trigger) {
   for (int i = 0; i < nops; i++) {
     const char* kind = trigger->tgargs[i * 3];
     if (strcmp(kind, "rename") != 0)
-      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                      errmsg("zdm: unknown operation \"%s\" on trigger \"%s\"", kind,
-                             trigger->tgname),
-                      errhint("The installed zdm library is older than its catalog; update it.")));
+      ereport(ERROR,
+              (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+               errmsg("zdm: unknown operation \"%s\" on trigger \"%s\"", kind, trigger->tgname),
+               errhint("The installed zdm library is older than its catalog; update it.")));
     ops[i].kind = OpKind::Rename;
     ops[i].old_attno = attno_by_name(desc, rel, trigger->tgargs[i * 3 + 1]);
     ops[i].new_attno = attno_by_name(desc, rel, trigger->tgargs[i * 3 + 2]);
@@ -112,13 +112,13 @@ void build_plan(DualWritePlan* plan, Relation rel, Trigger* trigger) {
     // A datum is copied from one column to the other as it is: the two must
     // share one type, or the copy would be garbage (or a crash) on read.
     if (att->atttypid != other->atttypid)
-      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                      errmsg("zdm: columns \"%s\" and \"%s\" of table \"%s\" no longer have "
-                             "the same type",
-                             NameStr(att->attname), NameStr(other->attname),
-                             RelationGetRelationName(rel)),
-                      errhint("The table was changed by hand during a migration; abort the "
-                              "migration with zdm.abort().")));
+      ereport(ERROR,
+              (errcode(ERRCODE_DATATYPE_MISMATCH),
+               errmsg("zdm: columns \"%s\" and \"%s\" of table \"%s\" no longer have "
+                      "the same type",
+                      NameStr(att->attname), NameStr(other->attname), RelationGetRelationName(rel)),
+               errhint("The table was changed by hand during a migration; abort the "
+                       "migration with zdm.abort().")));
     ops[i].byval = att->attbyval;
     ops[i].len = att->attlen;
   }

@@ -18,7 +18,8 @@ TableDesc person() {
                {"first_name", "text", "", false, false, false},
                {"last_name", "text", "\"pg_catalog\".\"C\"", true, false, false},
                {"full", "text", "", false, true, false}};
-  t.checks = {{"person_last_name_check", {"last_name"}}, {"person_first_name_check", {"first_name"}}};
+  t.checks = {{"person_last_name_check", {"last_name"}},
+              {"person_first_name_check", {"first_name"}}};
   t.constraint_names = {"person_pkey", "person_last_name_check", "person_first_name_check",
                         "surname_not_null"};
   return t;
@@ -52,12 +53,18 @@ TEST(ValidateRename, AcceptsAPlainRename) {
 TEST(ValidateRename, RefusesBadInput) {
   TableDesc t = person();
   EXPECT_EQ(code_of([&] { validate_rename(t, {"nope", "x"}, {}); }), ErrorCode::UndefinedColumn);
-  EXPECT_EQ(code_of([&] { validate_rename(t, {"last_name", "first_name"}, {}); }),
+  EXPECT_EQ(code_of([&] {
+              validate_rename(t, {"last_name", "first_name"}, {});
+            }),
             ErrorCode::DuplicateColumn);
-  EXPECT_EQ(code_of([&] { validate_rename(t, {"last_name", "last_name"}, {}); }),
+  EXPECT_EQ(code_of([&] {
+              validate_rename(t, {"last_name", "last_name"}, {});
+            }),
             ErrorCode::InvalidParameter);
   EXPECT_EQ(code_of([&] { validate_rename(t, {"", "x"}, {}); }), ErrorCode::InvalidParameter);
-  EXPECT_EQ(code_of([&] { validate_rename(t, {"last_name", std::string(64, 'n')}, {}); }),
+  EXPECT_EQ(code_of([&] {
+              validate_rename(t, {"last_name", std::string(64, 'n')}, {});
+            }),
             ErrorCode::InvalidParameter);
   EXPECT_EQ(code_of([&] { validate_rename(t, {"full", "x"}, {}); }), ErrorCode::WrongObjectType);
 }
@@ -68,9 +75,13 @@ TEST(ValidateRename, RefusesAColumnAlreadyUnderMigration) {
   TableDesc t = person();
   t.columns.push_back({"surname", "text", "", false, false, false});
   // The old column again, and a rename of the other migration's new column.
-  EXPECT_EQ(code_of([&] { validate_rename(t, {"last_name", "family_name"}, {open}); }),
+  EXPECT_EQ(code_of([&] {
+              validate_rename(t, {"last_name", "family_name"}, {open});
+            }),
             ErrorCode::ObjectInUse);
-  EXPECT_EQ(code_of([&] { validate_rename(t, {"surname", "family_name"}, {open}); }),
+  EXPECT_EQ(code_of([&] {
+              validate_rename(t, {"surname", "family_name"}, {open});
+            }),
             ErrorCode::ObjectInUse);
   EXPECT_NO_THROW(validate_rename(t, {"first_name", "given_name"}, {open}));
 }
@@ -78,11 +89,13 @@ TEST(ValidateRename, RefusesAColumnAlreadyUnderMigration) {
 TEST(RenameBegin, AddsTheColumnWithTypeCollationAndNotValidChecks) {
   Statements s = begin_statements(person(), rename_op());
   ASSERT_EQ(s.size(), 3u);
-  EXPECT_EQ(s[0], "ALTER TABLE \"public\".\"person\" ADD COLUMN \"surname\" text COLLATE "
-                  "\"pg_catalog\".\"C\"");
+  EXPECT_EQ(s[0],
+            "ALTER TABLE \"public\".\"person\" ADD COLUMN \"surname\" text COLLATE "
+            "\"pg_catalog\".\"C\"");
   // surname_not_null is taken, so the next free name is used.
-  EXPECT_EQ(s[1], "ALTER TABLE \"public\".\"person\" ADD CONSTRAINT \"surname_not_null_2\" "
-                  "CHECK (\"surname\" IS NOT NULL) NOT VALID");
+  EXPECT_EQ(s[1],
+            "ALTER TABLE \"public\".\"person\" ADD CONSTRAINT \"surname_not_null_2\" "
+            "CHECK (\"surname\" IS NOT NULL) NOT VALID");
   // Only the CHECK that reads last_name is repeated, through the server-side rewrite.
   EXPECT_NE(s[2].find("\"zdm\".\"copy_check_constraint\""), std::string::npos);
   EXPECT_NE(s[2].find("E'person_last_name_check'"), std::string::npos);

@@ -6,7 +6,8 @@
 using namespace zdm::core;
 
 TEST(State, RoundTripsNames) {
-  for (MigrationState s : {MigrationState::Active, MigrationState::Finished, MigrationState::Aborted})
+  for (MigrationState s :
+       {MigrationState::Active, MigrationState::Finished, MigrationState::Aborted})
     EXPECT_EQ(parse_state(state_name(s)), s);
   EXPECT_THROW(parse_state("bogus"), Error);
 }

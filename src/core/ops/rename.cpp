@@ -17,16 +17,14 @@ const Column& require_column(const TableDesc& table, const std::string& column,
                              const std::string& hint) {
   const Column* c = table.find_column(column);
   if (c == nullptr)
-    throw Error(ErrorCode::UndefinedColumn, column_of(table, column) + " does not exist", {},
-                hint);
+    throw Error(ErrorCode::UndefinedColumn, column_of(table, column) + " does not exist", {}, hint);
   return *c;
 }
 
 // A constraint name derived from `base` that the table does not use yet.
 std::string free_constraint_name(const TableDesc& table, const std::string& base) {
-  return unique_name(fit_identifier(base), [&](const std::string& candidate) {
-    return table.has_constraint(candidate);
-  });
+  return unique_name(fit_identifier(base),
+                     [&](const std::string& candidate) { return table.has_constraint(candidate); });
 }
 
 }  // namespace
@@ -37,13 +35,15 @@ Operation validate(const TableDesc& table, const RenameRequest& request,
   check_identifier("new_name", request.new_column);
   if (request.column == request.new_column)
     throw Error(ErrorCode::InvalidParameter,
-                "old_name and new_name are both \"" + request.column + "\"",
-                {}, "A rename needs two different names.");
+                "old_name and new_name are both \"" + request.column + "\"", {},
+                "A rename needs two different names.");
 
-  const Column& old_column = require_column(table, request.column, "Check the column name with \\d " + table.qualified() + ".");
+  const Column& old_column = require_column(
+      table, request.column, "Check the column name with \\d " + table.qualified() + ".");
   if (table.find_column(request.new_column) != nullptr)
-    throw Error(ErrorCode::DuplicateColumn, column_of(table, request.new_column) + " already exists",
-                {}, "Choose a new_name that the table does not use.");
+    throw Error(ErrorCode::DuplicateColumn,
+                column_of(table, request.new_column) + " already exists", {},
+                "Choose a new_name that the table does not use.");
   if (old_column.generated)
     throw Error(ErrorCode::WrongObjectType,
                 column_of(table, request.column) + " is a generated column",
@@ -53,12 +53,12 @@ Operation validate(const TableDesc& table, const RenameRequest& request,
   for (const Operation& open : open_on_table) {
     for (const std::string* name : {&request.column, &request.new_column}) {
       if (*name == open.column || *name == open.new_column)
-        throw Error(ErrorCode::ObjectInUse,
-                    column_of(table, *name) + " is already under migration \"" +
-                        open.migration + "\"",
-                    std::string("That migration's ") + op_kind_name(open.kind) + " of \"" +
-                        open.column + "\" is still open.",
-                    "Finish or abort migration \"" + open.migration + "\" first.");
+        throw Error(
+            ErrorCode::ObjectInUse,
+            column_of(table, *name) + " is already under migration \"" + open.migration + "\"",
+            std::string("That migration's ") + op_kind_name(open.kind) + " of \"" + open.column +
+                "\" is still open.",
+            "Finish or abort migration \"" + open.migration + "\" first.");
     }
   }
 
