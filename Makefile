@@ -6,6 +6,9 @@ MODULE_big = zdm
 OBJS = \
 	src/core/backfill.o \
 	src/core/model.o \
+	src/core/ops/add_column.o \
+	src/core/ops/common.o \
+	src/core/ops/drop_column.o \
 	src/core/ops/rename.o \
 	src/core/plan.o \
 	src/core/quote.o \
@@ -15,6 +18,7 @@ OBJS = \
 	src/pg/boundary.o \
 	src/pg/catalog.o \
 	src/pg/copy_check.o \
+	src/pg/expression.o \
 	src/pg/module.o \
 	src/pg/runner.o \
 	src/pg/spi.o \

@@ -20,15 +20,29 @@ UPDATE item SET label = 'old-loses', title = 'new-wins' WHERE id = 3;
 UPDATE item SET price = 41 WHERE id = 4;
 SELECT id, label, title FROM item ORDER BY id;
 
--- Declared sides override the inference.
+-- A declared side decides every INSERT, and an UPDATE that changes both sides.
 SET zdm.writer = old;
 INSERT INTO item (id, label, title) VALUES (20, 'old-declared', 'ignored');
-UPDATE item SET title = 'ignored-too' WHERE id = 1;
+UPDATE item SET label = 'old-wins', title = 'ignored-too' WHERE id = 1;
 SET zdm.writer = new;
 INSERT INTO item (id, label, title) VALUES (21, 'ignored', 'new-declared');
-UPDATE item SET label = 'ignored-as-well' WHERE id = 2;
+UPDATE item SET label = 'ignored-as-well', title = 'new-wins' WHERE id = 2;
 RESET zdm.writer;
 SELECT id, label, title FROM item WHERE id IN (1, 2, 20, 21) ORDER BY id;
+
+-- But an UPDATE that changes only one side, or neither, follows the columns:
+-- the new app touching another column of a row the backfill has not reached
+-- must not copy the still-NULL new column over the old one.
+CREATE TABLE late (id int PRIMARY KEY, a text, b text);
+INSERT INTO late VALUES (1, 'x', 'seed'), (2, 'x', 'seed');
+SELECT zdm.begin_rename('late', 'b', 'c', migration => 'late');
+SET zdm.writer = new;
+UPDATE late SET a = 'y' WHERE id = 1;   -- neither side changed: c := b
+UPDATE late SET b = 'old-only' WHERE id = 2;   -- only the old side changed: c := b
+RESET zdm.writer;
+SELECT * FROM late ORDER BY id;
+SELECT zdm.abort('late');
+DROP TABLE late;
 
 -- NULLs cross over too.
 UPDATE item SET title = NULL WHERE id = 10;

@@ -19,8 +19,13 @@ CREATE TABLE zdm.operations (
     migration            text NOT NULL REFERENCES zdm.migrations (name),
     kind                 text NOT NULL,
     tbl                  regclass NOT NULL,
-    column_name          name NOT NULL,
-    new_column           name NOT NULL,
+    column_name          name NOT NULL,  -- rename: old name; add/drop_column: the column
+    new_column           name,           -- rename: the new name
+    new_type             text,           -- add_column: the column's type
+    expression           text,           -- add_column: up; drop_column: down (normalized)
+    not_null             boolean NOT NULL DEFAULT false,
+    default_expr         text,           -- add_column: set at finish (normalized)
+    check_name           name,           -- add_column: the NOT VALID check begin added
     backfill_state       text NOT NULL DEFAULT 'pending'
                          CHECK (backfill_state IN ('pending', 'running', 'done')),
     backfill_key         name[],   -- NULL: the walk goes by ctid block ranges
@@ -70,6 +75,19 @@ RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_rename';
 COMMENT ON FUNCTION zdm.begin_rename(regclass, name, name, text) IS
   'Opens a rename: adds new_name beside old_name and keeps both in sync until finish or abort.';
 
+CREATE FUNCTION zdm.begin_add_column(tbl regclass, column_name name, type text,
+                                     up text DEFAULT NULL, not_null boolean DEFAULT false,
+                                     default_expr text DEFAULT NULL, migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_add_column';
+COMMENT ON FUNCTION zdm.begin_add_column(regclass, name, text, text, boolean, text, text) IS
+  'Opens an add_column: the column appears now; old-side writes fill it with up.';
+
+CREATE FUNCTION zdm.begin_drop_column(tbl regclass, column_name name, down text DEFAULT NULL,
+                                      migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_drop_column';
+COMMENT ON FUNCTION zdm.begin_drop_column(regclass, name, text, text) IS
+  'Opens a drop_column: the column stays until finish; new-side writes fill it with down.';
+
 CREATE PROCEDURE zdm.backfill(migration text DEFAULT NULL, batch_size integer DEFAULT 5000,
                               pause interval DEFAULT '0')
 LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_backfill';
@@ -105,7 +123,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT m.name, m.state,
-           o.kind || ' ' || o.column_name || ' -> ' || o.new_column,
+           o.kind || ' ' || o.column_name || coalesce(' -> ' || o.new_column, ''),
            o.tbl, o.backfill_state, o.rows_done, o.rows_estimate,
            CASE WHEN o.backfill_state = 'done' THEN 100.0
                 WHEN o.rows_estimate > 0

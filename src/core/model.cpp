@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/error.hpp"
 #include "core/quote.hpp"
 
 namespace zdm::core {
@@ -23,8 +24,31 @@ const char* op_kind_name(OpKind kind) {
   switch (kind) {
     case OpKind::Rename:
       return "rename";
+    case OpKind::AddColumn:
+      return "add_column";
+    case OpKind::DropColumn:
+      return "drop_column";
   }
   return "unknown";
+}
+
+OpKind parse_op_kind(const std::string& name) {
+  for (OpKind kind : {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn})
+    if (name == op_kind_name(kind)) return kind;
+  throw Error(ErrorCode::Internal, "unknown operation kind \"" + name + "\"",
+              "The zdm catalog was written by a newer version of zdm.",
+              "Install the zdm library that matches the catalog.");
+}
+
+std::vector<std::string> Operation::claimed_columns() const {
+  if (kind == OpKind::Rename) return {column, new_column};
+  return {column};
+}
+
+std::string Operation::describe() const {
+  std::string out = std::string(op_kind_name(kind)) + " " + column;
+  if (kind == OpKind::Rename) out += " -> " + new_column;
+  return out;
 }
 
 }  // namespace zdm::core

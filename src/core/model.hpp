@@ -28,6 +28,7 @@ struct TableDesc {
   std::vector<Column> columns;  // live columns only, in attnum order
   std::vector<CheckConstraint> checks;
   std::vector<std::string> constraint_names;  // every constraint, any kind
+  std::vector<std::string> primary_key;       // column names, empty if none
   bool has_dual_write_trigger = false;
 
   const Column* find_column(const std::string& column) const;
@@ -35,17 +36,30 @@ struct TableDesc {
   std::string qualified() const;
 };
 
-enum class OpKind { Rename };
+enum class OpKind { Rename, AddColumn, DropColumn };
 
 const char* op_kind_name(OpKind kind);
+OpKind parse_op_kind(const std::string& name);  // throws on an unknown name
 
 // One operation of a migration, as stored in zdm.operations.
 struct Operation {
   long id = 0;
   std::string migration;
   OpKind kind = OpKind::Rename;
-  std::string column;      // the old-side column
-  std::string new_column;  // the new-side column
+  // rename: the old name; add_column: the added column; drop_column: the
+  // dropped column.
+  std::string column;
+  std::string new_column;   // rename: the new name; empty otherwise
+  std::string type_sql;     // add_column: the added column's type
+  std::string expression;   // add_column: up; drop_column: down; may be empty
+  bool not_null = false;    // add_column
+  std::string default_sql;  // add_column: set at finish; may be empty
+  std::string check_name;   // add_column: the NOT VALID check begin adds
+
+  // The columns no other open operation may touch while this one is open.
+  std::vector<std::string> claimed_columns() const;
+  // "rename a -> b", "add_column c", "drop_column d"
+  std::string describe() const;
 };
 
 }  // namespace zdm::core

@@ -1,6 +1,8 @@
 #include "core/plan.hpp"
 
 #include "core/error.hpp"
+#include "core/ops/add_column.hpp"
+#include "core/ops/drop_column.hpp"
 #include "core/ops/rename.hpp"
 #include "core/quote.hpp"
 
@@ -17,49 +19,76 @@ void check_identifier(const std::string& what, const std::string& name) {
     throw Error(ErrorCode::InvalidParameter, what + " must not contain a NUL byte");
 }
 
+void check_unclaimed(const TableDesc& table, const std::vector<std::string>& columns,
+                     const std::vector<Operation>& open_on_table) {
+  for (const Operation& open : open_on_table)
+    for (const std::string& claimed : open.claimed_columns())
+      for (const std::string& column : columns)
+        if (column == claimed)
+          throw Error(ErrorCode::ObjectInUse,
+                      "column \"" + column + "\" of table " + table.qualified() +
+                          " is already under migration \"" + open.migration + "\"",
+                      "That migration's " + open.describe() + " is still open.",
+                      "Finish or abort migration \"" + open.migration + "\" first.");
+}
+
 Operation validate_rename(const TableDesc& table, const RenameRequest& request,
                           const std::vector<Operation>& open_on_table) {
   return rename::validate(table, request, open_on_table);
 }
 
+Operation validate_add_column(const TableDesc& table, const AddColumnRequest& request,
+                              const std::vector<Operation>& open_on_table) {
+  return add_column::validate(table, request, open_on_table);
+}
+
+Operation validate_drop_column(const TableDesc& table, const DropColumnRequest& request,
+                               const std::vector<Operation>& open_on_table) {
+  return drop_column::validate(table, request, open_on_table);
+}
+
+// One switch per phase: each operation's plan for every phase sits in its own
+// file under ops/.
+#define ZDM_DISPATCH(phase, ...)              \
+  switch (op.kind) {                          \
+    case OpKind::Rename:                      \
+      return rename::phase(__VA_ARGS__);      \
+    case OpKind::AddColumn:                   \
+      return add_column::phase(__VA_ARGS__);  \
+    case OpKind::DropColumn:                  \
+      return drop_column::phase(__VA_ARGS__); \
+  }                                           \
+  throw Error(ErrorCode::Internal, "unknown operation kind")
+
 Statements begin_statements(const TableDesc& table, const Operation& op) {
-  switch (op.kind) {
-    case OpKind::Rename:
-      return rename::begin(table, op);
-  }
-  throw Error(ErrorCode::Internal, "unknown operation kind");
+  ZDM_DISPATCH(begin, table, op);
+}
+
+Statements finish_validation_statements(const TableDesc& table, const Operation& op) {
+  ZDM_DISPATCH(finish_validation, table, op);
 }
 
 Statements finish_statements(const TableDesc& table, const Operation& op) {
-  switch (op.kind) {
-    case OpKind::Rename:
-      return rename::finish(table, op);
-  }
-  throw Error(ErrorCode::Internal, "unknown operation kind");
+  ZDM_DISPATCH(finish, table, op);
 }
 
 Statements abort_statements(const TableDesc& table, const Operation& op) {
-  switch (op.kind) {
-    case OpKind::Rename:
-      return rename::abort(table, op);
-  }
-  throw Error(ErrorCode::Internal, "unknown operation kind");
+  ZDM_DISPATCH(abort, table, op);
 }
 
-BackfillSpec backfill_spec(const Operation& op) {
-  switch (op.kind) {
-    case OpKind::Rename:
-      return rename::backfill(op);
-  }
-  throw Error(ErrorCode::Internal, "unknown operation kind");
+bool needs_backfill(const Operation& op) { ZDM_DISPATCH(needs_backfill, op); }
+
+BackfillSpec backfill_spec(const TableDesc& table, const Operation& op) {
+  ZDM_DISPATCH(backfill, table, op);
 }
 
 std::vector<std::string> trigger_args(const std::vector<Operation>& ops) {
   std::vector<std::string> args;
   for (const Operation& op : ops) {
     args.emplace_back(op_kind_name(op.kind));
+    args.push_back(op.migration);
     args.push_back(op.column);
-    args.push_back(op.new_column);
+    args.push_back(op.kind == OpKind::Rename ? op.new_column : op.expression);
   }
   return args;
 }

@@ -27,19 +27,48 @@ struct RenameRequest {
   std::string new_column;
 };
 
-// Checks a rename against the table and the operations already open on it and
-// returns the operation to record (id and migration are filled in by the caller).
+// Expressions arrive normalized by src/pg: parsed, checked and deparsed with
+// every name outside pg_catalog schema-qualified.
+struct AddColumnRequest {
+  std::string column;
+  std::string type_sql;
+  std::string up;  // may be empty: old-side writes then leave the column NULL
+  bool not_null = false;
+  std::string default_sql;
+};
+
+struct DropColumnRequest {
+  std::string column;
+  std::string down;  // may be empty: new-side writes then leave the column NULL
+};
+
+// Each validate_* checks a request against the table and the operations
+// already open on it and returns the operation to record (id and migration are
+// filled in by the caller).
 Operation validate_rename(const TableDesc& table, const RenameRequest& request,
                           const std::vector<Operation>& open_on_table);
+Operation validate_add_column(const TableDesc& table, const AddColumnRequest& request,
+                              const std::vector<Operation>& open_on_table);
+Operation validate_drop_column(const TableDesc& table, const DropColumnRequest& request,
+                               const std::vector<Operation>& open_on_table);
+
+// Refuses `columns` when an open operation on the table already claims one.
+void check_unclaimed(const TableDesc& table, const std::vector<std::string>& columns,
+                     const std::vector<Operation>& open_on_table);
 
 // The phases of any operation; each dispatches on op.kind to src/core/ops/.
 Statements begin_statements(const TableDesc& table, const Operation& op);
+// Statements finish runs first, under a lock that lets reads and writes go on
+// (SHARE UPDATE EXCLUSIVE): the long scans, such as VALIDATE CONSTRAINT.
+Statements finish_validation_statements(const TableDesc& table, const Operation& op);
 Statements finish_statements(const TableDesc& table, const Operation& op);
 Statements abort_statements(const TableDesc& table, const Operation& op);
-BackfillSpec backfill_spec(const Operation& op);
+bool needs_backfill(const Operation& op);
+BackfillSpec backfill_spec(const TableDesc& table, const Operation& op);
 
-// The arguments of the dual-write trigger that serves `ops`, in the order the
-// trigger parses them: kind, then the kind's columns.
+// The arguments of the dual-write trigger that serves `ops`, four per
+// operation, in the order the trigger parses them: kind, migration, column,
+// and the new name (rename) or the expression (add_column, drop_column).
 std::vector<std::string> trigger_args(const std::vector<Operation>& ops);
 
 // Surrounds `statements` with the trigger's maintenance: drop the table's

@@ -20,13 +20,23 @@ constexpr Side insert_side(WriterSetting writer, bool new_side_filled) {
 }
 
 // UPDATE: the side whose columns changed is the source; both changed means the
-// new side wins; neither changed means the new side is recomputed from the old.
+// new side wins, or the declared side; neither changed means the new side is
+// recomputed from the old. The sides are those of one migration: all its
+// operations go the same way. A declared writer decides only when both sides
+// changed: an UPDATE that touches neither side (say, of another column) must
+// never copy a new side that the backfill has not filled yet over the old one.
 constexpr Side update_side(WriterSetting writer, bool old_changed, bool new_changed) {
+  if (old_changed && new_changed) return writer == WriterSetting::Old ? Side::Old : Side::New;
+  return new_changed ? Side::New : Side::Old;
+}
+
+// INSERT into a table whose migration has no new-side column (it only drops
+// columns): the new app leaves the dropped column out, so a NULL there marks a
+// new-side write, which fills it with `down`.
+constexpr Side insert_side_dropping_only(WriterSetting writer, bool dropped_left_out) {
   if (writer == WriterSetting::Old) return Side::Old;
   if (writer == WriterSetting::New) return Side::New;
-  if (new_changed) return Side::New;
-  (void)old_changed;  // old changed or nothing changed: recompute new from old
-  return Side::Old;
+  return dropped_left_out ? Side::New : Side::Old;
 }
 
 }  // namespace zdm::core

@@ -1,6 +1,7 @@
 // The SQL-callable entry points for begin_rename, finish and abort. Each reads
 // the catalog, asks src/core for the plan, and runs it through the lock-safe
 // runner; the plans themselves live in src/core/ops/.
+#include <functional>
 #include <map>
 
 #include "core/error.hpp"
@@ -9,6 +10,7 @@
 #include "core/state.hpp"
 #include "pg/boundary.hpp"
 #include "pg/catalog.hpp"
+#include "pg/expression.hpp"
 #include "pg/runner.hpp"
 #include "pg/spi.hpp"
 
@@ -71,6 +73,25 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
                   {}, "Abort the migration with zdm.abort('" + migration + "').");
     }
   }
+  if (finishing) {
+    // The long scans (VALIDATE CONSTRAINT) run first, under a lock that lets
+    // reads and writes go on.
+    zdm::core::Statements validation;
+    for (unsigned int relid : relids) {
+      zdm::core::TableDesc table = zdm::pg::load_table(relid);
+      for (const zdm::core::Operation& op : by_table[relid]) {
+        zdm::core::Statements s = zdm::core::finish_validation_statements(table, op);
+        validation.insert(validation.end(), s.begin(), s.end());
+        if (op.kind == zdm::core::OpKind::DropColumn)
+          zdm::pg::check_no_dependents(relid, op.column, migration);
+      }
+    }
+    if (!validation.empty()) {
+      zdm::pg::StepOutcome validating =
+          zdm::pg::lock_tables(migration, "finish", relids, zdm::pg::LockStrength::Validate);
+      zdm::pg::run_statements(migration, "finish", validating, validation);
+    }
+  }
   zdm::pg::StepOutcome locking = zdm::pg::lock_tables(migration, phase, relids);
 
   // Under the locks: the tables and the other migrations' operations on them
@@ -94,34 +115,99 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
   zdm::pg::close_session();
 }
 
-}  // namespace
+// Every begin_* has this shape: a first look refuses bad input before any lock
+// is queued for; the plan is then made under the lock, from what is there now,
+// and run in the same step. `validate` checks the request against a table
+// description and the operations open on it.
+using Validate = std::function<zdm::core::Operation(const zdm::core::TableDesc&,
+                                                    const std::vector<zdm::core::Operation>&)>;
 
-ZDM_FUNCTION(zdm_begin_rename) {
-  unsigned int relid = required_table(fcinfo, 0);
-  std::string old_name = required_name(fcinfo, 1, "old_name");
-  std::string new_name = required_name(fcinfo, 2, "new_name");
-  std::optional<std::string> requested = text_arg(fcinfo, 3);
-
-  zdm::pg::open_session();
-  // A first look refuses bad input before any lock is queued for...
-  zdm::core::TableDesc table = zdm::pg::load_table(relid);
-  zdm::core::validate_rename(table, {old_name, new_name}, zdm::pg::open_operations_on(relid));
-  const std::vector<std::string> name_parts{"rename", table.name, old_name, "to", new_name};
+std::string begin_operation(unsigned int relid, const std::optional<std::string>& requested,
+                            const std::vector<std::string>& name_parts, const Validate& validate) {
+  validate(zdm::pg::load_table(relid), zdm::pg::open_operations_on(relid));
   zdm::pg::StepOutcome locking = zdm::pg::lock_tables(
       requested.value_or(zdm::core::readable_migration_name(name_parts)), "begin", {relid});
 
-  // ...and the plan is made under the lock, from what is there now.
-  table = zdm::pg::load_table(relid);
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
   std::vector<zdm::core::Operation> open_ops = zdm::pg::open_operations_on(relid);
-  zdm::core::Operation op = zdm::core::validate_rename(table, {old_name, new_name}, open_ops);
+  zdm::core::Operation op = validate(table, open_ops);
   op.migration = zdm::pg::open_migration(requested, name_parts);
   op.id = zdm::pg::record_operation(op, relid);
   open_ops.push_back(op);
   zdm::pg::run_statements(
       op.migration, "begin", locking,
       zdm::core::with_dual_write_trigger(table, zdm::core::begin_statements(table, op), open_ops));
+  return op.migration;
+}
+
+}  // namespace
+
+ZDM_FUNCTION(zdm_begin_rename) {
+  unsigned int relid = required_table(fcinfo, 0);
+  zdm::core::RenameRequest request{required_name(fcinfo, 1, "old_name"),
+                                   required_name(fcinfo, 2, "new_name")};
+  std::optional<std::string> requested = text_arg(fcinfo, 3);
+
+  zdm::pg::open_session();
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  std::string migration = begin_operation(
+      relid, requested, {"rename", table.name, request.column, "to", request.new_column},
+      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
+        return zdm::core::validate_rename(t, request, open);
+      });
   zdm::pg::close_session();
-  return text_result(op.migration);
+  return text_result(migration);
+}
+
+ZDM_FUNCTION(zdm_begin_add_column) {
+  unsigned int relid = required_table(fcinfo, 0);
+  zdm::core::AddColumnRequest request;
+  request.column = required_name(fcinfo, 1, "column_name");
+  std::optional<std::string> type = text_arg(fcinfo, 2);
+  if (!type) throw Error(ErrorCode::NullValue, "type must not be NULL");
+  std::optional<std::string> up = text_arg(fcinfo, 3);
+  if (PG_ARGISNULL(4)) throw Error(ErrorCode::NullValue, "not_null must not be NULL");
+  request.not_null = PG_GETARG_BOOL(4);
+  std::optional<std::string> default_expr = text_arg(fcinfo, 5);
+  std::optional<std::string> requested = text_arg(fcinfo, 6);
+
+  zdm::pg::open_session();
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  request.type_sql = zdm::pg::normalize_type(*type);
+  if (up) request.up = zdm::pg::normalize_up(relid, *up, request.type_sql);
+  if (default_expr)
+    request.default_sql = zdm::pg::normalize_default(*default_expr, request.type_sql);
+  std::string migration = begin_operation(
+      relid, requested, {"add", table.name, request.column},
+      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
+        return zdm::core::validate_add_column(t, request, open);
+      });
+  zdm::pg::close_session();
+  return text_result(migration);
+}
+
+ZDM_FUNCTION(zdm_begin_drop_column) {
+  unsigned int relid = required_table(fcinfo, 0);
+  zdm::core::DropColumnRequest request;
+  request.column = required_name(fcinfo, 1, "column_name");
+  std::optional<std::string> down = text_arg(fcinfo, 2);
+  std::optional<std::string> requested = text_arg(fcinfo, 3);
+
+  zdm::pg::open_session();
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  if (down) {
+    // Checked here first so that an unknown column gets zdm's error, not the
+    // expression's.
+    zdm::core::validate_drop_column(table, {request.column, "x"}, {});
+    request.down = zdm::pg::normalize_down(relid, *down, request.column);
+  }
+  std::string migration = begin_operation(
+      relid, requested, {"drop", table.name, request.column},
+      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
+        return zdm::core::validate_drop_column(t, request, open);
+      });
+  zdm::pg::close_session();
+  return text_result(migration);
 }
 
 ZDM_FUNCTION(zdm_finish) {

@@ -150,9 +150,8 @@ void commit_batch(bool atomic) {
 
 void notice_progress(const std::string& migration, const zdm::core::Operation& op,
                      const Progress& p, bool done) {
-  std::string message = "zdm: backfill of \"" + migration + "\" (" +
-                        zdm::core::op_kind_name(op.kind) + " " + op.column + " -> " +
-                        op.new_column + "): " + std::to_string(p.rows_done) + " rows visited";
+  std::string message = "zdm: backfill of \"" + migration + "\" (" + op.describe() +
+                        "): " + std::to_string(p.rows_done) + " rows visited";
   if (p.estimate && std::stol(*p.estimate) > 0) {
     long pct = std::min(100L, p.rows_done * 100 / std::stol(*p.estimate));
     message += " of ~" + *p.estimate + " (" + std::to_string(pct) + "%)";
@@ -198,7 +197,7 @@ void start_operation(const zdm::pg::StoredOperation& s, const zdm::core::TableDe
 void backfill_operation(const std::string& migration, const zdm::pg::StoredOperation& s,
                         const BackfillArgs& args) {
   zdm::core::TableDesc table = zdm::pg::load_table(s.relid);
-  zdm::core::BackfillSpec spec = zdm::core::backfill_spec(s.op);
+  zdm::core::BackfillSpec spec = zdm::core::backfill_spec(table, s.op);
   std::string id = std::to_string(s.op.id);
   if (read_progress(s.op.id).state == "pending") start_operation(s, table);
 

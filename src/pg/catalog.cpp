@@ -17,11 +17,6 @@ std::string rel(unsigned int relid) { return std::to_string(relid); }
 
 bool is_true(const Value& v) { return v && *v == "t"; }
 
-core::OpKind parse_kind(const std::string& kind) {
-  if (kind == "rename") return core::OpKind::Rename;
-  throw Error(ErrorCode::Internal, "unknown operation kind \"" + kind + "\" in zdm.operations");
-}
-
 std::string list_active() {
   Value names = query_value(
       "SELECT pg_catalog.string_agg(pg_catalog.quote_literal(name), ', ' ORDER BY created_at) "
@@ -126,6 +121,12 @@ core::TableDesc load_table(unsigned int relid) {
     t.constraint_names.push_back(*r[0]);
     if (is_true(r[1])) t.checks.push_back({*r[0], split_names(r[2].value_or(""))});
   }
+  for (Row& r : query("SELECT a.attname FROM pg_catalog.pg_index i "
+                      "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
+                      "AND a.attnum = ANY (i.indkey::pg_catalog.int2[]) "
+                      "WHERE i.indrelid = $1::pg_catalog.oid AND i.indisprimary ORDER BY a.attnum",
+                      {rel(relid)}))
+    t.primary_key.push_back(*r[0]);
   t.has_dual_write_trigger =
       query_value(
           "SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = $1::pg_catalog.oid "
@@ -139,17 +140,23 @@ namespace {
 
 const char* kOperationColumns =
     "SELECT o.id, o.migration, o.kind, o.column_name, o.new_column, o.tbl::pg_catalog.oid, "
-    "o.backfill_state FROM zdm.operations o ";
+    "o.backfill_state, o.new_type, o.expression, o.not_null, o.default_expr, o.check_name "
+    "FROM zdm.operations o ";
 
 StoredOperation to_stored(const Row& r) {
   StoredOperation s;
   s.op.id = std::stol(*r[0]);
   s.op.migration = *r[1];
-  s.op.kind = parse_kind(*r[2]);
+  s.op.kind = core::parse_op_kind(*r[2]);
   s.op.column = *r[3];
-  s.op.new_column = *r[4];
+  s.op.new_column = r[4].value_or("");
   s.relid = static_cast<unsigned int>(std::stoul(*r[5]));
   s.backfill_state = *r[6];
+  s.op.type_sql = r[7].value_or("");
+  s.op.expression = r[8].value_or("");
+  s.op.not_null = is_true(r[9]);
+  s.op.default_sql = r[10].value_or("");
+  s.op.check_name = r[11].value_or("");
   return s;
 }
 
@@ -228,12 +235,43 @@ std::string open_migration(const std::optional<std::string>& requested,
 }
 
 long record_operation(const core::Operation& op, unsigned int relid) {
+  auto optional = [](const std::string& s) { return s.empty() ? Value() : Value(s); };
   Value id = query_value_as_catalog_owner(
-      "INSERT INTO zdm.operations (migration, kind, tbl, column_name, new_column) "
-      "VALUES ($1, $2, $3::pg_catalog.oid, $4, $5) RETURNING id",
+      "INSERT INTO zdm.operations (migration, kind, tbl, column_name, new_column, new_type, "
+      "expression, not_null, default_expr, check_name, backfill_state) "
+      "VALUES ($1, $2, $3::pg_catalog.oid, $4, $5, $6, $7, $8::pg_catalog.bool, $9, $10, $11) "
+      "RETURNING id",
       {op.migration, std::string(core::op_kind_name(op.kind)), rel(relid), op.column,
-       op.new_column});
+       optional(op.new_column), optional(op.type_sql), optional(op.expression),
+       std::string(op.not_null ? "true" : "false"), optional(op.default_sql),
+       optional(op.check_name), std::string(core::needs_backfill(op) ? "pending" : "done")});
   return std::stol(*id);
+}
+
+void check_no_dependents(unsigned int relid, const std::string& column,
+                         const std::string& migration) {
+  // Objects that depend on the column itself, or on an index over it (a
+  // foreign key from another table). Indexes and CHECKs on the column alone
+  // depend on it automatically and go with it, as ALTER TABLE DROP COLUMN does.
+  Value dependents = query_value(
+      "WITH col AS (SELECT a.attnum FROM pg_catalog.pg_attribute a "
+      "             WHERE a.attrelid = $1::pg_catalog.oid AND a.attname = $2), "
+      "idx AS (SELECT i.indexrelid FROM pg_catalog.pg_index i, col "
+      "        WHERE i.indrelid = $1::pg_catalog.oid "
+      "        AND col.attnum = ANY (i.indkey::pg_catalog.int2[])) "
+      "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, "
+      "d.objsubid), ', ') FROM pg_catalog.pg_depend d, col "
+      "WHERE d.deptype = 'n' AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+      "AND ((d.refobjid = $1::pg_catalog.oid AND d.refobjsubid = col.attnum) "
+      "     OR d.refobjid IN (SELECT indexrelid FROM idx))",
+      {rel(relid), column});
+  if (!dependents) return;
+  throw Error(ErrorCode::ObjectInUse,
+              "cannot finish migration \"" + migration + "\": other objects depend on column \"" +
+                  column + "\"",
+              "Depending on it: " + *dependents + ".",
+              "Change or drop those objects so that they no longer use the column, then call "
+              "zdm.finish() again.");
 }
 
 void require_migration_owner(const std::string& migration) {

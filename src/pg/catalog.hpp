@@ -43,6 +43,11 @@ std::string open_migration(const std::optional<std::string>& requested,
 
 long record_operation(const core::Operation& op, unsigned int relid);
 
+// Refuses to drop a column that views, foreign keys or other objects still
+// need, naming them.
+void check_no_dependents(unsigned int relid, const std::string& column,
+                         const std::string& migration);
+
 // Refuses a caller who does not own every table of the migration.
 void require_migration_owner(const std::string& migration);
 void end_migration(const std::string& migration, core::MigrationState final_state);

@@ -22,8 +22,8 @@ double elapsed_ms(instr_time start) {
 // One attempt: a subtransaction that takes every lock under lock_timeout and
 // runs the statements. Returns NULL on success, or the error that rolled it back.
 // C-style: it runs inside pg_guard and owns no C++ object.
-ErrorData* attempt_step(const Oid* relids, int nrelids, const char* const* sql, int nsql,
-                        double* lock_wait_ms) {
+ErrorData* attempt_step(const Oid* relids, int nrelids, LOCKMODE mode, const char* const* sql,
+                        int nsql, double* lock_wait_ms) {
   MemoryContext context = CurrentMemoryContext;
   ResourceOwner owner = CurrentResourceOwner;
   ErrorData* volatile failure = NULL;
@@ -40,7 +40,7 @@ ErrorData* attempt_step(const Oid* relids, int nrelids, const char* const* sql, 
     snprintf(timeout, sizeof timeout, "%d", zdm_lock_timeout_ms);
     (void)set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
                             true, 0, false);
-    for (int i = 0; i < nrelids; i++) LockRelationOid(relids[i], AccessExclusiveLock);
+    for (int i = 0; i < nrelids; i++) LockRelationOid(relids[i], mode);
     *lock_wait_ms += elapsed_ms(start);
     locked = true;
     for (int i = 0; i < nsql; i++) {
@@ -144,12 +144,14 @@ StepOutcome with_retries(const std::string& migration, const std::string& phase,
 }  // namespace
 
 StepOutcome lock_tables(const std::string& migration, const std::string& phase,
-                        std::vector<unsigned int> relids) {
+                        std::vector<unsigned int> relids, LockStrength strength) {
+  const LOCKMODE mode =
+      strength == LockStrength::Exclusive ? AccessExclusiveLock : ShareUpdateExclusiveLock;
   std::sort(relids.begin(), relids.end());
   relids.erase(std::unique(relids.begin(), relids.end()), relids.end());
   std::vector<Oid> oids(relids.begin(), relids.end());
   return with_retries(migration, phase, relids, [&](double* wait) {
-    return attempt_step(oids.data(), static_cast<int>(oids.size()), nullptr, 0, wait);
+    return attempt_step(oids.data(), static_cast<int>(oids.size()), mode, nullptr, 0, wait);
   });
 }
 
@@ -158,7 +160,7 @@ void run_statements(const std::string& migration, const std::string& phase,
   std::vector<const char*> sql;
   for (const std::string& s : statements) sql.push_back(s.c_str());
   StepOutcome running = with_retries(migration, phase, locking.relids, [&](double* wait) {
-    return attempt_step(nullptr, 0, sql.data(), static_cast<int>(sql.size()), wait);
+    return attempt_step(nullptr, 0, NoLock, sql.data(), static_cast<int>(sql.size()), wait);
   });
   const int attempts = locking.attempts + running.attempts - 1;
   char wait_text[64];

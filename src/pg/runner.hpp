@@ -24,8 +24,14 @@ struct StepOutcome {
   std::vector<unsigned int> relids;  // what was locked, for blocker reports
 };
 
+enum class LockStrength {
+  Exclusive,  // ACCESS EXCLUSIVE: for DDL that changes the table's shape
+  Validate,   // SHARE UPDATE EXCLUSIVE: for scans (VALIDATE) that traffic may pass
+};
+
 StepOutcome lock_tables(const std::string& migration, const std::string& phase,
-                        std::vector<unsigned int> relids);
+                        std::vector<unsigned int> relids,
+                        LockStrength strength = LockStrength::Exclusive);
 
 // Runs the statements with the locks already held. A lock timeout inside them
 // (a dependent object) is retried the same way; `locking` is added to the

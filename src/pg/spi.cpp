@@ -171,15 +171,23 @@ void pin_search_path() {
   });
 }
 
-std::vector<Row> query_as_caller(const char* sql, const std::vector<Value>& params) {
-  int level = pg_guard([] {
-    int l = NewGUCNestLevel();
+int push_caller_search_path() {
+  return pg_guard([] {
+    int level = NewGUCNestLevel();
     (void)set_config_option("search_path", caller_search_path.c_str(), PGC_USERSET, PGC_S_SESSION,
                             GUC_ACTION_SAVE, true, 0, false);
-    return l;
+    return level;
   });
-  std::vector<Row> rows = query(sql, params);
+}
+
+void pop_search_path(int level) {
   pg_guard([&] { AtEOXact_GUC(true, level); });
+}
+
+std::vector<Row> query_as_caller(const char* sql, const std::vector<Value>& params) {
+  int level = push_caller_search_path();
+  std::vector<Row> rows = query(sql, params);
+  pop_search_path(level);
   return rows;
 }
 

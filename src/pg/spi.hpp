@@ -22,6 +22,11 @@ long execute(const char* sql, const std::vector<Value>& params = {});
 // schema on the caller's path can shadow a built-in that zdm's SQL uses.
 std::vector<Row> query_as_caller(const char* sql, const std::vector<Value>& params);
 
+// The same search_path for anything else that must resolve names as the
+// caller does (parsing an up/down expression); pop_search_path undoes it.
+int push_caller_search_path();
+void pop_search_path(int level);
+
 // Writes to zdm's own tables run as the extension's owner: callers may migrate
 // tables they own without being able to edit zdm's catalog by hand.
 long execute_as_catalog_owner(const char* sql, const std::vector<Value>& params = {});

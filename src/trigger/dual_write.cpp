@@ -9,8 +9,10 @@
 
 #include <cstring>
 
+#include "core/model.hpp"
 #include "core/writer.hpp"
 #include "pg/guc.hpp"
+#include "pg/expression.hpp"
 #include "pg/postgres.hpp"
 
 extern "C" {
@@ -20,20 +22,26 @@ PGDLLEXPORT PG_FUNCTION_INFO_V1(zdm_dual_write_trigger);
 
 namespace {
 
-enum class OpKind { Rename };
+using zdm::core::OpKind;
 
 struct PlannedOp {
   OpKind kind;
-  AttrNumber old_attno;  // old-side column
-  AttrNumber new_attno;  // new-side column
-  bool byval;
+  int group;             // the operations of one migration form a group and share a side
+  AttrNumber old_attno;  // rename: the old name; drop_column: the column; else 0
+  AttrNumber new_attno;  // rename: the new name; add_column: the column; else 0
+  bool byval;            // of the column the operation writes
   int16 len;
+  ExprState* expr;  // add_column: up; drop_column: down; NULL when there is none
+  const char* migration;
+  const char* column;  // the column the operation writes, for error messages
+  const char* table;
 };
 
 struct DualWritePlan {
   Oid relid;  // hash key
   Oid tgoid;
   bool valid;
+  MemoryContext context;  // everything below; deleted when the plan is rebuilt
   int nops;
   PlannedOp* ops;
   // The row is deformed into these, edited in place and formed again: sized
@@ -41,6 +49,11 @@ struct DualWritePlan {
   int natts;
   Datum* values;
   bool* nulls;
+  int ngroups;
+  // Expressions read the row as it stands (after the operations before them)
+  // through this virtual slot.
+  TupleTableSlot* slot;
+  ExprContext* econtext;
 };
 
 HTAB* plans = NULL;
@@ -73,60 +86,111 @@ AttrNumber attno_by_name(TupleDesc desc, Relation rel, const char* column) {
   return InvalidAttrNumber;
 }
 
-void free_plan_arrays(DualWritePlan* plan) {
-  if (plan->ops) pfree(plan->ops);
-  if (plan->values) pfree(plan->values);
-  if (plan->nulls) pfree(plan->nulls);
-  plan->ops = NULL;
-  plan->values = NULL;
-  plan->nulls = NULL;
-  plan->nops = 0;
+// Names the migration and the column when an up/down expression fails on a row
+// (a division by zero, a failed cast).
+void expression_context(void* arg) {
+  const PlannedOp* op = static_cast<const PlannedOp*>(arg);
+  errcontext(
+      "zdm: computing column \"%s\" of table \"%s\" with the %s expression of "
+      "migration \"%s\"",
+      op->column, op->table, op->kind == OpKind::AddColumn ? "up" : "down", op->migration);
 }
 
-// Parses the trigger's arguments: ("rename", old, new)*.
+// Compiles an operation's expression with search_path pinned to pg_catalog:
+// the text was normalized at begin, so every other name in it is qualified.
+ExprState* compile(Relation rel, const char* text, Form_pg_attribute target, const char* what) {
+  int level = NewGUCNestLevel();
+  (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                          GUC_ACTION_SAVE, true, 0, false);
+  Expr* expr = zdm_cook_expression(rel, text, target->atttypid, target->atttypmod, what);
+  expr = expression_planner(expr);
+  AtEOXact_GUC(true, level);
+  return ExecInitExpr(expr, NULL);
+}
+
+// Parses the trigger's arguments, four per operation: kind, migration, column,
+// and the new name (rename) or the expression (add_column, drop_column).
 void build_plan(DualWritePlan* plan, Relation rel, Trigger* trigger) {
   TupleDesc desc = RelationGetDescr(rel);
   int nargs = trigger->tgnargs;
-  if (nargs % 3 != 0)
+  if (nargs % 4 != 0)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("zdm: malformed arguments on trigger \"%s\"", trigger->tgname)));
-  int nops = nargs / 3;
-  free_plan_arrays(plan);
-  MemoryContext old = MemoryContextSwitchTo(CacheMemoryContext);
+                    errmsg("zdm: malformed arguments on trigger \"%s\"", trigger->tgname),
+                    errhint("Create the trigger through zdm.begin_*() only.")));
+  if (plan->context != NULL) MemoryContextDelete(plan->context);
+  plan->context = NULL;
+  MemoryContext context =
+      AllocSetContextCreate(CacheMemoryContext, "zdm dual-write plan", ALLOCSET_SMALL_SIZES);
+  plan->context = context;
+  MemoryContext old = MemoryContextSwitchTo(context);
+  int nops = nargs / 4;
   PlannedOp* ops = static_cast<PlannedOp*>(palloc0(sizeof(PlannedOp) * (nops + 1)));
-  Datum* values = static_cast<Datum*>(palloc0(sizeof(Datum) * (desc->natts + 1)));
-  bool* nulls = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
-  MemoryContextSwitchTo(old);
   for (int i = 0; i < nops; i++) {
-    const char* kind = trigger->tgargs[i * 3];
-    if (strcmp(kind, "rename") != 0)
+    const char* kind = trigger->tgargs[i * 4];
+    const char* column = trigger->tgargs[i * 4 + 2];
+    const char* last = trigger->tgargs[i * 4 + 3];
+    PlannedOp& op = ops[i];
+    op.migration = pstrdup(trigger->tgargs[i * 4 + 1]);
+    // zdm lists a migration's operations together; a new name starts a group.
+    op.group = i == 0 ? 0 : ops[i - 1].group + (strcmp(ops[i - 1].migration, op.migration) != 0);
+    op.table = pstrdup(RelationGetRelationName(rel));
+    op.column = pstrdup(column);
+    AttrNumber written;
+    if (strcmp(kind, "rename") == 0) {
+      op.kind = OpKind::Rename;
+      op.old_attno = attno_by_name(desc, rel, column);
+      op.new_attno = attno_by_name(desc, rel, last);
+      written = op.new_attno;
+      Form_pg_attribute a = TupleDescAttr(desc, op.old_attno - 1);
+      Form_pg_attribute b = TupleDescAttr(desc, op.new_attno - 1);
+      // A datum is copied from one column to the other as it is: the two must
+      // share one type, or the copy would be garbage (or a crash) on read.
+      if (a->atttypid != b->atttypid)
+        ereport(ERROR,
+                (errcode(ERRCODE_DATATYPE_MISMATCH),
+                 errmsg("zdm: columns \"%s\" and \"%s\" of table \"%s\" no longer have "
+                        "the same type",
+                        NameStr(a->attname), NameStr(b->attname), RelationGetRelationName(rel)),
+                 errhint("The table was changed by hand during a migration; abort the "
+                         "migration with zdm.abort().")));
+    } else if (strcmp(kind, "add_column") == 0) {
+      op.kind = OpKind::AddColumn;
+      op.new_attno = attno_by_name(desc, rel, column);
+      written = op.new_attno;
+    } else if (strcmp(kind, "drop_column") == 0) {
+      op.kind = OpKind::DropColumn;
+      op.old_attno = attno_by_name(desc, rel, column);
+      written = op.old_attno;
+    } else {
       ereport(ERROR,
               (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                errmsg("zdm: unknown operation \"%s\" on trigger \"%s\"", kind, trigger->tgname),
                errhint("The installed zdm library is older than its catalog; update it.")));
-    ops[i].kind = OpKind::Rename;
-    ops[i].old_attno = attno_by_name(desc, rel, trigger->tgargs[i * 3 + 1]);
-    ops[i].new_attno = attno_by_name(desc, rel, trigger->tgargs[i * 3 + 2]);
-    Form_pg_attribute att = TupleDescAttr(desc, ops[i].old_attno - 1);
-    Form_pg_attribute other = TupleDescAttr(desc, ops[i].new_attno - 1);
-    // A datum is copied from one column to the other as it is: the two must
-    // share one type, or the copy would be garbage (or a crash) on read.
-    if (att->atttypid != other->atttypid)
-      ereport(ERROR,
-              (errcode(ERRCODE_DATATYPE_MISMATCH),
-               errmsg("zdm: columns \"%s\" and \"%s\" of table \"%s\" no longer have "
-                      "the same type",
-                      NameStr(att->attname), NameStr(other->attname), RelationGetRelationName(rel)),
-               errhint("The table was changed by hand during a migration; abort the "
-                       "migration with zdm.abort().")));
-    ops[i].byval = att->attbyval;
-    ops[i].len = att->attlen;
+    }
+    Form_pg_attribute target = TupleDescAttr(desc, written - 1);
+    op.byval = target->attbyval;
+    op.len = target->attlen;
+    if (op.kind != OpKind::Rename && last[0] != '\0') {
+      ErrorContextCallback callback;
+      callback.callback = expression_context;
+      callback.arg = &op;
+      callback.previous = error_context_stack;
+      error_context_stack = &callback;
+      op.expr = compile(rel, last, target, op.kind == OpKind::AddColumn ? "up" : "down");
+      error_context_stack = callback.previous;
+    }
   }
   plan->ops = ops;
-  plan->natts = desc->natts;
-  plan->values = values;
-  plan->nulls = nulls;
   plan->nops = nops;
+  plan->ngroups = nops == 0 ? 0 : ops[nops - 1].group + 1;
+  plan->natts = desc->natts;
+  plan->values = static_cast<Datum*>(palloc0(sizeof(Datum) * (desc->natts + 1)));
+  plan->nulls = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
+  // A private copy of the descriptor: a slot on the relcache's own one would
+  // pin it in the current resource owner, which this plan outlives.
+  plan->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(desc), &TTSOpsVirtual);
+  plan->econtext = CreateStandaloneExprContext();
+  MemoryContextSwitchTo(old);
   plan->tgoid = trigger->tgoid;
   plan->valid = true;
 }
@@ -144,10 +208,7 @@ DualWritePlan* plan_for(Relation rel, Trigger* trigger) {
   bool found;
   DualWritePlan* plan = static_cast<DualWritePlan*>(hash_search(plans, &relid, HASH_ENTER, &found));
   if (!found) {
-    plan->ops = NULL;
-    plan->values = NULL;
-    plan->nulls = NULL;
-    plan->nops = 0;
+    plan->context = NULL;
     plan->valid = false;
   }
   if (!plan->valid || plan->tgoid != trigger->tgoid) {
@@ -160,6 +221,90 @@ DualWritePlan* plan_for(Relation rel, Trigger* trigger) {
 inline bool same_value(Datum a, bool a_null, Datum b, bool b_null, const PlannedOp& op) {
   if (a_null || b_null) return a_null && b_null;
   return datumIsEqual(a, b, op.byval, op.len);
+}
+
+using zdm::core::Side;
+using zdm::core::WriterSetting;
+
+// The side of one migration's write: its new-side columns are the renamed and
+// added ones, its old-side columns the original names and the dropped ones.
+Side side_of(const DualWritePlan* plan, int first, int end, WriterSetting writer, bool is_update,
+             HeapTuple before, TupleDesc desc, const Datum* values, const bool* nulls) {
+  bool new_filled = false, new_changed = false, old_changed = false, has_new = false,
+       dropped_left_out = false;
+  for (int i = first; i < end; i++) {
+    const PlannedOp& op = plan->ops[i];
+    AttrNumber cols[2] = {op.old_attno, op.new_attno};
+    for (int k = 0; k < 2; k++) {
+      if (cols[k] == InvalidAttrNumber) continue;
+      const int a = cols[k] - 1;
+      const bool is_new = k == 1;
+      has_new |= is_new;
+      if (is_new) new_filled |= !nulls[a];
+      if (!is_new && op.kind == OpKind::DropColumn) dropped_left_out |= nulls[a];
+      if (is_update) {
+        bool was_null;
+        Datum was = heap_getattr(before, cols[k], desc, &was_null);
+        Form_pg_attribute att = TupleDescAttr(desc, a);
+        bool same = (was_null || nulls[a])
+                        ? (was_null && nulls[a])
+                        : datumIsEqual(was, values[a], att->attbyval, att->attlen);
+        (is_new ? new_changed : old_changed) |= !same;
+      }
+    }
+  }
+  if (is_update) return zdm::core::update_side(writer, old_changed, new_changed);
+  if (!has_new) return zdm::core::insert_side_dropping_only(writer, dropped_left_out);
+  return zdm::core::insert_side(writer, new_filled);
+}
+
+struct RowEdit {
+  DualWritePlan* plan;
+  Datum* values;
+  bool* nulls;
+  bool changed;
+  bool used_slot;
+};
+
+void set_value(RowEdit& edit, const PlannedOp& op, int attr, Datum value, bool isnull) {
+  if (same_value(value, isnull, edit.values[attr], edit.nulls[attr], op)) return;
+  edit.values[attr] = value;
+  edit.nulls[attr] = isnull;
+  edit.changed = true;
+}
+
+void apply_rename(RowEdit& edit, const PlannedOp& op, Side side) {
+  if (op.kind != OpKind::Rename) return;
+  const int o = op.old_attno - 1, n = op.new_attno - 1;
+  if (side == Side::Old)
+    set_value(edit, op, n, edit.values[o], edit.nulls[o]);
+  else
+    set_value(edit, op, o, edit.values[n], edit.nulls[n]);
+}
+
+// Evaluates the operation's expression over the row as it stands and writes
+// it to the operation's column (only where that column is NULL, if asked).
+void compute(RowEdit& edit, const PlannedOp& op, bool only_if_null) {
+  const int attr = (op.kind == OpKind::AddColumn ? op.new_attno : op.old_attno) - 1;
+  if (op.expr == NULL || (only_if_null && !edit.nulls[attr])) return;
+  DualWritePlan* plan = edit.plan;
+  TupleTableSlot* slot = plan->slot;
+  ExecClearTuple(slot);
+  memcpy(slot->tts_values, edit.values, sizeof(Datum) * plan->natts);
+  memcpy(slot->tts_isnull, edit.nulls, sizeof(bool) * plan->natts);
+  ExecStoreVirtualTuple(slot);
+  plan->econtext->ecxt_scantuple = slot;
+  edit.used_slot = true;
+
+  ErrorContextCallback callback;
+  callback.callback = expression_context;
+  callback.arg = const_cast<PlannedOp*>(&op);
+  callback.previous = error_context_stack;
+  error_context_stack = &callback;
+  bool isnull;
+  Datum value = ExecEvalExprSwitchContext(op.expr, plan->econtext, &isnull);
+  error_context_stack = callback.previous;
+  set_value(edit, op, attr, value, isnull);
 }
 
 }  // namespace
@@ -192,45 +337,47 @@ extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
     fcinfo->flinfo->fn_extra = plan;
   }
 
-  using zdm::core::Side;
-  using zdm::core::WriterSetting;
   const WriterSetting writer =
       zdm_force_old_side ? WriterSetting::Old : static_cast<WriterSetting>(zdm_writer);
 
   Datum* values = plan->values;
   bool* nulls = plan->nulls;
   heap_deform_tuple(row, desc, values, nulls);
-  bool changed = false;
-  for (int i = 0; i < plan->nops; i++) {
-    const PlannedOp& op = plan->ops[i];
-    const int o = op.old_attno - 1;
-    const int n = op.new_attno - 1;
-    if (same_value(values[o], nulls[o], values[n], nulls[n], op)) continue;
-    Side side;
-    if (is_update) {
-      bool was_old_null, was_new_null;
-      Datum was_old = heap_getattr(before, op.old_attno, desc, &was_old_null);
-      Datum was_new = heap_getattr(before, op.new_attno, desc, &was_new_null);
-      side = zdm::core::update_side(writer,
-                                    !same_value(was_old, was_old_null, values[o], nulls[o], op),
-                                    !same_value(was_new, was_new_null, values[n], nulls[n], op));
-    } else {
-      side = zdm::core::insert_side(writer, !nulls[n]);
-    }
+  RowEdit edit{plan, values, nulls, false, false};
+  for (int g = 0, first = 0; g < plan->ngroups; g++) {
+    int end = first;
+    while (end < plan->nops && plan->ops[end].group == g) end++;
+    const Side side = side_of(plan, first, end, writer, is_update, before, desc, values, nulls);
     if (side == Side::Old) {
-      values[n] = values[o];
-      nulls[n] = nulls[o];
+      // The new side is computed from the old: renamed copies, then up.
+      for (int i = first; i < end; i++) apply_rename(edit, plan->ops[i], Side::Old);
+      for (int i = first; i < end; i++)
+        if (plan->ops[i].kind == OpKind::AddColumn) compute(edit, plan->ops[i], false);
     } else {
-      values[o] = values[n];
-      nulls[o] = nulls[n];
+      // The old side is computed from the new. A new column this write left
+      // NULL (a row the backfill has not reached yet) is filled from the old
+      // side first, so that down never reads a hole.
+      for (int i = first; i < end; i++)
+        if (plan->ops[i].kind == OpKind::AddColumn) compute(edit, plan->ops[i], true);
+      for (int i = first; i < end; i++) apply_rename(edit, plan->ops[i], Side::New);
+      for (int i = first; i < end; i++)
+        if (plan->ops[i].kind == OpKind::DropColumn) compute(edit, plan->ops[i], false);
     }
-    changed = true;
+    first = end;
   }
-  if (!changed) return PointerGetDatum(row);
-  HeapTuple result = heap_form_tuple(desc, values, nulls);
-  // Keep the row's identity (t_self, t_tableOid), as heap_modify_tuple does.
-  result->t_data->t_ctid = row->t_data->t_ctid;
-  result->t_self = row->t_self;
-  result->t_tableOid = row->t_tableOid;
+  const bool changed = edit.changed;
+  const bool row_in_slot = edit.used_slot;
+  HeapTuple result = row;
+  if (changed) {
+    result = heap_form_tuple(desc, values, nulls);
+    // Keep the row's identity (t_self, t_tableOid), as heap_modify_tuple does.
+    result->t_data->t_ctid = row->t_data->t_ctid;
+    result->t_self = row->t_self;
+    result->t_tableOid = row->t_tableOid;
+  }
+  if (row_in_slot) {
+    ExecClearTuple(plan->slot);
+    ResetExprContext(plan->econtext);
+  }
   return PointerGetDatum(result);
 }

@@ -135,6 +135,7 @@ TEST(DualWriteTrigger, RecreatedForTheRemainingOperations) {
   t.has_dual_write_trigger = true;
   Operation a = rename_op();
   Operation b = validate_rename(t, {"first_name", "given'name"}, {a});
+  b.migration = "m2";
   Statements s = with_dual_write_trigger(t, {"X"}, {a, b});
   ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s[0], "DROP TRIGGER \"zzz_zdm_dual_write\" ON \"public\".\"person\"");
@@ -142,7 +143,8 @@ TEST(DualWriteTrigger, RecreatedForTheRemainingOperations) {
   EXPECT_EQ(s[2],
             "CREATE TRIGGER \"zzz_zdm_dual_write\" BEFORE INSERT OR UPDATE ON "
             "\"public\".\"person\" FOR EACH ROW EXECUTE FUNCTION \"zdm\".\"dual_write_trigger\"("
-            "E'rename', E'last_name', E'surname', E'rename', E'first_name', E'given''name')");
+            "E'rename', E'm', E'last_name', E'surname', E'rename', E'm2', E'first_name', "
+            "E'given''name')");
 }
 
 TEST(DualWriteTrigger, DroppedWhenNothingRemainsAndNotDroppedWhenAbsent) {
@@ -156,14 +158,14 @@ TEST(DualWriteTrigger, DroppedWhenNothingRemainsAndNotDroppedWhenAbsent) {
 }
 
 TEST(Backfill, RenameConvertsOnlyRowsThatDiffer) {
-  BackfillSpec spec = backfill_spec(rename_op());
+  BackfillSpec spec = backfill_spec(person(), rename_op());
   EXPECT_EQ(spec.touch_column, "last_name");
   EXPECT_EQ(spec.needs_work, "t.\"surname\" IS DISTINCT FROM t.\"last_name\"");
 }
 
 TEST(Backfill, KeysetBatchWalksACompositeKeyInOrder) {
   std::vector<KeyColumn> key{{"a", "integer"}, {"b", "text"}};
-  BackfillSpec spec = backfill_spec(rename_op());
+  BackfillSpec spec = backfill_spec(person(), rename_op());
   std::string first = keyset_batch_sql(person(), key, spec, true);
   std::string next = keyset_batch_sql(person(), key, spec, false);
   EXPECT_EQ(first.find("$1"), std::string::npos) << "the first batch has no lower bound";
@@ -177,7 +179,7 @@ TEST(Backfill, KeysetBatchWalksACompositeKeyInOrder) {
 }
 
 TEST(Backfill, CtidBatchCoversABlockRange) {
-  std::string sql = ctid_batch_sql(person(), backfill_spec(rename_op()));
+  std::string sql = ctid_batch_sql(person(), backfill_spec(person(), rename_op()));
   EXPECT_NE(sql.find("t.ctid >= pg_catalog.format('(%s,0)', $1::pg_catalog.int8)"),
             std::string::npos);
   EXPECT_NE(sql.find("t.ctid < pg_catalog.format('(%s,0)', $2::pg_catalog.int8)"),

@@ -1,4 +1,5 @@
 #include "core/ops/rename.hpp"
+#include "core/ops/common.hpp"
 
 #include <algorithm>
 
@@ -6,28 +7,6 @@
 #include "core/quote.hpp"
 
 namespace zdm::core::rename {
-
-namespace {
-
-std::string column_of(const TableDesc& table, const std::string& column) {
-  return "column \"" + column + "\" of table " + table.qualified();
-}
-
-const Column& require_column(const TableDesc& table, const std::string& column,
-                             const std::string& hint) {
-  const Column* c = table.find_column(column);
-  if (c == nullptr)
-    throw Error(ErrorCode::UndefinedColumn, column_of(table, column) + " does not exist", {}, hint);
-  return *c;
-}
-
-// A constraint name derived from `base` that the table does not use yet.
-std::string free_constraint_name(const TableDesc& table, const std::string& base) {
-  return unique_name(fit_identifier(base),
-                     [&](const std::string& candidate) { return table.has_constraint(candidate); });
-}
-
-}  // namespace
 
 Operation validate(const TableDesc& table, const RenameRequest& request,
                    const std::vector<Operation>& open_on_table) {
@@ -50,17 +29,7 @@ Operation validate(const TableDesc& table, const RenameRequest& request,
                 "The dual-write trigger cannot write a generated column.",
                 "Rename it with ALTER TABLE ... RENAME COLUMN once no old app reads it.");
 
-  for (const Operation& open : open_on_table) {
-    for (const std::string* name : {&request.column, &request.new_column}) {
-      if (*name == open.column || *name == open.new_column)
-        throw Error(
-            ErrorCode::ObjectInUse,
-            column_of(table, *name) + " is already under migration \"" + open.migration + "\"",
-            std::string("That migration's ") + op_kind_name(open.kind) + " of \"" + open.column +
-                "\" is still open.",
-            "Finish or abort migration \"" + open.migration + "\" first.");
-    }
-  }
+  check_unclaimed(table, {request.column, request.new_column}, open_on_table);
 
   Operation op;
   op.kind = OpKind::Rename;
@@ -105,10 +74,14 @@ Statements begin(const TableDesc& table, const Operation& op) {
   return out;
 }
 
-BackfillSpec backfill(const Operation& op) {
+bool needs_backfill(const Operation&) { return true; }
+
+BackfillSpec backfill(const TableDesc&, const Operation& op) {
   return BackfillSpec{op.column, "t." + quote_ident(op.new_column) + " IS DISTINCT FROM t." +
                                      quote_ident(op.column)};
 }
+
+Statements finish_validation(const TableDesc&, const Operation&) { return {}; }
 
 Statements finish(const TableDesc& table, const Operation& op) {
   const std::string hint = "Abort the migration with zdm.abort() and start again.";

@@ -12,7 +12,9 @@ namespace zdm::core::rename {
 Operation validate(const TableDesc& table, const RenameRequest& request,
                    const std::vector<Operation>& open_on_table);
 Statements begin(const TableDesc& table, const Operation& op);
-BackfillSpec backfill(const Operation& op);
+bool needs_backfill(const Operation& op);
+BackfillSpec backfill(const TableDesc& table, const Operation& op);
+Statements finish_validation(const TableDesc& table, const Operation& op);
 Statements finish(const TableDesc& table, const Operation& op);
 Statements abort(const TableDesc& table, const Operation& op);
 

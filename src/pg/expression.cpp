@@ -1,0 +1,198 @@
+#include "pg/expression.hpp"
+
+#include "pg/boundary.hpp"
+#include "pg/spi.hpp"
+
+namespace {
+
+// The one expression in `text`, as a raw parse tree. "SELECT <text>" must parse
+// to a single target and nothing else, so text such as "1; DROP TABLE t" or
+// "x FROM y" is refused rather than run.
+Node* parse_one_expression(const char* text, const char* what) {
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfo(&sql, "SELECT %s", text);
+#if PG_VERSION_NUM >= 140000
+  List* raw = raw_parser(sql.data, RAW_PARSE_DEFAULT);
+#else
+  List* raw = raw_parser(sql.data);
+#endif
+  SelectStmt* select = NULL;
+  if (list_length(raw) == 1 && IsA(linitial_node(RawStmt, raw)->stmt, SelectStmt))
+    select = reinterpret_cast<SelectStmt*>(linitial_node(RawStmt, raw)->stmt);
+  if (select == NULL || list_length(select->targetList) != 1 || select->fromClause ||
+      select->whereClause || select->groupClause || select->havingClause || select->windowClause ||
+      select->sortClause || select->limitCount || select->limitOffset || select->distinctClause ||
+      select->withClause || select->intoClause || select->lockingClause || select->valuesLists ||
+      select->op != SETOP_NONE || linitial_node(ResTarget, select->targetList)->name != NULL)
+    ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),
+                    errmsg("%s must be a single SQL expression: %s", what, text),
+                    errhint("Write an expression such as lower(email) or a || ' ' || b, "
+                            "without SELECT, FROM, AS or a semicolon.")));
+  return linitial_node(ResTarget, select->targetList)->val;
+}
+
+struct Checking {
+  const char* what;
+  const char* text;
+};
+
+void checking_context(void* arg) {
+  const Checking* c = static_cast<const Checking*>(arg);
+  errcontext("zdm: checking the %s expression: %s", c->what, c->text);
+}
+
+// Parses, checks and coerces. `rel` is NULL for a DEFAULT.
+Expr* cook(Relation rel, const char* text, Oid typid, int32 typmod, const char* what) {
+  Checking checking{what, text};
+  ErrorContextCallback callback;
+  callback.callback = checking_context;
+  callback.arg = &checking;
+  callback.previous = error_context_stack;
+  error_context_stack = &callback;
+  Node* raw = parse_one_expression(text, what);
+  ParseState* pstate = make_parsestate(NULL);
+  if (rel != NULL) {
+    ParseNamespaceItem* item =
+        addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, true);
+    addNSItemToQuery(pstate, item, true, true, true);
+  }
+  Node* expr = transformExpr(pstate, raw,
+                             rel != NULL ? EXPR_KIND_GENERATED_COLUMN : EXPR_KIND_COLUMN_DEFAULT);
+  Oid type = exprType(expr);
+  Node* coerced = coerce_to_target_type(pstate, expr, type, typid, typmod, COERCION_ASSIGNMENT,
+                                        COERCE_IMPLICIT_CAST, -1);
+  if (coerced == NULL)
+    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                    errmsg("%s is of type %s but its column is of type %s", what,
+                           format_type_be(type), format_type_with_typemod(typid, typmod)),
+                    errhint("Add an explicit cast to the expression.")));
+  assign_expr_collations(pstate, coerced);
+  if (rel != NULL && contain_volatile_functions(coerced))
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("%s must not call volatile functions: %s", what, text),
+                    errdetail("The trigger computes it again whenever a row is written; a "
+                              "volatile result would differ between the two shapes."),
+                    errhint("Use immutable or stable functions only.")));
+  free_parsestate(pstate);
+  error_context_stack = callback.previous;
+  return reinterpret_cast<Expr*>(coerced);
+}
+
+void type_of(const char* type_text, Oid* typid, int32* typmod) {
+  parseTypeString(type_text, typid, typmod, false);
+  if (get_typtype(*typid) == TYPTYPE_PSEUDO)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("type %s cannot be a column's type", format_type_be(*typid))));
+}
+
+// Runs `f` with the caller's search_path (pg_catalog first), so that the user's
+// own functions and types resolve as they do in the user's session.
+template <typename F>
+auto with_caller_path(F&& f) {
+  int level = zdm::pg::push_caller_search_path();
+  auto result = f();
+  zdm::pg::pop_search_path(level);
+  return result;
+}
+
+}  // namespace
+
+namespace zdm::pg {
+
+std::string normalize_type(const std::string& type_text) {
+  struct Type {
+    Oid typid;
+    int32 typmod;
+  };
+  Type t = with_caller_path([&] {
+    return pg_guard([&] {
+      Type out;
+      type_of(type_text.c_str(), &out.typid, &out.typmod);
+      return out;
+    });
+  });
+  // Deparsed under pg_catalog alone: types elsewhere come out qualified.
+  const char* text = pg_guard([&] { return format_type_with_typemod(t.typid, t.typmod); });
+  return text;
+}
+
+namespace {
+
+std::string normalize_over_table(unsigned int relid, const std::string& text, Oid typid,
+                                 int32 typmod, const char* what) {
+  Expr* expr = with_caller_path([&] {
+    return pg_guard([&] {
+      Relation rel = table_open(relid, AccessShareLock);
+      Expr* cooked = cook(rel, text.c_str(), typid, typmod, what);
+      table_close(rel, NoLock);
+      // Planning folds constants: 1/0 fails here, at begin, not on a write.
+      Checking checking{what, text.c_str()};
+      ErrorContextCallback callback{error_context_stack, checking_context, &checking};
+      error_context_stack = &callback;
+      (void)expression_planner(static_cast<Expr*>(copyObjectImpl(cooked)));
+      error_context_stack = callback.previous;
+      return cooked;
+    });
+  });
+  const char* out = pg_guard([&] {
+    char* name = get_rel_name(relid);
+    return deparse_expression(reinterpret_cast<Node*>(expr), deparse_context_for(name, relid),
+                              false, false);
+  });
+  return out;
+}
+
+}  // namespace
+
+std::string normalize_up(unsigned int relid, const std::string& text, const std::string& type_sql) {
+  struct Type {
+    Oid typid;
+    int32 typmod;
+  };
+  Type t = pg_guard([&] {
+    Type out;
+    type_of(type_sql.c_str(), &out.typid, &out.typmod);
+    return out;
+  });
+  return normalize_over_table(relid, text, t.typid, t.typmod, "up");
+}
+
+std::string normalize_down(unsigned int relid, const std::string& text, const std::string& column) {
+  struct Type {
+    Oid typid;
+    int32 typmod;
+  };
+  Type t = pg_guard([&] {
+    Type out;
+    AttrNumber attnum = get_attnum(relid, column.c_str());
+    if (attnum == InvalidAttrNumber)
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                      errmsg("column \"%s\" does not exist", column.c_str())));
+    Oid collation;
+    get_atttypetypmodcoll(relid, attnum, &out.typid, &out.typmod, &collation);
+    return out;
+  });
+  return normalize_over_table(relid, text, t.typid, t.typmod, "down");
+}
+
+std::string normalize_default(const std::string& text, const std::string& type_sql) {
+  Expr* expr = with_caller_path([&] {
+    return pg_guard([&] {
+      Oid typid;
+      int32 typmod;
+      type_of(type_sql.c_str(), &typid, &typmod);
+      return cook(NULL, text.c_str(), typid, typmod, "default_expr");
+    });
+  });
+  const char* out = pg_guard(
+      [&] { return deparse_expression(reinterpret_cast<Node*>(expr), NIL, false, false); });
+  return out;
+}
+
+}  // namespace zdm::pg
+
+Expr* zdm_cook_expression(Relation rel, const char* text, Oid typid, int32 typmod,
+                          const char* what) {
+  return cook(rel, text, typid, typmod, what);
+}

@@ -1,0 +1,34 @@
+// The up/down expressions of add_column and drop_column, and the types and
+// defaults those operations take as text.
+//
+// At begin, an expression is parsed under the caller's search_path, checked
+// (one expression; no subquery, aggregate, window or set-returning function;
+// nothing volatile), coerced to its column's type, and deparsed again with
+// every name outside pg_catalog schema-qualified. That normalized text is what
+// zdm stores and hands to the trigger, which compiles it once per relation with
+// search_path pinned to pg_catalog: it never resolves a name through the
+// search_path of whoever happens to write the row.
+#pragma once
+
+#include <string>
+
+#include "pg/postgres.hpp"
+
+namespace zdm::pg {
+
+std::string normalize_type(const std::string& type_text);
+// up: over the table's current columns, to `type_sql`.
+std::string normalize_up(unsigned int relid, const std::string& text, const std::string& type_sql);
+// down: over the table's columns, to the type of `column`.
+std::string normalize_down(unsigned int relid, const std::string& text, const std::string& column);
+// A DEFAULT for a column of `type_sql`: no column references; volatile allowed.
+std::string normalize_default(const std::string& text, const std::string& type_sql);
+
+}  // namespace zdm::pg
+
+extern "C" {
+// For the trigger's plan: a normalized expression over `rel`, coerced to
+// (typid, typmod), ready for ExecInitExpr. C-style; raises PostgreSQL errors.
+Expr* zdm_cook_expression(Relation rel, const char* text, Oid typid, int32 typmod,
+                          const char* what);
+}
