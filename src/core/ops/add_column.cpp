@@ -1,5 +1,7 @@
 #include "core/ops/add_column.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/ops/common.hpp"
 #include "core/quote.hpp"
@@ -44,11 +46,19 @@ Statements begin(const TableDesc& table, const Operation& op) {
 bool needs_backfill(const Operation& op) { return !op.expression.empty(); }
 
 BackfillSpec backfill(const TableDesc& table, const Operation& op) {
-  // Any plain column will do for the no-op write; rows written since begin
-  // already have the column filled (by up or by the new app).
-  for (const Column& c : table.columns)
-    if (c.name != op.column && !c.generated)
-      return BackfillSpec{c.name, "t." + quote_ident(op.column) + " IS NULL"};
+  // Any plain column will do for the no-op write, preferably one outside the
+  // primary key (so no UPDATE OF trigger on the key fires); rows written since
+  // begin already have the column filled (by up or by the new app).
+  const std::string needs_work = "t." + quote_ident(op.column) + " IS NULL";
+  const Column* fallback = nullptr;
+  for (const Column& c : table.columns) {
+    if (c.name == op.column || c.generated) continue;
+    bool in_key = std::find(table.primary_key.begin(), table.primary_key.end(), c.name) !=
+                  table.primary_key.end();
+    if (!in_key) return BackfillSpec{c.name, needs_work};
+    if (fallback == nullptr) fallback = &c;
+  }
+  if (fallback != nullptr) return BackfillSpec{fallback->name, needs_work};
   throw Error(ErrorCode::InvalidState,
               table.qualified() + " has no column that backfill can write besides " + op.column);
 }
