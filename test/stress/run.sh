@@ -66,7 +66,7 @@ while (($#)); do
             [[ $# -ge 2 && ( "$2" == finish || "$2" == abort ) ]] || { echo "--end takes finish or abort" >&2; exit 2; }
             ENDS=("$2"); shift ;;
         -h|--help) usage; exit 0 ;;
-        *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
+        *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
@@ -160,11 +160,11 @@ start_app() {   # name script instance writer protocol
     log "start $name app: ${CLIENTS} clients, -M $proto, zdm.writer=$writer"
 }
 
-stop_app() {
-    local name="$1"
-    touch "$RUN_DIR/app.$name/stop"
-    wait "${APP_PID[$name]}" 2>/dev/null
-    log "stopped $name app"
+stop_apps() {   # names...: stops them together (each ends its current segment)
+    local name
+    for name in "$@"; do touch "$RUN_DIR/app.$name/stop"; done
+    for name in "$@"; do wait "${APP_PID[$name]}" 2>/dev/null; done
+    log "stopped $* apps"
 }
 
 # Sums one app's segments. Sets APP_TX, APP_FAILED, APP_ERRORS (failed transactions +
@@ -203,16 +203,19 @@ fail() { FAILS+=("$*"); log "FAIL: $*"; }
 
 q() { psql -X -v ON_ERROR_STOP=1 -qAt "$@"; }
 
+STEP_NO=0
 step() {   # label, psql args...: runs one psql step, logs its time, records failure
-    local label="$1" t out
+    local label="$1" t out last
     shift
     t="$(now)"
+    STEP_NO=$(( STEP_NO + 1 ))
     if out="$(psql -X -v ON_ERROR_STOP=1 -qAt "$@" 2>&1)"; then
-        STEP_OUT="$out"
-        log "$label: ok in $(since "$t")s${out:+ ($(printf '%s' "$out" | tr '\n' ' ' | cut -c1-120))}"
+        printf '%s\n' "$out" >"$RUN_DIR/step.$STEP_NO.out"
+        last="$(printf '%s\n' "$out" | grep . | tail -1 | cut -c1-160)"
+        log "$label: ok in $(since "$t")s${last:+ ($last)}"
         return 0
     fi
-    STEP_OUT="$out"
+    printf '%s\n' "$out" >"$RUN_DIR/step.$STEP_NO.out"
     fail "$label failed: $(printf '%s' "$out" | grep -E 'ERROR|FATAL|error' | head -3 | tr '\n' ' ')"
     printf '%s\n' "$out" | sed 's/^/        /' | tail -15
     return 1
@@ -338,17 +341,17 @@ run_one() {
     local stay gone
     if [[ "$end" == finish ]]; then stay=new; gone=old; else stay=old; gone=new; fi
     if (( begun )); then
-        stop_app "$gone-declared"; stop_app "$gone-auto"
+        stop_apps "$gone-declared" "$gone-auto"
+        (( backfilled )) && check_phase window divergent   # just before finish/abort
         if [[ "$end" == abort ]] || (( backfilled )); then
-            check_phase window divergent      # just before finish/abort
             if step "zdm.$end()" -c "SELECT zdm.$end()"; then
                 ended=1
                 sleep "$T_POST"
             fi
         fi
-        stop_app "$stay-declared"; stop_app "$stay-auto"
+        stop_apps "$stay-declared" "$stay-auto"
     else
-        stop_app old-declared; stop_app old-auto
+        stop_apps old-declared old-auto
     fi
 
     if (( ended )); then

@@ -1,0 +1,10 @@
+-- test/clients/psql/setup.sql: the table before the rename.
+\set ON_ERROR_STOP on
+CREATE EXTENSION IF NOT EXISTS zdm;
+CREATE TABLE person (
+    id         bigint PRIMARY KEY,
+    first_name text,
+    last_name  text NOT NULL
+);
+INSERT INTO person (id, first_name, last_name)
+SELECT g, 'first_' || g, 'last_' || g FROM generate_series(1, 20000) g;

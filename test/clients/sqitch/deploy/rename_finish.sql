@@ -1,0 +1,9 @@
+-- Deploy zdm_client:rename_finish to pg
+-- requires: rename_begin
+-- Run once no instance of the old app version is left.
+-- Not inside BEGIN/COMMIT: the backfill then commits batch by batch and can be
+-- resumed after a crash by deploying again.
+CALL zdm.backfill(batch_size => 1000, pause => '20 milliseconds');
+-- Drops the new copy and renames last_name (the original column, with its
+-- constraints, indexes and statistics) to surname.
+SELECT zdm.finish();
