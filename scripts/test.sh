@@ -10,4 +10,4 @@ echo "== unit tests (ctest)"
 (cd build && ctest --output-on-failure)
 
 echo "== server tests in a throwaway cluster"
-pg_virtualenv -t -v 15 scripts/test-in-cluster.sh "$@"
+PGPORT=$(scripts/free-port.sh) pg_virtualenv -t -v 15 scripts/test-in-cluster.sh "$@"
