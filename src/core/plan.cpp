@@ -1,5 +1,7 @@
 #include "core/plan.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/ops/add_column.hpp"
 #include "core/ops/drop_column.hpp"
@@ -82,7 +84,13 @@ BackfillSpec backfill_spec(const TableDesc& table, const Operation& op) {
   ZDM_DISPATCH(backfill, table, op);
 }
 
-std::vector<std::string> trigger_args(const std::vector<Operation>& ops) {
+std::vector<std::string> trigger_args(const std::vector<Operation>& open) {
+  // A migration's operations must stand together: the trigger decides the
+  // side of a write once per run of operations with the same migration.
+  std::vector<Operation> ops = open;
+  std::stable_sort(ops.begin(), ops.end(), [](const Operation& a, const Operation& b) {
+    return a.migration < b.migration;
+  });
   std::vector<std::string> args;
   for (const Operation& op : ops) {
     args.emplace_back(op_kind_name(op.kind));

@@ -170,3 +170,17 @@ TEST(OpKind, NamesRoundTripAndUnknownNamesAreRefused) {
     EXPECT_EQ(parse_op_kind(op_kind_name(k)), k);
   EXPECT_THROW(parse_op_kind("alter_type"), Error);
 }
+
+TEST(TriggerArgs, AMigrationsOperationsStandTogether) {
+  Operation a1 = add_surname();
+  a1.migration = "b_mig";
+  Operation other = validate_rename(person(), {"nick", "nickname"}, {});
+  other.migration = "a_mig";
+  Operation a2 = validate_drop_column(person(), {"first_name", ""}, {});
+  a2.migration = "b_mig";
+  std::vector<std::string> args = trigger_args({a1, other, a2});
+  ASSERT_EQ(args.size(), 12u);
+  EXPECT_EQ(args[1], "a_mig");
+  EXPECT_EQ(args[5], "b_mig");
+  EXPECT_EQ(args[9], "b_mig");
+}
