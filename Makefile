@@ -7,6 +7,7 @@ OBJS = \
 	src/core/backfill.o \
 	src/core/model.o \
 	src/core/ops/add_column.o \
+	src/core/ops/alter_type.o \
 	src/core/ops/common.o \
 	src/core/ops/drop_column.o \
 	src/core/ops/rename.o \

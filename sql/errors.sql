@@ -312,11 +312,11 @@ CREATE TRIGGER misuse_args BEFORE INSERT ON misuse
 INSERT INTO misuse VALUES (1, 1);
 DROP TRIGGER misuse_args ON misuse;
 CREATE TRIGGER misuse_kind BEFORE INSERT ON misuse
-  FOR EACH ROW EXECUTE FUNCTION zdm.dual_write_trigger('explode', 'm', 'a', 'b');
+  FOR EACH ROW EXECUTE FUNCTION zdm.dual_write_trigger('explode', 'm', 'a', 'b', '', '');
 INSERT INTO misuse VALUES (1, 1);
 DROP TRIGGER misuse_kind ON misuse;
 CREATE TRIGGER misuse_column BEFORE INSERT ON misuse
-  FOR EACH ROW EXECUTE FUNCTION zdm.dual_write_trigger('rename', 'm', 'a', 'nope');
+  FOR EACH ROW EXECUTE FUNCTION zdm.dual_write_trigger('rename', 'm', 'a', 'nope', '', '');
 INSERT INTO misuse VALUES (1, 1);
 DROP TRIGGER misuse_column ON misuse;
 SELECT count(*) AS misuse_rows FROM misuse;
@@ -330,7 +330,7 @@ INSERT INTO mismatch (id, a) VALUES (5, 5);
 SELECT zdm.abort('mismatch');
 CREATE TABLE tt (a int, b text);
 CREATE TRIGGER by_hand BEFORE INSERT ON tt FOR EACH ROW
-EXECUTE FUNCTION zdm.dual_write_trigger('rename', 'm', 'a', 'b');
+EXECUTE FUNCTION zdm.dual_write_trigger('rename', 'm', 'a', 'b', '', '');
 INSERT INTO tt VALUES (1, 'x');
 INSERT INTO tt VALUES (1, NULL);
 SELECT count(*) AS rows_written FROM tt;

@@ -43,7 +43,7 @@ SELECT zdm.begin_add_column('t', 'total', 'int', up => 'a + 1', default_expr => 
                             migration => 'm');
 SELECT zdm.begin_drop_column('t', 'c', down => 'coalesce(loud, ''none'')', migration => 'm');
 RESET search_path;
-SELECT column_name, expression, default_expr FROM zdm.operations ORDER BY id;
+SELECT column_name, up_expr, down_expr, default_expr FROM zdm.operations ORDER BY id;
 SET search_path = evil, public;
 INSERT INTO t (id, a, b) VALUES (3, 3, 'three');           -- old side
 INSERT INTO t (id, loud, total) VALUES (4, 'NEW', 40);     -- new side: c := down

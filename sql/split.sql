@@ -16,7 +16,7 @@ SELECT zdm.begin_drop_column('author', 'full_name',
                              down => 'concat_ws('' '', first_name, last_name)',
                              migration => 'split');
 -- The expressions are stored normalized.
-SELECT operation, expression FROM zdm.operations o JOIN zdm.status() s
+SELECT operation, coalesce(up_expr, down_expr) AS expression FROM zdm.operations o JOIN zdm.status() s
   ON s.operation = o.kind || ' ' || o.column_name ORDER BY o.id;
 
 -- Old app (full_name) and new app (first_name, last_name) side by side.

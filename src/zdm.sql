@@ -20,9 +20,10 @@ CREATE TABLE zdm.operations (
     kind                 text NOT NULL,
     tbl                  regclass NOT NULL,
     column_name          name NOT NULL,  -- rename: old name; add/drop_column: the column
-    new_column           name,           -- rename: the new name
-    new_type             text,           -- add_column: the column's type
-    expression           text,           -- add_column: up; drop_column: down (normalized)
+    new_column           name,           -- rename: the new name; alter_type: the shadow column
+    new_type             text,           -- add_column, alter_type: the new column's type
+    up_expr              text,           -- new side from old (normalized)
+    down_expr            text,           -- old side from new (normalized)
     not_null             boolean NOT NULL DEFAULT false,
     default_expr         text,           -- add_column: set at finish (normalized)
     check_name           name,           -- add_column: the NOT VALID check begin added
@@ -88,6 +89,23 @@ RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_drop_column';
 COMMENT ON FUNCTION zdm.begin_drop_column(regclass, name, text, text) IS
   'Opens a drop_column: the column stays until finish; new-side writes fill it with down.';
 
+CREATE FUNCTION zdm.begin_alter_type(tbl regclass, column_name name, new_type text,
+                                     up text DEFAULT NULL, down text DEFAULT NULL,
+                                     migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_alter_type';
+COMMENT ON FUNCTION zdm.begin_alter_type(regclass, name, text, text, text, text) IS
+  'Opens an alter_type: a shadow column of the new type, kept in sync by up and down (casts by default).';
+
+CREATE FUNCTION zdm._pending_statements(migration text)
+RETURNS text[] LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_pending_statements_array';
+
+CREATE FUNCTION zdm.pending_statements(migration text DEFAULT NULL)
+RETURNS SETOF text LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT pg_catalog.unnest(zdm._pending_statements(migration)) $$;
+COMMENT ON FUNCTION zdm.pending_statements(text) IS
+  'Statements the migration tool must run top-level before finish (CREATE INDEX CONCURRENTLY); in psql: SELECT * FROM zdm.pending_statements() \gexec';
+
 CREATE PROCEDURE zdm.backfill(migration text DEFAULT NULL, batch_size integer DEFAULT 5000,
                               pause interval DEFAULT '0')
 LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_backfill';
@@ -123,7 +141,9 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT m.name, m.state,
-           o.kind || ' ' || o.column_name || coalesce(' -> ' || o.new_column, ''),
+           CASE WHEN o.kind = 'alter_type'
+                THEN 'alter_type ' || o.column_name || ' -> ' || o.new_type || ' (as ' || o.new_column || ')'
+                ELSE o.kind || ' ' || o.column_name || coalesce(' -> ' || o.new_column, '') END,
            o.tbl, o.backfill_state, o.rows_done, o.rows_estimate,
            CASE WHEN o.backfill_state = 'done' THEN 100.0
                 WHEN o.rows_estimate > 0

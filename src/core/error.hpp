@@ -18,7 +18,8 @@ enum class ErrorCode {
   ObjectInUse,       // 55006
   InvalidState,      // 55000 object_not_in_prerequisite_state
   InsufficientPrivilege,
-  LockNotAvailable,  // 55P03
+  LockNotAvailable,     // 55P03
+  FeatureNotSupported,  // 0A000
   Internal,
 };
 

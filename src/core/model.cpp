@@ -13,6 +13,12 @@ const Column* TableDesc::find_column(const std::string& column) const {
   return nullptr;
 }
 
+std::string TableDesc::default_of(const std::string& column) const {
+  for (const auto& [name, expression] : defaults)
+    if (name == column) return expression;
+  return {};
+}
+
 bool TableDesc::has_constraint(const std::string& constraint) const {
   return std::find(constraint_names.begin(), constraint_names.end(), constraint) !=
          constraint_names.end();
@@ -28,12 +34,14 @@ const char* op_kind_name(OpKind kind) {
       return "add_column";
     case OpKind::DropColumn:
       return "drop_column";
+    case OpKind::AlterType:
+      return "alter_type";
   }
   return "unknown";
 }
 
 OpKind parse_op_kind(const std::string& name) {
-  for (OpKind kind : {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn})
+  for (OpKind kind : {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn, OpKind::AlterType})
     if (name == op_kind_name(kind)) return kind;
   throw Error(ErrorCode::Internal, "unknown operation kind \"" + name + "\"",
               "The zdm catalog was written by a newer version of zdm.",
@@ -41,13 +49,14 @@ OpKind parse_op_kind(const std::string& name) {
 }
 
 std::vector<std::string> Operation::claimed_columns() const {
-  if (kind == OpKind::Rename) return {column, new_column};
+  if (kind == OpKind::Rename || kind == OpKind::AlterType) return {column, new_column};
   return {column};
 }
 
 std::string Operation::describe() const {
   std::string out = std::string(op_kind_name(kind)) + " " + column;
   if (kind == OpKind::Rename) out += " -> " + new_column;
+  if (kind == OpKind::AlterType) out += " -> " + type_sql + " (as " + new_column + ")";
   return out;
 }
 

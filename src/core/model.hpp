@@ -19,6 +19,20 @@ struct Column {
 struct CheckConstraint {
   std::string name;
   std::vector<std::string> columns;  // the columns its expression reads
+  bool validated = true;
+};
+
+// An index, as far as alter_type needs it to build a twin on another column.
+struct Index {
+  std::string name;
+  std::string method;  // btree, hash, ...
+  bool unique = false;
+  std::string constraint;                // the UNIQUE or PRIMARY KEY constraint it backs, or ""
+  std::vector<std::string> keys;         // key columns, in order
+  std::vector<std::string> key_options;  // per key: "", " DESC", " NULLS FIRST", ...
+  std::vector<std::string> include;      // INCLUDE columns
+  std::vector<std::string> uses;         // every column it reads: keys, INCLUDE, expressions
+  bool simple = true;  // no expression, no predicate, default opclasses and collations
 };
 
 struct TableDesc {
@@ -29,14 +43,18 @@ struct TableDesc {
   std::vector<CheckConstraint> checks;
   std::vector<std::string> constraint_names;  // every constraint, any kind
   std::vector<std::string> primary_key;       // column names, empty if none
+  std::vector<Index> indexes;
+  std::vector<std::string> foreign_key_columns;               // in a FOREIGN KEY, either end
+  std::vector<std::pair<std::string, std::string>> defaults;  // column, expression
   bool has_dual_write_trigger = false;
 
   const Column* find_column(const std::string& column) const;
+  std::string default_of(const std::string& column) const;  // "" when none
   bool has_constraint(const std::string& constraint) const;
   std::string qualified() const;
 };
 
-enum class OpKind { Rename, AddColumn, DropColumn };
+enum class OpKind { Rename, AddColumn, DropColumn, AlterType };
 
 const char* op_kind_name(OpKind kind);
 OpKind parse_op_kind(const std::string& name);  // throws on an unknown name
@@ -50,8 +68,9 @@ struct Operation {
   // dropped column.
   std::string column;
   std::string new_column;   // rename: the new name; empty otherwise
-  std::string type_sql;     // add_column: the added column's type
-  std::string expression;   // add_column: up; drop_column: down; may be empty
+  std::string type_sql;     // add_column, alter_type: the new column's type
+  std::string up;           // computes the new column from the old side; may be empty
+  std::string down;         // computes the old column from the new side; may be empty
   bool not_null = false;    // add_column
   std::string default_sql;  // add_column: set at finish; may be empty
   std::string check_name;   // add_column: the NOT VALID check begin adds

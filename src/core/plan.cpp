@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/ops/add_column.hpp"
+#include "core/ops/alter_type.hpp"
 #include "core/ops/drop_column.hpp"
 #include "core/ops/rename.hpp"
 #include "core/quote.hpp"
@@ -49,6 +50,25 @@ Operation validate_drop_column(const TableDesc& table, const DropColumnRequest& 
   return drop_column::validate(table, request, open_on_table);
 }
 
+Operation validate_alter_type(const TableDesc& table, const AlterTypeRequest& request,
+                              const std::vector<Operation>& open_on_table) {
+  return alter_type::validate(table, request, open_on_table);
+}
+
+std::string shadow_column_name(const TableDesc& table, const std::string& column) {
+  return alter_type::shadow_name(table, column);
+}
+
+Statements concurrent_index_statements(const TableDesc& table, const Operation& op) {
+  if (op.kind != OpKind::AlterType) return {};
+  return alter_type::index_statements(table, op);
+}
+
+std::vector<std::string> required_indexes(const TableDesc& table, const Operation& op) {
+  if (op.kind != OpKind::AlterType) return {};
+  return alter_type::index_names(table, op);
+}
+
 // One switch per phase: each operation's plan for every phase sits in its own
 // file under ops/.
 #define ZDM_DISPATCH(phase, ...)              \
@@ -59,6 +79,8 @@ Operation validate_drop_column(const TableDesc& table, const DropColumnRequest& 
       return add_column::phase(__VA_ARGS__);  \
     case OpKind::DropColumn:                  \
       return drop_column::phase(__VA_ARGS__); \
+    case OpKind::AlterType:                   \
+      return alter_type::phase(__VA_ARGS__);  \
   }                                           \
   throw Error(ErrorCode::Internal, "unknown operation kind")
 
@@ -95,29 +117,33 @@ std::vector<std::string> trigger_args(const std::vector<Operation>& open) {
   for (const Operation& op : ops) {
     args.emplace_back(op_kind_name(op.kind));
     args.push_back(op.migration);
-    args.push_back(op.column);
-    args.push_back(op.kind == OpKind::Rename ? op.new_column : op.expression);
+    args.emplace_back(op.kind == OpKind::AddColumn ? "" : op.column);
+    args.push_back(op.kind == OpKind::AddColumn ? op.column : op.new_column);
+    args.push_back(op.up);
+    args.push_back(op.down);
   }
   return args;
 }
 
+std::string create_dual_write_trigger(const TableDesc& table, const std::vector<Operation>& ops) {
+  std::string args;
+  for (const std::string& arg : trigger_args(ops)) {
+    if (!args.empty()) args += ", ";
+    args += quote_literal(arg);
+  }
+  return "CREATE TRIGGER " + quote_ident(dual_write_trigger_name()) +
+         " BEFORE INSERT OR UPDATE ON " + table.qualified() + " FOR EACH ROW EXECUTE FUNCTION " +
+         quote_qualified("zdm", "dual_write_trigger") + "(" + args + ")";
+}
+
 Statements with_dual_write_trigger(const TableDesc& table, Statements statements,
                                    const std::vector<Operation>& remaining) {
-  const std::string trigger = quote_ident(dual_write_trigger_name());
   Statements out;
   if (table.has_dual_write_trigger)
-    out.push_back("DROP TRIGGER " + trigger + " ON " + table.qualified());
+    out.push_back("DROP TRIGGER " + quote_ident(dual_write_trigger_name()) + " ON " +
+                  table.qualified());
   for (std::string& s : statements) out.push_back(std::move(s));
-  if (!remaining.empty()) {
-    std::string args;
-    for (const std::string& arg : trigger_args(remaining)) {
-      if (!args.empty()) args += ", ";
-      args += quote_literal(arg);
-    }
-    out.push_back("CREATE TRIGGER " + trigger + " BEFORE INSERT OR UPDATE ON " + table.qualified() +
-                  " FOR EACH ROW EXECUTE FUNCTION " + quote_qualified("zdm", "dual_write_trigger") +
-                  "(" + args + ")");
-  }
+  if (!remaining.empty()) out.push_back(create_dual_write_trigger(table, remaining));
   return out;
 }
 

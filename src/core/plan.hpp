@@ -37,6 +37,13 @@ struct AddColumnRequest {
   std::string default_sql;
 };
 
+struct AlterTypeRequest {
+  std::string column;
+  std::string type_sql;  // normalized
+  std::string up;        // normalized; the caller defaults it to a cast
+  std::string down;      // normalized; over the shadow column, so filled in after validate
+};
+
 struct DropColumnRequest {
   std::string column;
   std::string down;  // may be empty: new-side writes then leave the column NULL
@@ -51,6 +58,18 @@ Operation validate_add_column(const TableDesc& table, const AddColumnRequest& re
                               const std::vector<Operation>& open_on_table);
 Operation validate_drop_column(const TableDesc& table, const DropColumnRequest& request,
                                const std::vector<Operation>& open_on_table);
+Operation validate_alter_type(const TableDesc& table, const AlterTypeRequest& request,
+                              const std::vector<Operation>& open_on_table);
+
+// alter_type's shadow column: "<column>_new", or the first free variant.
+std::string shadow_column_name(const TableDesc& table, const std::string& column);
+
+// The index builds an operation needs before finish. CREATE INDEX CONCURRENTLY
+// cannot run in a function or a transaction block, so zdm hands these to the
+// migration tool (zdm.pending_statements()) and finish refuses until each
+// index in `required_indexes` exists and is valid.
+Statements concurrent_index_statements(const TableDesc& table, const Operation& op);
+std::vector<std::string> required_indexes(const TableDesc& table, const Operation& op);
 
 // Refuses `columns` when an open operation on the table already claims one.
 void check_unclaimed(const TableDesc& table, const std::vector<std::string>& columns,
@@ -66,9 +85,10 @@ Statements abort_statements(const TableDesc& table, const Operation& op);
 bool needs_backfill(const Operation& op);
 BackfillSpec backfill_spec(const TableDesc& table, const Operation& op);
 
-// The arguments of the dual-write trigger that serves `ops`, four per
-// operation, in the order the trigger parses them: kind, migration, column,
-// and the new name (rename) or the expression (add_column, drop_column).
+// The arguments of the dual-write trigger that serves `ops`, six per
+// operation, in the order the trigger parses them: kind, migration, the
+// old-side column, the new-side column (either may be empty), up and down
+// (empty: a plain copy between the two columns, or nothing).
 std::vector<std::string> trigger_args(const std::vector<Operation>& ops);
 
 // Surrounds `statements` with the trigger's maintenance: drop the table's
@@ -76,6 +96,7 @@ std::vector<std::string> trigger_args(const std::vector<Operation>& ops);
 // operations still open on the table afterwards), or leave it dropped.
 Statements with_dual_write_trigger(const TableDesc& table, Statements statements,
                                    const std::vector<Operation>& remaining);
+std::string create_dual_write_trigger(const TableDesc& table, const std::vector<Operation>& ops);
 
 // Rejects a name that PostgreSQL would silently truncate or cannot store.
 void check_identifier(const std::string& what, const std::string& name);

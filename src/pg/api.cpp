@@ -61,6 +61,7 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
   }
   std::map<unsigned int, std::vector<zdm::core::Operation>> by_table;
   for (const auto& s : ops) by_table[s.relid].push_back(s.op);
+  if (finishing) zdm::pg::require_indexes_built(migration, by_table);
 
   std::vector<unsigned int> relids;
   for (const auto& [relid, table_ops] : by_table) {
@@ -82,7 +83,7 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
       for (const zdm::core::Operation& op : by_table[relid]) {
         zdm::core::Statements s = zdm::core::finish_validation_statements(table, op);
         validation.insert(validation.end(), s.begin(), s.end());
-        if (op.kind == zdm::core::OpKind::DropColumn)
+        if (op.kind == zdm::core::OpKind::DropColumn || op.kind == zdm::core::OpKind::AlterType)
           zdm::pg::check_no_dependents(relid, op.column, migration);
       }
     }
@@ -112,6 +113,16 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
   zdm::pg::run_statements(migration, phase, locking, statements);
   zdm::pg::end_migration(migration, finishing ? zdm::core::MigrationState::Finished
                                               : zdm::core::MigrationState::Aborted);
+  if (finishing) {
+    // A column that took a shadow column's place has no statistics yet.
+    for (const auto& s : ops)
+      if (s.op.kind == zdm::core::OpKind::AlterType)
+        zdm::pg::pg_guard([&] {
+          ereport(NOTICE, (errmsg("zdm: column \"%s\" has its new type; it has no statistics yet",
+                                  s.op.column.c_str()),
+                           errhint("Run ANALYZE on the table when convenient.")));
+        });
+  }
   zdm::pg::close_session();
 }
 
@@ -121,9 +132,14 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
 // description and the operations open on it.
 using Validate = std::function<zdm::core::Operation(const zdm::core::TableDesc&,
                                                     const std::vector<zdm::core::Operation>&)>;
+// Runs after the begin statements, before the trigger is created: for what can
+// only be known once the new columns exist (alter_type's down reads its shadow
+// column).
+using AfterColumns = std::function<void(zdm::core::Operation&)>;
 
 std::string begin_operation(unsigned int relid, const std::optional<std::string>& requested,
-                            const std::vector<std::string>& name_parts, const Validate& validate) {
+                            const std::vector<std::string>& name_parts, const Validate& validate,
+                            const AfterColumns& after_columns = {}) {
   validate(zdm::pg::load_table(relid), zdm::pg::open_operations_on(relid));
   zdm::pg::StepOutcome locking = zdm::pg::lock_tables(
       requested.value_or(zdm::core::readable_migration_name(name_parts)), "begin", {relid});
@@ -132,11 +148,14 @@ std::string begin_operation(unsigned int relid, const std::optional<std::string>
   std::vector<zdm::core::Operation> open_ops = zdm::pg::open_operations_on(relid);
   zdm::core::Operation op = validate(table, open_ops);
   op.migration = zdm::pg::open_migration(requested, name_parts);
-  op.id = zdm::pg::record_operation(op, relid);
-  open_ops.push_back(op);
   zdm::pg::run_statements(
       op.migration, "begin", locking,
-      zdm::core::with_dual_write_trigger(table, zdm::core::begin_statements(table, op), open_ops));
+      zdm::core::with_dual_write_trigger(table, zdm::core::begin_statements(table, op), {}));
+  if (after_columns) after_columns(op);
+  op.id = zdm::pg::record_operation(op, relid);
+  open_ops.push_back(op);
+  zdm::pg::run_statements(op.migration, "begin", locking,
+                          {zdm::core::create_dual_write_trigger(table, open_ops)});
   return op.migration;
 }
 
@@ -208,6 +227,60 @@ ZDM_FUNCTION(zdm_begin_drop_column) {
       });
   zdm::pg::close_session();
   return text_result(migration);
+}
+
+ZDM_FUNCTION(zdm_begin_alter_type) {
+  unsigned int relid = required_table(fcinfo, 0);
+  zdm::core::AlterTypeRequest request;
+  request.column = required_name(fcinfo, 1, "column_name");
+  std::optional<std::string> type = text_arg(fcinfo, 2);
+  if (!type) throw Error(ErrorCode::NullValue, "new_type must not be NULL");
+  std::optional<std::string> up = text_arg(fcinfo, 3);
+  std::optional<std::string> down = text_arg(fcinfo, 4);
+  std::optional<std::string> requested = text_arg(fcinfo, 5);
+
+  zdm::pg::open_session();
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  const zdm::core::Column* column = table.find_column(request.column);
+  if (column == nullptr)  // zdm's own error, before any expression is parsed
+    zdm::core::validate_alter_type(table, request, {});
+  request.type_sql = zdm::pg::normalize_type(*type);
+  request.up = zdm::pg::normalize_up(
+      relid, up.value_or(zdm::core::quote_ident(request.column) + "::" + request.type_sql),
+      request.type_sql);
+  const std::string old_type = column->type_sql;
+  std::string migration = begin_operation(
+      relid, requested, {"alter", table.name, request.column},
+      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
+        return zdm::core::validate_alter_type(t, request, open);
+      },
+      [&](zdm::core::Operation& op) {
+        op.down = zdm::pg::normalize_down(
+            relid, down.value_or(zdm::core::quote_ident(op.new_column) + "::" + old_type),
+            op.column);
+      });
+  zdm::pg::announce_pending_statements(migration);
+  zdm::pg::close_session();
+  return text_result(migration);
+}
+
+// The statements the migration tool must run, top-level, before finish: the
+// CREATE INDEX CONCURRENTLY of alter_type's shadow columns (after a DROP INDEX
+// CONCURRENTLY of any that a failed build left invalid).
+ZDM_FUNCTION(zdm_pending_statements_array) {
+  std::optional<std::string> requested = text_arg(fcinfo, 0);
+  zdm::pg::open_session();
+  std::string migration = zdm::pg::resolve_migration(requested);
+  std::vector<std::string> statements = zdm::pg::pending_statements(migration);
+  zdm::pg::close_session();
+  std::vector<const char*> texts;
+  for (const std::string& s : statements) texts.push_back(s.c_str());
+  return zdm::pg::pg_guard([&] {
+    Datum* items = static_cast<Datum*>(palloc(sizeof(Datum) * (texts.size() + 1)));
+    for (std::size_t i = 0; i < texts.size(); i++) items[i] = CStringGetTextDatum(texts[i]);
+    return PointerGetDatum(
+        construct_array(items, static_cast<int>(texts.size()), TEXTOID, -1, false, TYPALIGN_INT));
+  });
 }
 
 ZDM_FUNCTION(zdm_finish) {

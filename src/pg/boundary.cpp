@@ -30,6 +30,8 @@ int sqlstate_of(core::ErrorCode code) {
       return ERRCODE_INSUFFICIENT_PRIVILEGE;
     case core::ErrorCode::LockNotAvailable:
       return ERRCODE_LOCK_NOT_AVAILABLE;
+    case core::ErrorCode::FeatureNotSupported:
+      return ERRCODE_FEATURE_NOT_SUPPORTED;
     case core::ErrorCode::Internal:
       return ERRCODE_INTERNAL_ERROR;
   }

@@ -114,12 +114,12 @@ core::TableDesc load_table(unsigned int relid) {
   for (Row& r : query("SELECT c.conname, c.contype = 'c', "
                       "       (SELECT pg_catalog.string_agg(a.attname, E'\\x1f' ORDER BY a.attnum) "
                       "        FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.conrelid "
-                      "        AND a.attnum = ANY (c.conkey)) "
+                      "        AND a.attnum = ANY (c.conkey)), c.convalidated "
                       "FROM pg_catalog.pg_constraint c WHERE c.conrelid = $1::pg_catalog.oid "
                       "ORDER BY c.conname",
                       {rel(relid)})) {
     t.constraint_names.push_back(*r[0]);
-    if (is_true(r[1])) t.checks.push_back({*r[0], split_names(r[2].value_or(""))});
+    if (is_true(r[1])) t.checks.push_back({*r[0], split_names(r[2].value_or("")), is_true(r[3])});
   }
   for (Row& r : query("SELECT a.attname FROM pg_catalog.pg_index i "
                       "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
@@ -127,6 +127,71 @@ core::TableDesc load_table(unsigned int relid) {
                       "WHERE i.indrelid = $1::pg_catalog.oid AND i.indisprimary ORDER BY a.attnum",
                       {rel(relid)}))
     t.primary_key.push_back(*r[0]);
+  for (Row& r : query(
+           "SELECT ic.relname, am.amname, i.indisunique, "
+           "  COALESCE((SELECT con.conname FROM pg_catalog.pg_constraint con "
+           "            WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid "
+           "            AND con.contype IN ('u', 'p') LIMIT 1), ''), "
+           "  (SELECT pg_catalog.string_agg(a.attname, E'\\x1f' ORDER BY k.ord) "
+           "   FROM pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY k(attnum, ord) "
+           "   JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+           "   WHERE k.ord <= i.indnkeyatts), "
+           "  (SELECT pg_catalog.string_agg(CASE WHEN (o.opt & 1) = 1 "
+           "     THEN CASE WHEN (o.opt & 2) = 2 THEN ' DESC' ELSE ' DESC NULLS LAST' END "
+           "     ELSE CASE WHEN (o.opt & 2) = 2 THEN ' NULLS FIRST' ELSE '-' END END, "
+           "     E'\\x1f' ORDER BY o.ord) "
+           "   FROM pg_catalog.unnest(i.indoption::pg_catalog.int2[]) WITH ORDINALITY o(opt, "
+           "ord)), "
+           "  (SELECT pg_catalog.string_agg(a.attname, E'\\x1f' ORDER BY k.ord) "
+           "   FROM pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY k(attnum, ord) "
+           "   JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+           "   WHERE k.ord > i.indnkeyatts), "
+           "  i.indexprs IS NULL AND i.indpred IS NULL AND NOT EXISTS ("
+           "    SELECT 1 FROM pg_catalog.unnest(i.indclass::pg_catalog.oid[]) cl(opc) "
+           "    JOIN pg_catalog.pg_opclass oc ON oc.oid = cl.opc WHERE NOT oc.opcdefault) "
+           "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint x "
+           "    WHERE x.conindid = i.indexrelid AND x.contype = 'x') "
+           "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(i.indcollation::pg_catalog.oid[]) "
+           "    WITH ORDINALITY co(coll, ord) JOIN pg_catalog.pg_attribute a "
+           "    ON a.attrelid = i.indrelid AND a.attnum = (SELECT u.k FROM "
+           "      pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY u(k, n) "
+           "      WHERE u.n = co.ord) "
+           "    WHERE co.coll <> 0 AND co.coll <> a.attcollation), "
+           "  (SELECT pg_catalog.string_agg(a.attname, E'\\x1f') FROM pg_catalog.pg_depend d "
+           "   JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid "
+           "   AND a.attnum = d.refobjsubid "
+           "   WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+           "   AND d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid > 0) "
+           "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+           "JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
+           "WHERE i.indrelid = $1::pg_catalog.oid ORDER BY ic.relname",
+           {rel(relid)})) {
+    core::Index index;
+    index.name = *r[0];
+    index.method = *r[1];
+    index.unique = is_true(r[2]);
+    index.constraint = r[3].value_or("");
+    index.keys = split_names(r[4].value_or(""));
+    for (std::string& option : split_names(r[5].value_or("")))
+      index.key_options.push_back(option == "-" ? "" : option);
+    index.include = split_names(r[6].value_or(""));
+    index.simple = is_true(r[7]);
+    index.uses = split_names(r[8].value_or(""));
+    t.indexes.push_back(std::move(index));
+  }
+  for (Row& r : query("SELECT DISTINCT a.attname FROM pg_catalog.pg_constraint c "
+                      "JOIN pg_catalog.pg_attribute a ON a.attrelid = $1::pg_catalog.oid AND ("
+                      "  (c.conrelid = $1::pg_catalog.oid AND a.attnum = ANY (c.conkey)) OR "
+                      "  (c.confrelid = $1::pg_catalog.oid AND a.attnum = ANY (c.confkey))) "
+                      "WHERE c.contype = 'f' ORDER BY 1",
+                      {rel(relid)}))
+    t.foreign_key_columns.push_back(*r[0]);
+  for (Row& r : query("SELECT a.attname, pg_catalog.pg_get_expr(d.adbin, d.adrelid) "
+                      "FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_attribute a "
+                      "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+                      "WHERE d.adrelid = $1::pg_catalog.oid AND NOT a.attisdropped",
+                      {rel(relid)}))
+    t.defaults.emplace_back(*r[0], r[1].value_or(""));
   t.has_dual_write_trigger =
       query_value(
           "SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = $1::pg_catalog.oid "
@@ -140,7 +205,8 @@ namespace {
 
 const char* kOperationColumns =
     "SELECT o.id, o.migration, o.kind, o.column_name, o.new_column, o.tbl::pg_catalog.oid, "
-    "o.backfill_state, o.new_type, o.expression, o.not_null, o.default_expr, o.check_name "
+    "o.backfill_state, o.new_type, o.up_expr, o.not_null, o.default_expr, o.check_name, "
+    "o.down_expr "
     "FROM zdm.operations o ";
 
 StoredOperation to_stored(const Row& r) {
@@ -153,7 +219,8 @@ StoredOperation to_stored(const Row& r) {
   s.relid = static_cast<unsigned int>(std::stoul(*r[5]));
   s.backfill_state = *r[6];
   s.op.type_sql = r[7].value_or("");
-  s.op.expression = r[8].value_or("");
+  s.op.up = r[8].value_or("");
+  s.op.down = r[12].value_or("");
   s.op.not_null = is_true(r[9]);
   s.op.default_sql = r[10].value_or("");
   s.op.check_name = r[11].value_or("");
@@ -238,21 +305,23 @@ long record_operation(const core::Operation& op, unsigned int relid) {
   auto optional = [](const std::string& s) { return s.empty() ? Value() : Value(s); };
   Value id = query_value_as_catalog_owner(
       "INSERT INTO zdm.operations (migration, kind, tbl, column_name, new_column, new_type, "
-      "expression, not_null, default_expr, check_name, backfill_state) "
-      "VALUES ($1, $2, $3::pg_catalog.oid, $4, $5, $6, $7, $8::pg_catalog.bool, $9, $10, $11) "
+      "up_expr, not_null, default_expr, check_name, backfill_state, down_expr) "
+      "VALUES ($1, $2, $3::pg_catalog.oid, $4, $5, $6, $7, $8::pg_catalog.bool, $9, $10, $11, "
+      "$12) "
       "RETURNING id",
       {op.migration, std::string(core::op_kind_name(op.kind)), rel(relid), op.column,
-       optional(op.new_column), optional(op.type_sql), optional(op.expression),
+       optional(op.new_column), optional(op.type_sql), optional(op.up),
        std::string(op.not_null ? "true" : "false"), optional(op.default_sql),
-       optional(op.check_name), std::string(core::needs_backfill(op) ? "pending" : "done")});
+       optional(op.check_name), std::string(core::needs_backfill(op) ? "pending" : "done"),
+       optional(op.down)});
   return std::stol(*id);
 }
 
 void check_no_dependents(unsigned int relid, const std::string& column,
                          const std::string& migration) {
   // Objects that depend on the column itself, or on an index over it (a
-  // foreign key from another table). Indexes and CHECKs on the column alone
-  // depend on it automatically and go with it, as ALTER TABLE DROP COLUMN does.
+  // foreign key from another table). The table's own indexes and constraints
+  // on the column go with it, as ALTER TABLE DROP COLUMN does.
   Value dependents = query_value(
       "WITH col AS (SELECT a.attnum FROM pg_catalog.pg_attribute a "
       "             WHERE a.attrelid = $1::pg_catalog.oid AND a.attname = $2), "
@@ -263,7 +332,11 @@ void check_no_dependents(unsigned int relid, const std::string& column,
       "d.objsubid), ', ') FROM pg_catalog.pg_depend d, col "
       "WHERE d.deptype = 'n' AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
       "AND ((d.refobjid = $1::pg_catalog.oid AND d.refobjsubid = col.attnum) "
-      "     OR d.refobjid IN (SELECT indexrelid FROM idx))",
+      "     OR d.refobjid IN (SELECT indexrelid FROM idx)) "
+      // The table's own constraints go with the column (DROP COLUMN drops them).
+      "AND NOT (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND EXISTS ("
+      "  SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.oid = d.objid "
+      "  AND c.conrelid = $1::pg_catalog.oid))",
       {rel(relid), column});
   if (!dependents) return;
   throw Error(ErrorCode::ObjectInUse,
@@ -272,6 +345,72 @@ void check_no_dependents(unsigned int relid, const std::string& column,
               "Depending on it: " + *dependents + ".",
               "Change or drop those objects so that they no longer use the column, then call "
               "zdm.finish() again.");
+}
+
+namespace {
+
+// "valid", "invalid" or "missing", for an index in the table's schema.
+std::string index_state(unsigned int relid, const std::string& index) {
+  Value valid = query_value(
+      "SELECT i.indisvalid::pg_catalog.text FROM pg_catalog.pg_index i "
+      "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+      "WHERE i.indrelid = $1::pg_catalog.oid AND c.relname = $2",
+      {rel(relid), index});
+  if (!valid) return "missing";
+  return *valid == "true" ? "valid" : "invalid";
+}
+
+}  // namespace
+
+std::vector<std::string> pending_statements(const std::string& migration) {
+  std::vector<std::string> out;
+  for (const StoredOperation& s : operations_of(migration)) {
+    if (!table_exists(s.relid)) continue;
+    core::TableDesc table = load_table(s.relid);
+    core::Statements builds = core::concurrent_index_statements(table, s.op);
+    std::vector<std::string> names = core::required_indexes(table, s.op);
+    for (std::size_t i = 0; i < names.size(); i++) {
+      std::string state = index_state(s.relid, names[i]);
+      if (state == "valid") continue;
+      if (state == "invalid")
+        out.push_back("DROP INDEX CONCURRENTLY IF EXISTS " +
+                      core::quote_qualified(table.schema, names[i]));
+      out.push_back(builds[i]);
+    }
+  }
+  return out;
+}
+
+void announce_pending_statements(const std::string& migration) {
+  std::vector<std::string> statements = pending_statements(migration);
+  if (statements.empty()) return;
+  std::string list;
+  for (const std::string& s : statements) list += s + ";\n";
+  pg_guard([&] {
+    ereport(NOTICE, (errmsg("zdm: migration \"%s\" needs %d index build(s) before finish",
+                            migration.c_str(), static_cast<int>(statements.size())),
+                     errdetail("Run outside a transaction block:\n%s", list.c_str()),
+                     errhint("In psql: SELECT * FROM zdm.pending_statements('%s') \\gexec",
+                             migration.c_str())));
+  });
+}
+
+void require_indexes_built(
+    const std::string& migration,
+    const std::map<unsigned int, std::vector<core::Operation>>& operations_by_table) {
+  (void)operations_by_table;
+  std::vector<std::string> statements = pending_statements(migration);
+  if (statements.empty()) return;
+  std::string list;
+  for (const std::string& s : statements) list += s + ";\n";
+  throw Error(ErrorCode::InvalidState,
+              "cannot finish migration \"" + migration +
+                  "\": " + std::to_string(statements.size()) + " index build(s) are still to run",
+              "CREATE INDEX CONCURRENTLY cannot run inside a function; run these outside a "
+              "transaction block:\n" +
+                  list,
+              "In psql: SELECT * FROM zdm.pending_statements('" + migration +
+                  "') \\gexec; then call zdm.finish() again.");
 }
 
 void require_migration_owner(const std::string& migration) {

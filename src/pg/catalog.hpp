@@ -2,6 +2,7 @@
 // planner needs, read through SPI.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,16 @@ long record_operation(const core::Operation& op, unsigned int relid);
 // need, naming them.
 void check_no_dependents(unsigned int relid, const std::string& column,
                          const std::string& migration);
+
+// The index builds the migration's operations still need (DROP INDEX
+// CONCURRENTLY of an invalid leftover, then CREATE INDEX CONCURRENTLY).
+std::vector<std::string> pending_statements(const std::string& migration);
+// A NOTICE listing them, when there are any.
+void announce_pending_statements(const std::string& migration);
+// Refuses to finish until every index the operations need exists and is valid.
+void require_indexes_built(
+    const std::string& migration,
+    const std::map<unsigned int, std::vector<core::Operation>>& operations_by_table);
 
 // Refuses a caller who does not own every table of the migration.
 void require_migration_owner(const std::string& migration);

@@ -24,16 +24,21 @@ namespace {
 
 using zdm::core::OpKind;
 
+// One operation: an old-side and a new-side column (either may be absent),
+// and how each is computed from the other side: an expression, or when there
+// is none and both columns exist, a plain copy (rename).
 struct PlannedOp {
   OpKind kind;
   int group;             // the operations of one migration form a group and share a side
-  AttrNumber old_attno;  // rename: the old name; drop_column: the column; else 0
-  AttrNumber new_attno;  // rename: the new name; add_column: the column; else 0
-  bool byval;            // of the column the operation writes
-  int16 len;
-  ExprState* expr;  // add_column: up; drop_column: down; NULL when there is none
+  AttrNumber old_attno;  // 0 when absent (add_column)
+  AttrNumber new_attno;  // 0 when absent (drop_column)
+  bool old_byval, new_byval;
+  int16 old_len, new_len;
+  ExprState* up;    // new column from the row; NULL: copy, or nothing
+  ExprState* down;  // old column from the row; NULL: copy, or nothing
   const char* migration;
-  const char* column;  // the column the operation writes, for error messages
+  const char* old_name;
+  const char* new_name;
   const char* table;
 };
 
@@ -87,13 +92,25 @@ AttrNumber attno_by_name(TupleDesc desc, Relation rel, const char* column) {
 }
 
 // Names the migration and the column when an up/down expression fails on a row
-// (a division by zero, a failed cast).
+// (a failed cast, a division by zero), or when it cannot be compiled.
+struct Computing {
+  const PlannedOp* op;
+  bool up;
+};
+
 void expression_context(void* arg) {
-  const PlannedOp* op = static_cast<const PlannedOp*>(arg);
+  const Computing* c = static_cast<const Computing*>(arg);
   errcontext(
       "zdm: computing column \"%s\" of table \"%s\" with the %s expression of "
       "migration \"%s\"",
-      op->column, op->table, op->kind == OpKind::AddColumn ? "up" : "down", op->migration);
+      c->up ? c->op->new_name : c->op->old_name, c->op->table, c->up ? "up" : "down",
+      c->op->migration);
+}
+
+void compile_context(void* arg) {
+  const PlannedOp* op = static_cast<const PlannedOp*>(arg);
+  errcontext("zdm: compiling an expression of migration \"%s\" on table \"%s\"", op->migration,
+             op->table);
 }
 
 // Compiles an operation's expression with search_path pinned to pg_catalog:
@@ -108,12 +125,12 @@ ExprState* compile(Relation rel, const char* text, Form_pg_attribute target, con
   return ExecInitExpr(expr, NULL);
 }
 
-// Parses the trigger's arguments, four per operation: kind, migration, column,
-// and the new name (rename) or the expression (add_column, drop_column).
+// Parses the trigger's arguments, six per operation: kind, migration, old-side
+// column, new-side column, up, down (see zdm::core::trigger_args).
 void build_plan(DualWritePlan* plan, Relation rel, Trigger* trigger) {
   TupleDesc desc = RelationGetDescr(rel);
   int nargs = trigger->tgnargs;
-  if (nargs % 4 != 0)
+  if (nargs % 6 != 0)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("zdm: malformed arguments on trigger \"%s\"", trigger->tgname),
                     errhint("Create the trigger through zdm.begin_*() only.")));
@@ -123,62 +140,68 @@ void build_plan(DualWritePlan* plan, Relation rel, Trigger* trigger) {
       AllocSetContextCreate(CacheMemoryContext, "zdm dual-write plan", ALLOCSET_SMALL_SIZES);
   plan->context = context;
   MemoryContext old = MemoryContextSwitchTo(context);
-  int nops = nargs / 4;
+  int nops = nargs / 6;
   PlannedOp* ops = static_cast<PlannedOp*>(palloc0(sizeof(PlannedOp) * (nops + 1)));
   for (int i = 0; i < nops; i++) {
-    const char* kind = trigger->tgargs[i * 4];
-    const char* column = trigger->tgargs[i * 4 + 2];
-    const char* last = trigger->tgargs[i * 4 + 3];
+    char** arg = trigger->tgargs + i * 6;
     PlannedOp& op = ops[i];
-    op.migration = pstrdup(trigger->tgargs[i * 4 + 1]);
-    // zdm lists a migration's operations together; a new name starts a group.
-    op.group = i == 0 ? 0 : ops[i - 1].group + (strcmp(ops[i - 1].migration, op.migration) != 0);
-    op.table = pstrdup(RelationGetRelationName(rel));
-    op.column = pstrdup(column);
-    AttrNumber written;
-    if (strcmp(kind, "rename") == 0) {
+    const char* kind = arg[0];
+    if (strcmp(kind, "rename") == 0)
       op.kind = OpKind::Rename;
-      op.old_attno = attno_by_name(desc, rel, column);
-      op.new_attno = attno_by_name(desc, rel, last);
-      written = op.new_attno;
-      Form_pg_attribute a = TupleDescAttr(desc, op.old_attno - 1);
-      Form_pg_attribute b = TupleDescAttr(desc, op.new_attno - 1);
-      // A datum is copied from one column to the other as it is: the two must
-      // share one type, or the copy would be garbage (or a crash) on read.
-      if (a->atttypid != b->atttypid)
-        ereport(ERROR,
-                (errcode(ERRCODE_DATATYPE_MISMATCH),
-                 errmsg("zdm: columns \"%s\" and \"%s\" of table \"%s\" no longer have "
-                        "the same type",
-                        NameStr(a->attname), NameStr(b->attname), RelationGetRelationName(rel)),
-                 errhint("The table was changed by hand during a migration; abort the "
-                         "migration with zdm.abort().")));
-    } else if (strcmp(kind, "add_column") == 0) {
+    else if (strcmp(kind, "add_column") == 0)
       op.kind = OpKind::AddColumn;
-      op.new_attno = attno_by_name(desc, rel, column);
-      written = op.new_attno;
-    } else if (strcmp(kind, "drop_column") == 0) {
+    else if (strcmp(kind, "drop_column") == 0)
       op.kind = OpKind::DropColumn;
-      op.old_attno = attno_by_name(desc, rel, column);
-      written = op.old_attno;
-    } else {
+    else if (strcmp(kind, "alter_type") == 0)
+      op.kind = OpKind::AlterType;
+    else
       ereport(ERROR,
               (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                errmsg("zdm: unknown operation \"%s\" on trigger \"%s\"", kind, trigger->tgname),
                errhint("The installed zdm library is older than its catalog; update it.")));
+    op.migration = pstrdup(arg[1]);
+    // zdm lists a migration's operations together; a new name starts a group.
+    op.group = i == 0 ? 0 : ops[i - 1].group + (strcmp(ops[i - 1].migration, op.migration) != 0);
+    op.table = pstrdup(RelationGetRelationName(rel));
+    op.old_name = pstrdup(arg[2]);
+    op.new_name = pstrdup(arg[3]);
+    Form_pg_attribute old_att = NULL, new_att = NULL;
+    if (arg[2][0] != '\0') {
+      op.old_attno = attno_by_name(desc, rel, arg[2]);
+      old_att = TupleDescAttr(desc, op.old_attno - 1);
+      op.old_byval = old_att->attbyval;
+      op.old_len = old_att->attlen;
     }
-    Form_pg_attribute target = TupleDescAttr(desc, written - 1);
-    op.byval = target->attbyval;
-    op.len = target->attlen;
-    if (op.kind != OpKind::Rename && last[0] != '\0') {
-      ErrorContextCallback callback;
-      callback.callback = expression_context;
+    if (arg[3][0] != '\0') {
+      op.new_attno = attno_by_name(desc, rel, arg[3]);
+      new_att = TupleDescAttr(desc, op.new_attno - 1);
+      op.new_byval = new_att->attbyval;
+      op.new_len = new_att->attlen;
+    }
+    // A plain copy moves a datum from one column to the other as it is: the two
+    // must share one type, or the copy would be garbage (or a crash) on read.
+    if (old_att != NULL && new_att != NULL && (arg[4][0] == '\0' || arg[5][0] == '\0') &&
+        old_att->atttypid != new_att->atttypid)
+      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                      errmsg("zdm: columns \"%s\" and \"%s\" of table \"%s\" no longer have "
+                             "the same type",
+                             NameStr(old_att->attname), NameStr(new_att->attname),
+                             RelationGetRelationName(rel)),
+                      errhint("The table was changed by hand during a migration; abort the "
+                              "migration with zdm.abort().")));
+    ErrorContextCallback callback;
+    callback.callback = compile_context;
+    callback.previous = error_context_stack;
+    error_context_stack = &callback;
+    if (arg[4][0] != '\0' && new_att != NULL) {
       callback.arg = &op;
-      callback.previous = error_context_stack;
-      error_context_stack = &callback;
-      op.expr = compile(rel, last, target, op.kind == OpKind::AddColumn ? "up" : "down");
-      error_context_stack = callback.previous;
+      op.up = compile(rel, arg[4], new_att, "up");
     }
+    if (arg[5][0] != '\0' && old_att != NULL) {
+      callback.arg = &op;
+      op.down = compile(rel, arg[5], old_att, "down");
+    }
+    error_context_stack = callback.previous;
   }
   plan->ops = ops;
   plan->nops = nops;
@@ -218,9 +241,9 @@ DualWritePlan* plan_for(Relation rel, Trigger* trigger) {
   return plan;
 }
 
-inline bool same_value(Datum a, bool a_null, Datum b, bool b_null, const PlannedOp& op) {
+inline bool same_value(Datum a, bool a_null, Datum b, bool b_null, bool byval, int16 len) {
   if (a_null || b_null) return a_null && b_null;
-  return datumIsEqual(a, b, op.byval, op.len);
+  return datumIsEqual(a, b, byval, len);
 }
 
 using zdm::core::Side;
@@ -241,7 +264,7 @@ Side side_of(const DualWritePlan* plan, int first, int end, WriterSetting writer
       const bool is_new = k == 1;
       has_new |= is_new;
       if (is_new) new_filled |= !nulls[a];
-      if (!is_new && op.kind == OpKind::DropColumn) dropped_left_out |= nulls[a];
+      if (!is_new && op.new_attno == InvalidAttrNumber) dropped_left_out |= nulls[a];
       if (is_update) {
         bool was_null;
         Datum was = heap_getattr(before, cols[k], desc, &was_null);
@@ -266,27 +289,15 @@ struct RowEdit {
   bool used_slot;
 };
 
-void set_value(RowEdit& edit, const PlannedOp& op, int attr, Datum value, bool isnull) {
-  if (same_value(value, isnull, edit.values[attr], edit.nulls[attr], op)) return;
+void set_value(RowEdit& edit, int attr, bool byval, int16 len, Datum value, bool isnull) {
+  if (same_value(value, isnull, edit.values[attr], edit.nulls[attr], byval, len)) return;
   edit.values[attr] = value;
   edit.nulls[attr] = isnull;
   edit.changed = true;
 }
 
-void apply_rename(RowEdit& edit, const PlannedOp& op, Side side) {
-  if (op.kind != OpKind::Rename) return;
-  const int o = op.old_attno - 1, n = op.new_attno - 1;
-  if (side == Side::Old)
-    set_value(edit, op, n, edit.values[o], edit.nulls[o]);
-  else
-    set_value(edit, op, o, edit.values[n], edit.nulls[n]);
-}
-
-// Evaluates the operation's expression over the row as it stands and writes
-// it to the operation's column (only where that column is NULL, if asked).
-void compute(RowEdit& edit, const PlannedOp& op, bool only_if_null) {
-  const int attr = (op.kind == OpKind::AddColumn ? op.new_attno : op.old_attno) - 1;
-  if (op.expr == NULL || (only_if_null && !edit.nulls[attr])) return;
+// Evaluates `expr` over the row as it stands.
+Datum evaluate(RowEdit& edit, const PlannedOp& op, ExprState* expr, bool up, bool* isnull) {
   DualWritePlan* plan = edit.plan;
   TupleTableSlot* slot = plan->slot;
   ExecClearTuple(slot);
@@ -296,15 +307,47 @@ void compute(RowEdit& edit, const PlannedOp& op, bool only_if_null) {
   plan->econtext->ecxt_scantuple = slot;
   edit.used_slot = true;
 
+  Computing computing{&op, up};
   ErrorContextCallback callback;
   callback.callback = expression_context;
-  callback.arg = const_cast<PlannedOp*>(&op);
+  callback.arg = &computing;
   callback.previous = error_context_stack;
   error_context_stack = &callback;
-  bool isnull;
-  Datum value = ExecEvalExprSwitchContext(op.expr, plan->econtext, &isnull);
+  Datum value = ExecEvalExprSwitchContext(expr, plan->econtext, isnull);
   error_context_stack = callback.previous;
-  set_value(edit, op, attr, value, isnull);
+  return value;
+}
+
+// The new column from the old side: up, or a copy. `only_if_null` fills only a
+// new column the write left NULL.
+void compute_new(RowEdit& edit, const PlannedOp& op, bool copies, bool only_if_null) {
+  if (op.new_attno == InvalidAttrNumber) return;
+  const int n = op.new_attno - 1;
+  if (only_if_null && !edit.nulls[n]) return;
+  if (op.up != NULL) {
+    if (copies) return;
+    bool isnull;
+    Datum value = evaluate(edit, op, op.up, true, &isnull);
+    set_value(edit, n, op.new_byval, op.new_len, value, isnull);
+  } else if (copies && op.old_attno != InvalidAttrNumber) {
+    const int o = op.old_attno - 1;
+    set_value(edit, n, op.new_byval, op.new_len, edit.values[o], edit.nulls[o]);
+  }
+}
+
+// The old column from the new side: down, or a copy.
+void compute_old(RowEdit& edit, const PlannedOp& op, bool copies) {
+  if (op.old_attno == InvalidAttrNumber) return;
+  const int o = op.old_attno - 1;
+  if (op.down != NULL) {
+    if (copies) return;
+    bool isnull;
+    Datum value = evaluate(edit, op, op.down, false, &isnull);
+    set_value(edit, o, op.old_byval, op.old_len, value, isnull);
+  } else if (copies && op.new_attno != InvalidAttrNumber) {
+    const int n = op.new_attno - 1;
+    set_value(edit, o, op.old_byval, op.old_len, edit.values[n], edit.nulls[n]);
+  }
 }
 
 }  // namespace
@@ -349,19 +392,16 @@ extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
     while (end < plan->nops && plan->ops[end].group == g) end++;
     const Side side = side_of(plan, first, end, writer, is_update, before, desc, values, nulls);
     if (side == Side::Old) {
-      // The new side is computed from the old: renamed copies, then up.
-      for (int i = first; i < end; i++) apply_rename(edit, plan->ops[i], Side::Old);
-      for (int i = first; i < end; i++)
-        if (plan->ops[i].kind == OpKind::AddColumn) compute(edit, plan->ops[i], false);
+      // The new side is computed from the old: copies first, then up.
+      for (int i = first; i < end; i++) compute_new(edit, plan->ops[i], true, false);
+      for (int i = first; i < end; i++) compute_new(edit, plan->ops[i], false, false);
     } else {
       // The old side is computed from the new. A new column this write left
       // NULL (a row the backfill has not reached yet) is filled from the old
       // side first, so that down never reads a hole.
-      for (int i = first; i < end; i++)
-        if (plan->ops[i].kind == OpKind::AddColumn) compute(edit, plan->ops[i], true);
-      for (int i = first; i < end; i++) apply_rename(edit, plan->ops[i], Side::New);
-      for (int i = first; i < end; i++)
-        if (plan->ops[i].kind == OpKind::DropColumn) compute(edit, plan->ops[i], false);
+      for (int i = first; i < end; i++) compute_new(edit, plan->ops[i], false, true);
+      for (int i = first; i < end; i++) compute_old(edit, plan->ops[i], true);
+      for (int i = first; i < end; i++) compute_old(edit, plan->ops[i], false);
     }
     first = end;
   }

@@ -150,8 +150,8 @@ TEST(SurnameCase, BothOperationsShareOneTriggerAndClaimDifferentColumns) {
   Operation drop = validate_drop_column(t, {"last_name", "surname"}, {add});
   drop.migration = "surname";
   EXPECT_EQ(trigger_args({add, drop}),
-            (std::vector<std::string>{"add_column", "surname", "surname", "last_name",
-                                      "drop_column", "surname", "last_name", "surname"}));
+            (std::vector<std::string>{"add_column", "surname", "", "surname", "last_name", "",
+                                      "drop_column", "surname", "last_name", "", "", "surname"}));
   // A second migration may not touch either column while this one is open.
   EXPECT_EQ(code_of([&] {
               validate_rename(t, {"surname", "family_name"}, {add, drop});
@@ -166,9 +166,10 @@ TEST(SurnameCase, BothOperationsShareOneTriggerAndClaimDifferentColumns) {
 }
 
 TEST(OpKind, NamesRoundTripAndUnknownNamesAreRefused) {
-  for (OpKind k : {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn})
+  for (OpKind k : {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn, OpKind::AlterType})
     EXPECT_EQ(parse_op_kind(op_kind_name(k)), k);
-  EXPECT_THROW(parse_op_kind("alter_type"), Error);
+  EXPECT_EQ(parse_op_kind("alter_type"), OpKind::AlterType);
+  EXPECT_THROW(parse_op_kind("explode"), Error);
 }
 
 TEST(TriggerArgs, AMigrationsOperationsStandTogether) {
@@ -179,8 +180,8 @@ TEST(TriggerArgs, AMigrationsOperationsStandTogether) {
   Operation a2 = validate_drop_column(person(), {"first_name", ""}, {});
   a2.migration = "b_mig";
   std::vector<std::string> args = trigger_args({a1, other, a2});
-  ASSERT_EQ(args.size(), 12u);
+  ASSERT_EQ(args.size(), 18u);
   EXPECT_EQ(args[1], "a_mig");
-  EXPECT_EQ(args[5], "b_mig");
-  EXPECT_EQ(args[9], "b_mig");
+  EXPECT_EQ(args[7], "b_mig");
+  EXPECT_EQ(args[13], "b_mig");
 }

@@ -143,8 +143,8 @@ TEST(DualWriteTrigger, RecreatedForTheRemainingOperations) {
   EXPECT_EQ(s[2],
             "CREATE TRIGGER \"zzz_zdm_dual_write\" BEFORE INSERT OR UPDATE ON "
             "\"public\".\"person\" FOR EACH ROW EXECUTE FUNCTION \"zdm\".\"dual_write_trigger\"("
-            "E'rename', E'm', E'last_name', E'surname', E'rename', E'm2', E'first_name', "
-            "E'given''name')");
+            "E'rename', E'm', E'last_name', E'surname', E'', E'', E'rename', E'm2', "
+            "E'first_name', E'given''name', E'', E'')");
 }
 
 TEST(DualWriteTrigger, DroppedWhenNothingRemainsAndNotDroppedWhenAbsent) {

@@ -26,7 +26,7 @@ Operation validate(const TableDesc& table, const AddColumnRequest& request,
   op.kind = OpKind::AddColumn;
   op.column = request.column;
   op.type_sql = request.type_sql;
-  op.expression = request.up;
+  op.up = request.up;
   op.not_null = request.not_null;
   op.default_sql = request.default_sql;
   if (op.not_null) op.check_name = free_constraint_name(table, op.column + "_not_null");
@@ -43,7 +43,7 @@ Statements begin(const TableDesc& table, const Operation& op) {
   return out;
 }
 
-bool needs_backfill(const Operation& op) { return !op.expression.empty(); }
+bool needs_backfill(const Operation& op) { return !op.up.empty(); }
 
 BackfillSpec backfill(const TableDesc& table, const Operation& op) {
   // Any plain column will do for the no-op write, preferably one outside the

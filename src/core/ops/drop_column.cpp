@@ -33,7 +33,7 @@ Operation validate(const TableDesc& table, const DropColumnRequest& request,
   Operation op;
   op.kind = OpKind::DropColumn;
   op.column = request.column;
-  op.expression = request.down;
+  op.down = request.down;
   return op;
 }
 

@@ -1,0 +1,200 @@
+#include "core/ops/alter_type.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/ops/common.hpp"
+#include "core/quote.hpp"
+
+namespace zdm::core::alter_type {
+
+namespace {
+
+bool contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+// The indexes on the column: those whose keys or INCLUDE list name it.
+std::vector<const Index*> indexes_on(const TableDesc& table, const std::string& column) {
+  std::vector<const Index*> out;
+  for (const Index& index : table.indexes)
+    if (contains(index.uses, column) || contains(index.keys, column) ||
+        contains(index.include, column))
+      out.push_back(&index);
+  return out;
+}
+
+std::string twin_index_name(const Index& index) { return fit_identifier(index.name + "_zdm_new"); }
+
+std::string column_list(const std::vector<std::string>& columns, const std::string& from,
+                        const std::string& to, const std::vector<std::string>* options) {
+  std::string out;
+  for (std::size_t i = 0; i < columns.size(); i++) {
+    if (i > 0) out += ", ";
+    out += quote_ident(columns[i] == from ? to : columns[i]);
+    if (options != nullptr && i < options->size()) out += (*options)[i];
+  }
+  return out;
+}
+
+// The CHECKs that read the column; begin repeats each on the shadow column
+// under "<name>_<shadow>", and finish gives it back its name.
+std::vector<const CheckConstraint*> checks_on(const TableDesc& table, const std::string& column) {
+  std::vector<const CheckConstraint*> out;
+  for (const CheckConstraint& check : table.checks)
+    if (contains(check.columns, column)) out.push_back(&check);
+  return out;
+}
+
+std::string twin_check_name(const CheckConstraint& check, const std::string& shadow) {
+  return fit_identifier(check.name + "_" + shadow);
+}
+
+}  // namespace
+
+std::string shadow_name(const TableDesc& table, const std::string& column) {
+  return unique_name(fit_identifier(column + "_new"), [&](const std::string& candidate) {
+    return table.find_column(candidate) != nullptr;
+  });
+}
+
+Operation validate(const TableDesc& table, const AlterTypeRequest& request,
+                   const std::vector<Operation>& open_on_table) {
+  check_identifier("column_name", request.column);
+  const Column& column = require_column(
+      table, request.column, "Check the column name with \\d " + table.qualified() + ".");
+  const std::string what = column_of(table, request.column);
+  if (request.type_sql.empty())
+    throw Error(ErrorCode::InvalidParameter, "new_type must not be empty");
+  if (request.type_sql == column.type_sql)
+    throw Error(ErrorCode::InvalidParameter, what + " is already of type " + column.type_sql);
+  if (contains(table.primary_key, request.column))
+    throw Error(ErrorCode::WrongObjectType, what + " is part of the primary key",
+                "Rows are found by their primary key, and other tables may reference it.",
+                "Change a primary key's type in a maintenance window, or add a new key column "
+                "with zdm.begin_add_column() and move to it.");
+  if (column.identity || column.generated)
+    throw Error(ErrorCode::WrongObjectType,
+                what + " is " + (column.identity ? "an identity" : "a generated") + " column",
+                "PostgreSQL computes its values; a shadow column cannot take them over.",
+                "Use ALTER TABLE ... ALTER COLUMN ... TYPE in a maintenance window.");
+  if (table.default_of(request.column).find("nextval(") != std::string::npos)
+    throw Error(ErrorCode::WrongObjectType, what + " is a serial column (its default is nextval)",
+                "Its sequence belongs to the column and would not follow the shadow column.",
+                "Change the sequence and the column by hand in a maintenance window.");
+  if (contains(table.foreign_key_columns, request.column))
+    throw Error(ErrorCode::WrongObjectType, what + " is part of a foreign key",
+                "Both ends of a foreign key must keep compatible types at every moment.",
+                "Drop the foreign key, migrate, and add it back NOT VALID, then VALIDATE it.");
+  for (const Index* index : indexes_on(table, request.column))
+    if (!index->simple)
+      throw Error(ErrorCode::FeatureNotSupported,
+                  what + " is used by index \"" + index->name +
+                      "\", which has an expression, a predicate, or a non-default operator "
+                      "class or collation",
+                  "zdm rebuilds plain column indexes only.",
+                  "Drop that index, or rebuild it on the new type by hand after finish.");
+  if (request.up.empty()) throw Error(ErrorCode::InvalidParameter, "up must not be empty");
+  check_unclaimed(table, {request.column}, open_on_table);
+
+  Operation op;
+  op.kind = OpKind::AlterType;
+  op.column = request.column;
+  op.new_column = shadow_name(table, request.column);
+  op.type_sql = request.type_sql;
+  op.up = request.up;
+  op.down = request.down;
+  op.not_null = column.not_null;
+  if (op.not_null) op.check_name = free_constraint_name(table, op.new_column + "_not_null");
+  op.default_sql = table.default_of(request.column);
+  return op;
+}
+
+Statements index_statements(const TableDesc& table, const Operation& op) {
+  Statements out;
+  for (const Index* index : indexes_on(table, op.column)) {
+    std::string sql = std::string("CREATE ") + (index->unique ? "UNIQUE " : "") +
+                      "INDEX CONCURRENTLY IF NOT EXISTS " + quote_ident(twin_index_name(*index)) +
+                      " ON " + table.qualified() + " USING " + index->method + " (" +
+                      column_list(index->keys, op.column, op.new_column, &index->key_options) + ")";
+    if (!index->include.empty())
+      sql += " INCLUDE (" + column_list(index->include, op.column, op.new_column, nullptr) + ")";
+    out.push_back(sql);
+  }
+  return out;
+}
+
+std::vector<std::string> index_names(const TableDesc& table, const Operation& op) {
+  std::vector<std::string> out;
+  for (const Index* index : indexes_on(table, op.column)) out.push_back(twin_index_name(*index));
+  return out;
+}
+
+Statements begin(const TableDesc& table, const Operation& op) {
+  Statements out{alter_table(table) + "ADD COLUMN " + quote_ident(op.new_column) + " " +
+                 op.type_sql};
+  if (op.not_null)
+    out.push_back(alter_table(table) + "ADD CONSTRAINT " + quote_ident(op.check_name) + " CHECK (" +
+                  quote_ident(op.new_column) + " IS NOT NULL) NOT VALID");
+  for (const CheckConstraint* check : checks_on(table, op.column))
+    out.push_back("SELECT " + quote_qualified("zdm", "copy_check_constraint") + "(" +
+                  quote_literal(table.qualified()) + "::pg_catalog.regclass, " +
+                  quote_literal(check->name) + ", " + quote_literal(op.column) + ", " +
+                  quote_literal(op.new_column) + ", " +
+                  quote_literal(twin_check_name(*check, op.new_column)) + ")");
+  return out;
+}
+
+bool needs_backfill(const Operation&) { return true; }
+
+BackfillSpec backfill(const TableDesc&, const Operation& op) {
+  return BackfillSpec{op.column, "t." + quote_ident(op.new_column) + " IS NULL AND t." +
+                                     quote_ident(op.column) + " IS NOT NULL"};
+}
+
+Statements finish_validation(const TableDesc& table, const Operation& op) {
+  Statements out;
+  if (op.not_null)
+    out.push_back(alter_table(table) + "VALIDATE CONSTRAINT " + quote_ident(op.check_name));
+  for (const CheckConstraint& check : table.checks)
+    if (!check.validated && contains(check.columns, op.new_column) && check.name != op.check_name)
+      out.push_back(alter_table(table) + "VALIDATE CONSTRAINT " + quote_ident(check.name));
+  return out;
+}
+
+Statements finish(const TableDesc& table, const Operation& op) {
+  const std::string hint = "Abort the migration with zdm.abort() and start again.";
+  require_column(table, op.column, hint);
+  require_column(table, op.new_column, hint);
+  const std::string alter = alter_table(table);
+  const std::string column = alter + "ALTER COLUMN " + quote_ident(op.column) + " ";
+  // Dropping the old column takes its indexes and constraints with it.
+  Statements out{
+      alter + "DROP COLUMN " + quote_ident(op.column),
+      alter + "RENAME COLUMN " + quote_ident(op.new_column) + " TO " + quote_ident(op.column)};
+  for (const Index* index : indexes_on(table, op.column)) {
+    out.push_back("ALTER INDEX " + quote_qualified(table.schema, twin_index_name(*index)) +
+                  " RENAME TO " + quote_ident(index->name));
+    if (!index->constraint.empty())
+      out.push_back(alter + "ADD CONSTRAINT " + quote_ident(index->constraint) +
+                    " UNIQUE USING INDEX " + quote_ident(index->name));
+  }
+  for (const CheckConstraint* check : checks_on(table, op.column))
+    out.push_back(alter + "RENAME CONSTRAINT " +
+                  quote_ident(twin_check_name(*check, op.new_column)) + " TO " +
+                  quote_ident(check->name));
+  if (op.not_null) {
+    out.push_back(column + "SET NOT NULL");
+    out.push_back(alter + "DROP CONSTRAINT " + quote_ident(op.check_name));
+  }
+  if (!op.default_sql.empty()) out.push_back(column + "SET DEFAULT " + op.default_sql);
+  return out;
+}
+
+Statements abort(const TableDesc& table, const Operation& op) {
+  // The shadow column's indexes and checks go with it.
+  if (table.find_column(op.new_column) == nullptr) return {};
+  return {alter_table(table) + "DROP COLUMN " + quote_ident(op.new_column)};
+}
+
+}  // namespace zdm::core::alter_type

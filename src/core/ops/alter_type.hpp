@@ -1,0 +1,29 @@
+// alter_type: one plan for begin, backfill, finish and abort.
+//
+// A shadow column of the new type ("<column>_new") appears at begin, with the
+// column's NOT NULL (as a NOT VALID check) and CHECKs. Old-side writes fill it
+// with `up` (by default a cast), new-side writes fill the column with `down`
+// (by default the cast back). Its indexes are built on the shadow column by
+// CREATE INDEX CONCURRENTLY statements that the migration tool runs
+// (zdm.pending_statements()); finish refuses until each is valid, then drops
+// the old column and gives the shadow column, its indexes and its constraints
+// the old names.
+#pragma once
+
+#include "core/plan.hpp"
+
+namespace zdm::core::alter_type {
+
+Operation validate(const TableDesc& table, const AlterTypeRequest& request,
+                   const std::vector<Operation>& open_on_table);
+std::string shadow_name(const TableDesc& table, const std::string& column);
+Statements index_statements(const TableDesc& table, const Operation& op);
+std::vector<std::string> index_names(const TableDesc& table, const Operation& op);
+Statements begin(const TableDesc& table, const Operation& op);
+bool needs_backfill(const Operation& op);
+BackfillSpec backfill(const TableDesc& table, const Operation& op);
+Statements finish_validation(const TableDesc& table, const Operation& op);
+Statements finish(const TableDesc& table, const Operation& op);
+Statements abort(const TableDesc& table, const Operation& op);
+
+}  // namespace zdm::core::alter_type

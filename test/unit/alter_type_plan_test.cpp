@@ -1,0 +1,149 @@
+// The plan of alter_type: shadow column, index twins built concurrently by the
+// migration tool, and the swap at finish.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "core/error.hpp"
+#include "core/plan.hpp"
+
+using namespace zdm::core;
+
+namespace {
+
+TableDesc acct() {
+  TableDesc t;
+  t.schema = "public";
+  t.name = "acct";
+  t.columns = {{"id", "integer", "", true, false, false},
+               {"balance", "integer", "", true, false, false},
+               {"code", "integer", "", false, false, false},
+               {"ref", "integer", "", false, false, false},
+               {"ident", "integer", "", true, false, true},
+               {"serial_col", "integer", "", true, false, false},
+               {"lowered", "text", "", false, false, false}};
+  t.primary_key = {"id"};
+  t.checks = {{"acct_balance_check", {"balance"}, true}};
+  t.constraint_names = {"acct_pkey", "acct_balance_check", "code_unique"};
+  Index by_balance;
+  by_balance.name = "acct_balance_idx";
+  by_balance.method = "btree";
+  by_balance.keys = {"balance", "code"};
+  by_balance.key_options = {" DESC", ""};
+  by_balance.include = {"id"};
+  by_balance.uses = {"balance", "code", "id"};
+  Index unique_code;
+  unique_code.name = "code_unique";
+  unique_code.method = "btree";
+  unique_code.unique = true;
+  unique_code.constraint = "code_unique";
+  unique_code.keys = {"code"};
+  unique_code.uses = {"code"};
+  Index lower_idx;
+  lower_idx.name = "acct_lower_idx";
+  lower_idx.method = "btree";
+  lower_idx.uses = {"lowered"};
+  lower_idx.simple = false;
+  t.indexes = {by_balance, unique_code, lower_idx};
+  t.foreign_key_columns = {"ref"};
+  t.defaults = {{"balance", "0"}, {"serial_col", "nextval('acct_serial_col_seq'::regclass)"}};
+  return t;
+}
+
+ErrorCode code_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  ADD_FAILURE() << "expected a zdm::core::Error";
+  return ErrorCode::Internal;
+}
+
+Operation widen(const std::string& column) {
+  AlterTypeRequest r{column, "bigint", "(" + column + ")::bigint", ""};
+  Operation op = validate_alter_type(acct(), r, {});
+  op.migration = "widen";
+  op.down = "(" + op.new_column + ")::integer";
+  return op;
+}
+
+}  // namespace
+
+TEST(AlterType, ValidateNamesAShadowColumnAndKeepsNotNullAndDefault) {
+  Operation op = widen("balance");
+  EXPECT_EQ(op.new_column, "balance_new");
+  EXPECT_TRUE(op.not_null);
+  EXPECT_EQ(op.check_name, "balance_new_not_null");
+  EXPECT_EQ(op.default_sql, "0");
+  EXPECT_EQ(op.describe(), "alter_type balance -> bigint (as balance_new)");
+}
+
+TEST(AlterType, RefusesWhatItCannotCarryOver) {
+  auto alter = [](const std::string& column, const std::string& type) {
+    return code_of([&] {
+      validate_alter_type(acct(), {column, type, "(" + column + ")::" + type, ""}, {});
+    });
+  };
+  EXPECT_EQ(alter("id", "bigint"), ErrorCode::WrongObjectType);                // primary key
+  EXPECT_EQ(alter("ref", "bigint"), ErrorCode::WrongObjectType);               // foreign key
+  EXPECT_EQ(alter("ident", "bigint"), ErrorCode::WrongObjectType);             // identity
+  EXPECT_EQ(alter("serial_col", "bigint"), ErrorCode::WrongObjectType);        // serial
+  EXPECT_EQ(alter("lowered", "varchar(10)"), ErrorCode::FeatureNotSupported);  // expression index
+  EXPECT_EQ(alter("balance", "integer"), ErrorCode::InvalidParameter);         // same type
+  EXPECT_EQ(alter("nope", "bigint"), ErrorCode::UndefinedColumn);
+}
+
+TEST(AlterType, BeginAddsTheShadowWithItsChecks) {
+  Statements s = begin_statements(acct(), widen("balance"));
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0], "ALTER TABLE \"public\".\"acct\" ADD COLUMN \"balance_new\" bigint");
+  EXPECT_EQ(s[1],
+            "ALTER TABLE \"public\".\"acct\" ADD CONSTRAINT \"balance_new_not_null\" CHECK "
+            "(\"balance_new\" IS NOT NULL) NOT VALID");
+  EXPECT_NE(s[2].find("E'acct_balance_check_balance_new'"), std::string::npos);
+}
+
+TEST(AlterType, IndexTwinsAreBuiltConcurrentlyOnTheShadowColumn) {
+  Statements s = concurrent_index_statements(acct(), widen("code"));
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0],
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"acct_balance_idx_zdm_new\" ON "
+            "\"public\".\"acct\" USING btree (\"balance\" DESC, \"code_new\") INCLUDE (\"id\")");
+  EXPECT_EQ(s[1],
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"code_unique_zdm_new\" ON "
+            "\"public\".\"acct\" USING btree (\"code_new\")");
+  EXPECT_EQ(required_indexes(acct(), widen("code")),
+            (std::vector<std::string>{"acct_balance_idx_zdm_new", "code_unique_zdm_new"}));
+  Operation rename = validate_rename(acct(), {"code", "code2"}, {});
+  EXPECT_TRUE(concurrent_index_statements(acct(), rename).empty());
+}
+
+TEST(AlterType, FinishSwapsColumnIndexesAndConstraintsBack) {
+  TableDesc t = acct();
+  t.columns.push_back({"code_new", "bigint", "", false, false, false});
+  Statements f = finish_statements(t, widen("code"));
+  EXPECT_EQ(f, (Statements{
+                   "ALTER TABLE \"public\".\"acct\" DROP COLUMN \"code\"",
+                   "ALTER TABLE \"public\".\"acct\" RENAME COLUMN \"code_new\" TO \"code\"",
+                   "ALTER INDEX \"public\".\"acct_balance_idx_zdm_new\" RENAME TO "
+                   "\"acct_balance_idx\"",
+                   "ALTER INDEX \"public\".\"code_unique_zdm_new\" RENAME TO \"code_unique\"",
+                   "ALTER TABLE \"public\".\"acct\" ADD CONSTRAINT \"code_unique\" UNIQUE USING "
+                   "INDEX \"code_unique\"",
+               }));
+}
+
+TEST(AlterType, AbortDropsTheShadowColumn) {
+  TableDesc t = acct();
+  t.columns.push_back({"balance_new", "bigint", "", false, false, false});
+  EXPECT_EQ(abort_statements(t, widen("balance")),
+            (Statements{"ALTER TABLE \"public\".\"acct\" DROP COLUMN \"balance_new\""}));
+  EXPECT_TRUE(abort_statements(acct(), widen("balance")).empty());
+}
+
+TEST(AlterType, TriggerArgumentsCarryBothExpressions) {
+  EXPECT_EQ(trigger_args({widen("code")}),
+            (std::vector<std::string>{"alter_type", "widen", "code", "code_new", "(code)::bigint",
+                                      "(code_new)::integer"}));
+}
