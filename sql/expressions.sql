@@ -68,3 +68,19 @@ DROP VIEW v_old;
 SELECT zdm.finish('drop');
 \d v
 DROP TABLE v;
+
+-- A NULL the new app writes on purpose stays NULL; only a new column that the
+-- backfill has not reached yet is filled from the old side on a new-side write.
+CREATE TABLE n (id int PRIMARY KEY, a int, note text);
+INSERT INTO n VALUES (1, 10, 'x'), (2, 20, 'y');
+SELECT zdm.begin_add_column('n', 'b', 'int', up => 'a * 2', migration => 'nulls');
+SELECT zdm.begin_drop_column('n', 'note', down => 'b::text', migration => 'nulls');
+UPDATE n SET b = 7 WHERE id = 2;         -- not backfilled: note := down(b)
+CALL zdm.backfill('nulls');
+UPDATE n SET b = NULL WHERE id = 1;      -- backfilled, the new app clears b
+SET zdm.writer = new;
+INSERT INTO n (id, a, b) VALUES (3, 30, NULL);
+RESET zdm.writer;
+SELECT * FROM n ORDER BY id;
+SELECT zdm.abort('nulls');
+DROP TABLE n;

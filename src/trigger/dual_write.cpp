@@ -287,6 +287,8 @@ struct RowEdit {
   bool* nulls;
   bool changed;
   bool used_slot;
+  HeapTuple before;  // the row before an UPDATE; NULL for an INSERT
+  TupleDesc desc;
 };
 
 void set_value(RowEdit& edit, int attr, bool byval, int16 len, Datum value, bool isnull) {
@@ -319,11 +321,19 @@ Datum evaluate(RowEdit& edit, const PlannedOp& op, ExprState* expr, bool up, boo
 }
 
 // The new column from the old side: up, or a copy. `only_if_null` fills only a
+// new column that is still NULL because the backfill has not reached the row:
+// an UPDATE that left a NULL there untouched. A NULL the new app writes on
+// purpose (an INSERT, or an UPDATE that sets it) stays.
 // new column the write left NULL.
 void compute_new(RowEdit& edit, const PlannedOp& op, bool copies, bool only_if_null) {
   if (op.new_attno == InvalidAttrNumber) return;
   const int n = op.new_attno - 1;
-  if (only_if_null && !edit.nulls[n]) return;
+  if (only_if_null) {
+    if (!edit.nulls[n] || edit.before == NULL) return;
+    bool was_null;
+    (void)heap_getattr(edit.before, op.new_attno, edit.desc, &was_null);
+    if (!was_null) return;
+  }
   if (op.up != NULL) {
     if (copies) return;
     bool isnull;
@@ -386,7 +396,7 @@ extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
   Datum* values = plan->values;
   bool* nulls = plan->nulls;
   heap_deform_tuple(row, desc, values, nulls);
-  RowEdit edit{plan, values, nulls, false, false};
+  RowEdit edit{plan, values, nulls, false, false, before, desc};
   for (int g = 0, first = 0; g < plan->ngroups; g++) {
     int end = first;
     while (end < plan->nops && plan->ops[end].group == g) end++;

@@ -386,7 +386,7 @@ run_one() {
     (( errors == 0 )) || { fail "pgbench: $errors client errors ($failed failed transactions)";
                            sed 's/^/        /' "$RUN_DIR/errors" | head -40; }
 
-    RESULT_FIGURES="old_tx=$old_tx new_tx=$new_tx errors=$errors failed_tx=$failed divergent=$divergent final_violations=$violations backfill_rows=${backfill_rows:-?} backfill_s=${t_backfill:-?}"
+    RESULT_FIGURES="seed=$SEED old_tx=$old_tx new_tx=$new_tx errors=$errors failed_tx=$failed divergent=$divergent final_violations=$violations backfill_rows=${backfill_rows:-?} backfill_s=${t_backfill:-?}"
     RESULT_DDL="$ddl"
     write_result "$op" "$end" "$t_run"
     if [[ "${STRESS_KEEP:-0}" != 1 ]]; then dropdb --if-exists "$PGDATABASE" >/dev/null 2>&1; fi
