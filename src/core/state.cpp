@@ -1,6 +1,7 @@
 #include "core/state.hpp"
 
 #include "core/error.hpp"
+#include "core/quote.hpp"
 
 namespace zdm::core {
 
@@ -54,10 +55,11 @@ void check_transition(const std::string& migration, MigrationState state, Action
 
 void check_backfill_complete(const std::string& migration, long operations_pending) {
   if (operations_pending == 0) return;
-  throw Error(ErrorCode::InvalidState,
-              "cannot finish migration \"" + migration + "\": its backfill is not complete",
-              std::to_string(operations_pending) + " operation(s) still have rows to convert.",
-              "Run CALL zdm.backfill('" + migration + "'); then call zdm.finish() again.");
+  throw Error(
+      ErrorCode::InvalidState,
+      "cannot finish migration \"" + migration + "\": its backfill is not complete",
+      std::to_string(operations_pending) + " operation(s) still have rows to convert.",
+      "Run CALL zdm.backfill(" + quote_literal(migration) + "); then call zdm.finish() again.");
 }
 
 }  // namespace zdm::core

@@ -68,10 +68,11 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
     if (zdm::pg::table_exists(relid)) {
       relids.push_back(relid);
     } else if (finishing) {
-      throw Error(ErrorCode::UndefinedObject,
-                  "cannot finish migration \"" + migration + "\": a table it changes (OID " +
-                      std::to_string(relid) + ") was dropped",
-                  {}, "Abort the migration with zdm.abort('" + migration + "').");
+      throw Error(
+          ErrorCode::UndefinedObject,
+          "cannot finish migration \"" + migration + "\": a table it changes (OID " +
+              std::to_string(relid) + ") was dropped",
+          {}, "Abort the migration with zdm.abort(" + zdm::core::quote_literal(migration) + ").");
     }
   }
   if (finishing) {

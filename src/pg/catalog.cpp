@@ -386,12 +386,13 @@ void announce_pending_statements(const std::string& migration) {
   if (statements.empty()) return;
   std::string list;
   for (const std::string& s : statements) list += s + ";\n";
+  const std::string name = core::quote_literal(migration);
   pg_guard([&] {
-    ereport(NOTICE, (errmsg("zdm: migration \"%s\" needs %d index build(s) before finish",
-                            migration.c_str(), static_cast<int>(statements.size())),
-                     errdetail("Run outside a transaction block:\n%s", list.c_str()),
-                     errhint("In psql: SELECT * FROM zdm.pending_statements('%s') \\gexec",
-                             migration.c_str())));
+    ereport(NOTICE,
+            (errmsg("zdm: migration \"%s\" needs %d index build(s) before finish",
+                    migration.c_str(), static_cast<int>(statements.size())),
+             errdetail("Run outside a transaction block:\n%s", list.c_str()),
+             errhint("In psql: SELECT * FROM zdm.pending_statements(%s) \\gexec", name.c_str())));
   });
 }
 
@@ -409,8 +410,8 @@ void require_indexes_built(
               "CREATE INDEX CONCURRENTLY cannot run inside a function; run these outside a "
               "transaction block:\n" +
                   list,
-              "In psql: SELECT * FROM zdm.pending_statements('" + migration +
-                  "') \\gexec; then call zdm.finish() again.");
+              "In psql: SELECT * FROM zdm.pending_statements(" + core::quote_literal(migration) +
+                  ") \\gexec; then call zdm.finish() again.");
 }
 
 void require_migration_owner(const std::string& migration) {
