@@ -32,6 +32,9 @@ run_suite "isolation" bash test/isolation/run.sh
 run_suite "pgTAP" bash test/pgtap/run.sh
 run_suite "stress" bash test/stress/run.sh
 run_suite "clients" bash test/clients/run.sh
+# Last: its crash checks restart the cluster. --no-report keeps RELIABILITY.md
+# as committed (regenerate it with test/reliability/run.sh).
+run_suite "reliability" bash test/reliability/run.sh --no-report
 
 echo
 if [ "$failed" -gt 0 ]; then echo "failed suites: ${failed_names[*]}"; fi
