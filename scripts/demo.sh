@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# scripts/demo.sh - the README demo: rename a column under live traffic from two app
-# versions at once, with zdm.
+# scripts/demo.sh - the README demo, the surname case: a NOT NULL surname supersedes
+# last_name under live traffic from two app versions at once, with one zdm migration
+# (begin_add_column surname up => last_name, not_null + begin_drop_column last_name
+# down => surname), backfill with progress, and finish.
 #
-# Usage:   scripts/demo.sh                (from anywhere; needs zdm installed system-wide)
+# Usage:   scripts/demo.sh                (from anywhere; installs and builds what it needs
+#                                          first, with scripts/setup.sh; DEMO_SKIP_SETUP=1 skips)
 #   DEMO_ROWS=200000       rows in person before the migration
 #   DEMO_SECONDS=20        how long the old app runs (the new app stops at the same time)
 #   DEMO_PAUSE=200ms       zdm.backfill pause between batches (so progress is visible)
@@ -46,6 +49,7 @@ pick_port() {
 }
 
 if [[ "${1:-}" != "--inner" ]]; then
+    [[ "${DEMO_SKIP_SETUP:-0}" == 1 ]] || "$REPO_ROOT/scripts/setup.sh"
     command -v pg_virtualenv >/dev/null || { echo "pg_virtualenv not found (apt-get install postgresql-common)" >&2; exit 2; }
     export DEMO_ROWS DEMO_SECONDS DEMO_PAUSE DEMO_DECLARE_SIDES
     # -t: keep the throwaway cluster in a temp dir even as root, so that a concurrent
@@ -85,7 +89,7 @@ if [[ "$DEMO_DECLARE_SIDES" == 1 ]]; then
 fi
 
 # Run one app as a background pgbench: 2 clients, prepared statements (like a real
-# app: its plans are cached across the DDL of begin_rename), for $2 seconds.
+# app: its plans are cached across the DDL of the migration), for $2 seconds.
 # Sets APP_PID.
 APP_PID=""
 start_app() {
@@ -134,9 +138,10 @@ start_app old "$DEMO_SECONDS" "$APP_DIR/old_app.sql" "$old_opts"
 old_pid=$APP_PID
 sleep 3
 
-heading "3. zdm.begin_rename: add surname + trigger, atomically, under live traffic"
-migration="$(q -c "SELECT zdm.begin_rename('person'::regclass, 'last_name', 'surname')")"
-note "migration: $migration"
+heading "3. One migration, under live traffic: add surname (NOT NULL, up => last_name), drop last_name (down => surname)"
+migration="$(q -c "SELECT zdm.begin_add_column('person', 'surname', 'text', up => 'last_name', not_null => true, migration => 'surname')")"
+q -c "SELECT zdm.begin_drop_column('person', 'last_name', down => 'surname', migration => '$migration')" >/dev/null
+note "migration: $migration (surname appears now, NOT NULL as a NOT VALID check; last_name stays until finish)"
 psql_ -c '\d person'
 
 heading "4. Start the new app (v2: reads and writes surname only)"
@@ -206,13 +211,13 @@ nulls="$(q -c 'SELECT count(*) FROM person WHERE surname IS NULL')"
 note "rows where surname IS NULL: $nulls (must be 0)"
 [[ "$nulls" == 0 ]] || fail "$nulls rows have surname NULL after the backfill"
 
-heading "9. zdm.finish(): drop the new copy, rename last_name to surname"
+heading "9. zdm.finish(): VALIDATE the check, SET NOT NULL on surname, drop last_name"
 psql_ -c "SELECT zdm.finish('$migration')"
 
 heading "10. Final shape of person"
 psql_ -c '\d person'
 psql_ -x -c 'SELECT * FROM zdm.status()'
-# The final shape: surname (the old physical column, NOT NULL kept), no last_name,
+# The final shape: surname (NOT NULL, set at finish), no last_name,
 # no zdm trigger left on the table, no row lost.
 shape="$(q -c "SELECT string_agg(attname || ':' || attnotnull, ',' ORDER BY attnum)
                  FROM pg_attribute

@@ -1,5 +1,5 @@
 -- The "new app" (v2): it only knows the column surname, which supersedes last_name.
--- It is deployed right after zdm.begin_rename(). Same pattern as the old app:
+-- It is deployed right after the migration begins. Same pattern as the old app:
 -- update a random existing person and read it back, insert a person and read it back.
 -- The new app never writes last_name, although last_name is NOT NULL: zdm's trigger
 -- fills it from surname.
