@@ -61,7 +61,7 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
   }
   std::map<unsigned int, std::vector<zdm::core::Operation>> by_table;
   for (const auto& s : ops) by_table[s.relid].push_back(s.op);
-  if (finishing) zdm::pg::require_indexes_built(migration, by_table);
+  if (finishing) zdm::pg::require_indexes_built(migration);
 
   std::vector<unsigned int> relids;
   for (const auto& [relid, table_ops] : by_table) {

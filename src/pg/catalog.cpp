@@ -396,10 +396,7 @@ void announce_pending_statements(const std::string& migration) {
   });
 }
 
-void require_indexes_built(
-    const std::string& migration,
-    const std::map<unsigned int, std::vector<core::Operation>>& operations_by_table) {
-  (void)operations_by_table;
+void require_indexes_built(const std::string& migration) {
   std::vector<std::string> statements = pending_statements(migration);
   if (statements.empty()) return;
   std::string list;

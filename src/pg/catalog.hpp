@@ -2,7 +2,6 @@
 // planner needs, read through SPI.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,9 +54,7 @@ std::vector<std::string> pending_statements(const std::string& migration);
 // A NOTICE listing them, when there are any.
 void announce_pending_statements(const std::string& migration);
 // Refuses to finish until every index the operations need exists and is valid.
-void require_indexes_built(
-    const std::string& migration,
-    const std::map<unsigned int, std::vector<core::Operation>>& operations_by_table);
+void require_indexes_built(const std::string& migration);
 
 // Refuses a caller who does not own every table of the migration.
 void require_migration_owner(const std::string& migration);

@@ -324,7 +324,6 @@ Datum evaluate(RowEdit& edit, const PlannedOp& op, ExprState* expr, bool up, boo
 // new column that is still NULL because the backfill has not reached the row:
 // an UPDATE that left a NULL there untouched. A NULL the new app writes on
 // purpose (an INSERT, or an UPDATE that sets it) stays.
-// new column the write left NULL.
 void compute_new(RowEdit& edit, const PlannedOp& op, bool copies, bool only_if_null) {
   if (op.new_attno == InvalidAttrNumber) return;
   const int n = op.new_attno - 1;
