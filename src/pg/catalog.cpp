@@ -349,21 +349,27 @@ void check_no_dependents(unsigned int relid, const std::string& column,
 
 namespace {
 
-// "valid", "invalid" or "missing", for an index in the table's schema.
+// "valid", "building" (a CREATE INDEX CONCURRENTLY is at work on it now),
+// "invalid" (a build failed) or "missing", for an index of the table.
 std::string index_state(unsigned int relid, const std::string& index) {
-  Value valid = query_value(
-      "SELECT i.indisvalid::pg_catalog.text FROM pg_catalog.pg_index i "
-      "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+  Value state = query_value(
+      "SELECT CASE WHEN i.indisvalid THEN 'valid' "
+      "  WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p "
+      "               WHERE p.index_relid = i.indexrelid) THEN 'building' "
+      "  ELSE 'invalid' END "
+      "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
       "WHERE i.indrelid = $1::pg_catalog.oid AND c.relname = $2",
       {rel(relid), index});
-  if (!valid) return "missing";
-  return *valid == "true" ? "valid" : "invalid";
+  return state.value_or("missing");
 }
 
-}  // namespace
+struct IndexWork {
+  std::vector<std::string> statements;  // to run: DROP of a failed build, then CREATE
+  std::vector<std::string> building;    // being built by another session right now
+};
 
-std::vector<std::string> pending_statements(const std::string& migration) {
-  std::vector<std::string> out;
+IndexWork index_work(const std::string& migration) {
+  IndexWork work;
   for (const StoredOperation& s : operations_of(migration)) {
     if (!table_exists(s.relid)) continue;
     core::TableDesc table = load_table(s.relid);
@@ -372,13 +378,23 @@ std::vector<std::string> pending_statements(const std::string& migration) {
     for (std::size_t i = 0; i < names.size(); i++) {
       std::string state = index_state(s.relid, names[i]);
       if (state == "valid") continue;
+      if (state == "building") {
+        work.building.push_back(names[i]);
+        continue;
+      }
       if (state == "invalid")
-        out.push_back("DROP INDEX CONCURRENTLY IF EXISTS " +
-                      core::quote_qualified(table.schema, names[i]));
-      out.push_back(builds[i]);
+        work.statements.push_back("DROP INDEX CONCURRENTLY IF EXISTS " +
+                                  core::quote_qualified(table.schema, names[i]));
+      work.statements.push_back(builds[i]);
     }
   }
-  return out;
+  return work;
+}
+
+}  // namespace
+
+std::vector<std::string> pending_statements(const std::string& migration) {
+  return index_work(migration).statements;
 }
 
 void announce_pending_statements(const std::string& migration) {
@@ -397,18 +413,26 @@ void announce_pending_statements(const std::string& migration) {
 }
 
 void require_indexes_built(const std::string& migration) {
-  std::vector<std::string> statements = pending_statements(migration);
-  if (statements.empty()) return;
-  std::string list;
-  for (const std::string& s : statements) list += s + ";\n";
+  IndexWork work = index_work(migration);
+  if (work.statements.empty() && work.building.empty()) return;
+  std::string detail;
+  if (!work.building.empty()) {
+    detail = "Being built by another session now:";
+    for (const std::string& name : work.building) detail += " \"" + name + "\"";
+    detail += ".";
+  }
+  if (!work.statements.empty()) {
+    if (!detail.empty()) detail += "\n";
+    detail +=
+        "CREATE INDEX CONCURRENTLY cannot run inside a function; run these outside a "
+        "transaction block:\n";
+    for (const std::string& s : work.statements) detail += s + ";\n";
+  }
   throw Error(ErrorCode::InvalidState,
-              "cannot finish migration \"" + migration +
-                  "\": " + std::to_string(statements.size()) + " index build(s) are still to run",
-              "CREATE INDEX CONCURRENTLY cannot run inside a function; run these outside a "
-              "transaction block:\n" +
-                  list,
+              "cannot finish migration \"" + migration + "\": its index builds are not all done",
+              detail,
               "In psql: SELECT * FROM zdm.pending_statements(" + core::quote_literal(migration) +
-                  ") \\gexec; then call zdm.finish() again.");
+                  ") \\gexec (or wait for the builds under way); then call zdm.finish() again.");
 }
 
 void require_migration_owner(const std::string& migration) {
