@@ -129,6 +129,7 @@ raw, out, rows, reps = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 best = {}
 bad = 0
 for line in open(raw):
+    if line.count("|") != 4: continue
     c, v, ins, upd, b = line.strip().split("|")
     bad += int(b)
     k = (c, v)

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# bench/callgrind.sh - instructions per row (valgrind callgrind), a figure that does
+# not move with the machine's load, for the expression cases of bench/expressions.sh:
+# no trigger, a PL/pgSQL trigger, and zdm. Each variant runs in a single-user
+# backend (postgres --single) under callgrind; the per-row cost of a statement is
+# (instructions with it - instructions without it) / rows.
+# Usage: bench/callgrind.sh   (as root; BENCH_ROWS, default 20000). Writes
+# bench/results-callgrind.md. Needs zdm installed system-wide and valgrind.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROWS="${BENCH_ROWS:-20000}"
+OUT="${BENCH_RESULTS:-bench/results-callgrind.md}"
+BIN=/usr/lib/postgresql/15/bin
+WORK=$(mktemp -d)
+chown postgres "$WORK"
+trap 'rm -rf "$WORK"' EXIT
+su postgres -c "$BIN/initdb -D $WORK/data -A trust >/dev/null"
+
+setup() {  # case variant: one statement per line (single-user mode reads lines)
+  cat <<'SQL'
+SET jit = off;
+CREATE EXTENSION IF NOT EXISTS zdm;
+CREATE OR REPLACE FUNCTION widen_sync() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF TG_OP = 'INSERT' THEN IF NEW.n_new IS NOT NULL THEN NEW.n := NEW.n_new::int; ELSE NEW.n_new := NEW.n::bigint; END IF; ELSIF NEW.n_new IS DISTINCT FROM OLD.n_new THEN NEW.n := NEW.n_new::int; ELSE NEW.n_new := NEW.n::bigint; END IF; RETURN NEW; END $$;
+CREATE OR REPLACE FUNCTION split_sync() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF (TG_OP = 'INSERT' AND NEW.first_name IS NULL AND NEW.last_name IS NULL) OR (TG_OP = 'UPDATE' AND NEW.first_name IS NOT DISTINCT FROM OLD.first_name AND NEW.last_name IS NOT DISTINCT FROM OLD.last_name) THEN NEW.first_name := split_part(NEW.full_name, ' ', 1); NEW.last_name := nullif(split_part(NEW.full_name, ' ', 2), ''); ELSE NEW.full_name := concat_ws(' ', NEW.first_name, NEW.last_name); END IF; RETURN NEW; END $$;
+SELECT zdm.abort(name) FROM zdm.migrations WHERE state = 'active';
+DELETE FROM zdm.ddl_log;
+DELETE FROM zdm.operations;
+DELETE FROM zdm.migrations;
+DROP TABLE IF EXISTS t;
+SQL
+  case "$1/$2" in
+    widen/none) echo "CREATE TABLE t (id bigint PRIMARY KEY, payload int, n int, n_new bigint);" ;;
+    widen/plpgsql) echo "CREATE TABLE t (id bigint PRIMARY KEY, payload int, n int, n_new bigint);"
+                   echo "CREATE TRIGGER sync BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION widen_sync();" ;;
+    widen/zdm) echo "CREATE TABLE t (id bigint PRIMARY KEY, payload int, n int);"
+               echo "SELECT zdm.begin_alter_type('t', 'n', 'bigint');" ;;
+    split/none) echo "CREATE TABLE t (id bigint PRIMARY KEY, payload int, full_name text, first_name text, last_name text);" ;;
+    split/plpgsql) echo "CREATE TABLE t (id bigint PRIMARY KEY, payload int, full_name text, first_name text, last_name text);"
+                   echo "CREATE TRIGGER sync BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION split_sync();" ;;
+    split/zdm) echo "CREATE TABLE t (id bigint PRIMARY KEY, payload int, full_name text);"
+               echo "SELECT zdm.begin_add_column('t', 'first_name', 'text', up => 'split_part(full_name, '' '', 1)', migration => 's');"
+               echo "SELECT zdm.begin_add_column('t', 'last_name', 'text', up => 'nullif(split_part(full_name, '' '', 2), '''')', migration => 's');"
+               echo "SELECT zdm.begin_drop_column('t', 'full_name', down => 'concat_ws('' '', first_name, last_name)', migration => 's');" ;;
+  esac
+}
+
+statement() {  # case variant ins|upd
+  case "$1/$2/$3" in
+    widen/none/ins) echo "INSERT INTO t SELECT g, g, g, g FROM generate_series(1, $ROWS) g;" ;;
+    widen/*/ins) echo "INSERT INTO t (id, payload, n) SELECT g, g, g FROM generate_series(1, $ROWS) g;" ;;
+    widen/none/upd) echo "UPDATE t SET n = n + 1, n_new = n_new + 1;" ;;
+    widen/*/upd) echo "UPDATE t SET n = n + 1;" ;;
+    split/none/ins) echo "INSERT INTO t SELECT g, g, 'first' || g || ' last' || g, 'first' || g, 'last' || g FROM generate_series(1, $ROWS) g;" ;;
+    split/*/ins) echo "INSERT INTO t (id, payload, full_name) SELECT g, g, 'first' || g || ' last' || g FROM generate_series(1, $ROWS) g;" ;;
+    split/none/upd) echo "UPDATE t SET full_name = full_name || 'x', last_name = last_name || 'x';" ;;
+    split/*/upd) echo "UPDATE t SET full_name = full_name || 'x';" ;;
+  esac
+}
+
+instructions() {  # script -> total instructions
+  chmod 644 "$1"
+  su postgres -c "valgrind --tool=callgrind --callgrind-out-file=/dev/null $BIN/postgres --single -D $WORK/data postgres < $1 > /dev/null 2> $WORK/err"
+  grep -o 'Collected : [0-9]*' "$WORK/err" | awk '{print $3}'
+}
+
+declare -A ins upd
+for c in widen split; do
+  for v in none plpgsql zdm; do
+    setup "$c" "$v" > "$WORK/base.sql"
+    { setup "$c" "$v"; statement "$c" "$v" ins; } > "$WORK/ins.sql"
+    { setup "$c" "$v"; statement "$c" "$v" ins; statement "$c" "$v" upd; } > "$WORK/upd.sql"
+    b=$(instructions "$WORK/base.sql"); i=$(instructions "$WORK/ins.sql"); u=$(instructions "$WORK/upd.sql")
+    ins[$c/$v]=$(( (i - b) / ROWS )); upd[$c/$v]=$(( (u - i) / ROWS ))
+    echo "  $c/$v: insert ${ins[$c/$v]}, update ${upd[$c/$v]} instructions per row" >&2
+  done
+done
+
+{
+  echo "# zdm benchmark: instructions per row (callgrind)"
+  echo
+  echo "- $(date -u '+%Y-%m-%d %H:%M') UTC; \`bench/callgrind.sh\`, $ROWS rows; PostgreSQL 15 single-user backend under valgrind 3.19, jit off"
+  echo "- Machine: $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)); instruction counts do not depend on the load"
+  echo "- Overhead = instructions per row with the trigger - without it. Target: zdm's overhead at most 1/4 of PL/pgSQL's."
+  echo
+  echo "| case | statement | no trigger | PL/pgSQL | zdm | PL/pgSQL overhead | zdm overhead | zdm / PL/pgSQL overhead |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|"
+  for c in widen split; do
+    for s in INSERT UPDATE; do
+      if [ $s = INSERT ]; then n=${ins[$c/none]} p=${ins[$c/plpgsql]} z=${ins[$c/zdm]}
+      else n=${upd[$c/none]} p=${upd[$c/plpgsql]} z=${upd[$c/zdm]}; fi
+      awk -v c=$c -v s=$s -v n=$n -v p=$p -v z=$z 'BEGIN {
+        printf "| %s | %s | %d | %d | %d | %+d (%+.0f%%) | %+d (%+.0f%%) | %.2f |\n",
+               c, s, n, p, z, p-n, 100*(p-n)/n, z-n, 100*(z-n)/n, (z-n)/(p-n) }'
+    done
+  done
+} > "$OUT"
+cat "$OUT"
