@@ -6,8 +6,10 @@
 
 #include "core/error.hpp"
 #include "core/plan.hpp"
+#include "support.hpp"
 
 using namespace zdm::core;
+using zdm::test::code_of;
 
 namespace {
 
@@ -48,16 +50,6 @@ TableDesc acct() {
   t.foreign_key_columns = {"ref"};
   t.defaults = {{"balance", "0"}, {"serial_col", "nextval('acct_serial_col_seq'::regclass)"}};
   return t;
-}
-
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "expected a zdm::core::Error";
-  return ErrorCode::Internal;
 }
 
 Operation widen(const std::string& column) {

@@ -5,8 +5,10 @@
 
 #include "core/error.hpp"
 #include "core/plan.hpp"
+#include "support.hpp"
 
 using namespace zdm::core;
+using zdm::test::code_of;
 
 namespace {
 
@@ -22,16 +24,6 @@ TableDesc person() {
   t.primary_key = {"id"};
   t.constraint_names = {"person_pkey", "surname_not_null"};
   return t;
-}
-
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "expected a zdm::core::Error";
-  return ErrorCode::Internal;
 }
 
 Operation add_surname() {

@@ -5,8 +5,10 @@
 #include "core/backfill.hpp"
 #include "core/error.hpp"
 #include "core/plan.hpp"
+#include "support.hpp"
 
 using namespace zdm::core;
+using zdm::test::code_of;
 
 namespace {
 
@@ -23,16 +25,6 @@ TableDesc person() {
   t.constraint_names = {"person_pkey", "person_last_name_check", "person_first_name_check",
                         "surname_not_null"};
   return t;
-}
-
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "expected a zdm::core::Error";
-  return ErrorCode::Internal;
 }
 
 Operation rename_op() {
