@@ -1,6 +1,7 @@
-// The SQL-callable entry points for begin_rename, finish and abort. Each reads
-// the catalog, asks src/core for the plan, and runs it through the lock-safe
-// runner; the plans themselves live in src/core/ops/.
+// The SQL-callable entry points: the begin_* functions, finish, abort and
+// pending_statements. Each reads the catalog, asks src/core for the plan, and
+// runs it through the lock-safe runner; the plans themselves live in
+// src/core/ops/, one file per operation.
 #include <functional>
 #include <map>
 

@@ -69,6 +69,30 @@ qin() { "${PSQL[@]}" -At -d "$1" -f -; }
 # Verbose errors, so the SQLSTATE is there to read.
 try() { psql -X -q -At -v VERBOSITY=verbose -d "$1" -c "$2" 2>&1; }
 
+# run_pending DB MIGRATION [EXTRA_PGOPTIONS]: runs the statements that
+# zdm.pending_statements(MIGRATION) lists (CREATE INDEX CONCURRENTLY), each top
+# level, as a migration tool must before finish; none for most operations.
+# An empty MIGRATION passes NULL (the only open migration).
+run_pending() {
+    local mig=NULL
+    [[ -n "$2" ]] && mig=$(ql "$2")
+    printf 'SELECT * FROM zdm.pending_statements(%s) \\gexec\n' "$mig" \
+        | PGOPTIONS="${PGOPTIONS:-} ${3:-}" "${PSQL[@]}" -At -d "$1" -f -
+}
+# zdm_finish DB MIGRATION: run_pending, then SELECT zdm.finish(MIGRATION) (NULL when empty).
+zdm_finish() {
+    local mig=NULL
+    [[ -n "$2" ]] && mig=$(ql "$2")
+    run_pending "$1" "$2" && q "$1" "SELECT zdm.finish($mig)"
+}
+# mig_status COLUMNS MIGRATION: SQL for COLUMNS of zdm.status() for one
+# migration, as one row: the operation whose backfill is not done yet, else the
+# one that visited the most rows (a migration may hold several operations, some
+# with nothing to backfill, e.g. add_column + drop_column).
+mig_status() {
+    echo "SELECT $1 FROM zdm.status() WHERE migration = $(ql "$2") ORDER BY backfill = 'done', rows_done DESC LIMIT 1"
+}
+
 # new_db NAME: a fresh database with zdm installed.
 new_db() {
     dropdb --if-exists "$1" 2>/dev/null || true

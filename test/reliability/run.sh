@@ -88,6 +88,9 @@ if ((LARGE)); then
 else
     CRASH_ROWS=200000; LOCK_ROWS=20000; LOCK_SCALE=1; DUMP_ROWS=20000
 fi
+# Reset before each operation file is sourced; an operation may lower them for
+# itself (e.g. CRASH_ROWS=$((CRASH_ROWS / 4))) to keep the whole run short.
+SIZES="$CRASH_ROWS $LOCK_ROWS $DUMP_ROWS"
 
 START=$SECONDS
 STARTED_AT=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
@@ -102,6 +105,7 @@ for OP in "${OPS[@]}"; do
     opfile="$REL_DIR/ops/$OP.sh"
     [[ -r "$opfile" ]] || { echo "no operation file $opfile" >&2; exit 2; }
     unset -f $(compgen -A function op_) 2>/dev/null
+    read -r CRASH_ROWS LOCK_ROWS DUMP_ROWS <<<"$SIZES"
     # shellcheck disable=SC1090
     source "$opfile"
     OP_TITLES[$OP]=$OP_TITLE

@@ -42,7 +42,7 @@ SQL
     # Let a quarter to a half of the batches commit, then crash.
     local seen=0
     _progress() {
-        seen=$(q "$db" "SELECT rows_done FROM zdm.status() WHERE migration = $(ql "$mig")" 2>/dev/null)
+        seen=$(q "$db" "$(mig_status rows_done "$mig")" 2>/dev/null)
         [[ "${seen:-0}" -ge $((rows / 4)) ]]
     }
     if ! wait_until 120 _progress; then
@@ -50,12 +50,12 @@ SQL
     fi
     local pid state_now
     pid=$(backend_pid "$db" rel_backfill)
-    state_now=$(q "$db" "SELECT backfill FROM zdm.status() WHERE migration = $(ql "$mig")")
+    state_now=$(q "$db" "$(mig_status backfill "$mig")")
     if [[ -z "$pid" || "$state_now" == done ]]; then
         fail "the backfill ended before the crash (rows_done $seen of $rows): raise the row count"
         bg_wait backfill; return
     fi
-    seen=$(q "$db" "SELECT rows_done FROM zdm.status() WHERE migration = $(ql "$mig")")
+    seen=$(q "$db" "$(mig_status rows_done "$mig")")
     CRASH_TRIED=$((CRASH_TRIED + 1))
     local recovery
     recovery=$(_crash "$mode" "$pid") || { fail "the server did not come back after the crash"; return; }
@@ -64,7 +64,7 @@ SQL
 
     # zdm.status() after the restart.
     local status rows_done state bstate
-    status=$(q "$db" "SELECT state, backfill, rows_done FROM zdm.status() WHERE migration = $(ql "$mig")")
+    status=$(q "$db" "$(mig_status "state, backfill, rows_done" "$mig")")
     IFS='|' read -r state bstate rows_done <<<"$status"
     check_eq "migration still active after the crash" "$state" active
     check_eq "backfill state after the crash" "$bstate" running
@@ -84,7 +84,7 @@ SQL
     out=$(q "$db" "CALL zdm.backfill(batch_size => $batch)" 2>&1) || { fail "resumed backfill failed: $out"; return; }
     local resume_ms
     resume_ms=$(ms_since "$t0")
-    status=$(q "$db" "SELECT backfill, rows_done, rows_converted FROM zdm.status() WHERE migration = $(ql "$mig")")
+    status=$(q "$db" "$(mig_status "backfill, rows_done, rows_converted" "$mig")")
     local rc_total
     IFS='|' read -r bstate rows_done rc_total <<<"$status"
     check_eq "resumed backfill completes" "$bstate" done
@@ -101,7 +101,7 @@ SQL
 
     local sum_after ok=1
     if [[ "$end" == finish ]]; then
-        out=$(q "$db" "SELECT zdm.finish($(ql "$mig"))" 2>&1) || { fail "finish failed: $out"; ok=0; }
+        out=$(zdm_finish "$db" "$mig" 2>&1) || { fail "finish failed: $out"; ok=0; }
         sum_after=$(q "$db" "$(op_checksum_finished)")
         check_eq "checksum of the data before the crash = after finish" "$sum_after" "$sum_before"
     else
@@ -175,7 +175,7 @@ crash_during_begin() {
     # And the table can still be migrated.
     local mig out
     mig=$(q "$db" "$(op_begin)") && out=$(quiet_q "$db" "CALL zdm.backfill()" 2>&1) \
-        && out=$(q "$db" "SELECT zdm.finish()" 2>&1) \
+        && out=$(zdm_finish "$db" "" 2>&1) \
         && pass "a new migration of the table runs to its end after the crash" \
         || fail "a new migration after the crash failed: $out"
     [[ "$migrations" == 0 && "$shape_after" == "$shape_before" && "$sum_after" == "$sum_before" ]] && CRASH_SURVIVED=$((CRASH_SURVIVED + 1))
@@ -196,6 +196,7 @@ crash_during_finish() {
     fact=$(q "$db" "$(op_remember)")
     mig=$(q "$db" "$(op_begin)") || { fail "begin failed"; return; }
     out=$(quiet_q "$db" "CALL zdm.backfill()" 2>&1) || { fail "backfill failed: $out"; return; }
+    out=$(run_pending "$db" "$mig" 2>&1) || { fail "the pending index builds failed: $out"; return; }
     local shape_window
     shape_window=$(q "$db" "$(shape_sql "$T_LIT")")
     if ! _blocked_step "$db" "SELECT zdm.finish($(ql "$mig"))"; then
@@ -222,7 +223,7 @@ crash_during_finish() {
                 fail "migration active but the table or the log changed: ddl_log finish rows $ddl_finish; $(diff <(echo "$shape_window") <(echo "$shape_now") | tr '\n' ' ')"
             fi
             check_eq "no divergent rows" "$(q "$db" "$(op_divergence)")" 0
-            out=$(q "$db" "SELECT zdm.finish($(ql "$mig"))" 2>&1) && pass "finish after the restart completes" || fail "finish after the restart failed: $out"
+            out=$(zdm_finish "$db" "$mig" 2>&1) && pass "finish after the restart completes" || fail "finish after the restart failed: $out"
             ;;
         finished)
             outcome="entirely"

@@ -23,7 +23,7 @@ check_dump() {
 SET client_min_messages = warning;
 CALL zdm.backfill(batch_size => 500, pause => '20 ms');
 SQL
-    _dump_progress() { [[ "$(q "$src" "SELECT rows_done FROM zdm.status()")" -ge $((rows / 4)) ]]; }
+    _dump_progress() { [[ "$(q "$src" "$(mig_status rows_done "$mig")")" -ge $((rows / 4)) ]]; }
     wait_until 60 _dump_progress || fail "the backfill made no progress"
     q "$src" "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'rel_dumpfill'" >/dev/null
     bg_wait dumpfill
@@ -59,7 +59,7 @@ SQL
     check_eq "zdm.ddl_log restored" "$(q "$dst" "SELECT count(*) FROM zdm.ddl_log")" "$ddl_src"
     check_eq "the table is in its window shape (both columns, the trigger)" "$(q "$dst" "$(op_window_check)")" ok
     local rows_done_restored
-    rows_done_restored=$(q "$dst" "SELECT rows_done FROM zdm.status() WHERE migration = $(ql "$mig")")
+    rows_done_restored=$(q "$dst" "$(mig_status rows_done "$mig")")
     local prefix prefix_rows prefix_bad
     prefix=$(q "$dst" "$(op_committed_prefix "$mig")")
     IFS='|' read -r prefix_rows prefix_bad <<<"$prefix"
@@ -79,7 +79,7 @@ SQL
     # The backfill resumes.
     out=$(quiet_q "$dst" "CALL zdm.backfill(batch_size => 500)" 2>&1) || fail "backfill in the restored database failed: $out"
     local bstate rows_done
-    IFS='|' read -r bstate rows_done <<<"$(q "$dst" "SELECT backfill, rows_done FROM zdm.status() WHERE migration = $(ql "$mig")")"
+    IFS='|' read -r bstate rows_done <<<"$(q "$dst" "$(mig_status "backfill, rows_done" "$mig")")"
     check_eq "the backfill completes in the restored database" "$bstate" done
     check_eq "it resumed from the restored position (rows_done = seed rows, not $((rows_done_restored + rows)))" "$rows_done" "$rows"
     local div
@@ -88,7 +88,7 @@ SQL
     check_eq "row count (seed + 4 writes)" "$(q "$dst" "SELECT count(*) FROM $T")" $((rows + 4))
     local sum_window
     sum_window=$(q "$dst" "$(op_checksum_aborted)")
-    out=$(q "$dst" "SELECT zdm.finish($(ql "$mig"))" 2>&1) && pass "finish in the restored database" || fail "finish in the restored database failed: $out"
+    out=$(zdm_finish "$dst" "$mig" 2>&1) && pass "finish in the restored database" || fail "finish in the restored database failed: $out"
     check_eq "final shape" "$(q "$dst" "$(op_finished_check "$fact")")" ok
     check_eq "data after finish = data in the window" "$(q "$dst" "$(op_checksum_finished)")" "$sum_window"
 

@@ -75,12 +75,13 @@ check_locks() {
     local t0 out begin_ms finish_ms mig a_begin a_finish
     _lock_reader reader1 "$db" "$reader_s" || fail "the reader did not get its lock"
     t0=$EPOCHREALTIME
-    mig=$(q "$db" "$(op_begin)" 2>&1) || fail "begin failed behind a ${reader_s}s reader: $mig"
+    mig=$(quiet_q "$db" "$(op_begin)" 2>&1) || fail "begin failed behind a ${reader_s}s reader: $mig"
     begin_ms=$(ms_since "$t0")
     a_begin=$(q "$db" "SELECT max(attempts) FROM zdm.ddl_log WHERE phase = 'begin'")
     check_cmp "begin waited for the reader and succeeded after retries (ddl_log attempts)" "${a_begin:-0}" -gt 1
     bg_wait reader1
     out=$(quiet_q "$db" "CALL zdm.backfill()" 2>&1) || fail "backfill failed: $out"
+    out=$(run_pending "$db" "$mig" 2>&1) || fail "the pending index builds failed: $out"
     _lock_reader reader2 "$db" "$reader_s" || fail "the second reader did not get its lock"
     t0=$EPOCHREALTIME
     out=$(q "$db" "SELECT zdm.finish($(ql "$mig"))" 2>&1) || fail "finish failed behind a ${reader_s}s reader: $out"
@@ -120,8 +121,9 @@ check_locks() {
     [[ -n "$shape_before" && "$(q "$db" "$(shape_sql "$T_LIT")")" == "$shape_before" ]] && pass "nothing changed: table shape as before" || fail "the failed begin changed the table"
     q "$db" "SELECT pg_terminate_backend($rpid)" >/dev/null
     bg_wait reader3
-    mig=$(q "$db" "$(op_begin)" 2>&1) || fail "begin failed once the reader was gone: $mig"
+    mig=$(quiet_q "$db" "$(op_begin)" 2>&1) || fail "begin failed once the reader was gone: $mig"
     out=$(quiet_q "$db" "CALL zdm.backfill()" 2>&1) || fail "backfill failed: $out"
+    out=$(run_pending "$db" "$mig" 2>&1) || fail "the pending index builds failed: $out"
     _lock_reader reader4 "$db" 120 || fail "the reader did not get its lock"
     rpid=$(backend_pid "$db" rel_reader4)
     t0=$EPOCHREALTIME
