@@ -370,6 +370,8 @@ struct IndexWork {
 
 IndexWork index_work(const std::string& migration) {
   IndexWork work;
+  // An ended migration needs nothing more: its shadow columns are gone.
+  if (migration_state(migration) != core::MigrationState::Active) return work;
   for (const StoredOperation& s : operations_of(migration)) {
     if (!table_exists(s.relid)) continue;
     core::TableDesc table = load_table(s.relid);

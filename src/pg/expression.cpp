@@ -120,12 +120,22 @@ std::string normalize_type(const std::string& type_text) {
 namespace {
 
 std::string normalize_over_table(unsigned int relid, const std::string& text, Oid typid,
-                                 int32 typmod, const char* what) {
+                                 int32 typmod, const char* what,
+                                 AttrNumber computed = InvalidAttrNumber) {
   Expr* expr = with_caller_path([&] {
     return pg_guard([&] {
       Relation rel = table_open(relid, AccessShareLock);
       Expr* cooked = cook(rel, text.c_str(), typid, typmod, what);
       table_close(rel, NoLock);
+      // down computes the old column from the new side: reading that very
+      // column would make the two shapes drift apart on every new-side write.
+      Bitmapset* read = NULL;
+      pull_varattnos(reinterpret_cast<Node*>(cooked), 1, &read);
+      if (computed != InvalidAttrNumber &&
+          bms_is_member(computed - FirstLowInvalidHeapAttributeNumber, read))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("%s must not read the column it computes: %s", what, text.c_str()),
+                        errhint("Write it over the new-side columns only.")));
       // Planning folds constants: 1/0 fails here, at begin, not on a write.
       Checking checking{what, text.c_str()};
       ErrorContextCallback callback{error_context_stack, checking_context, &checking};
@@ -162,6 +172,7 @@ std::string normalize_down(unsigned int relid, const std::string& text, const st
   struct Type {
     Oid typid;
     int32 typmod;
+    AttrNumber attnum;
   };
   Type t = pg_guard([&] {
     Type out;
@@ -171,9 +182,10 @@ std::string normalize_down(unsigned int relid, const std::string& text, const st
                       errmsg("column \"%s\" does not exist", column.c_str())));
     Oid collation;
     get_atttypetypmodcoll(relid, attnum, &out.typid, &out.typmod, &collation);
+    out.attnum = attnum;
     return out;
   });
-  return normalize_over_table(relid, text, t.typid, t.typmod, "down");
+  return normalize_over_table(relid, text, t.typid, t.typmod, "down", t.attnum);
 }
 
 std::string normalize_default(const std::string& text, const std::string& type_sql) {

@@ -37,12 +37,17 @@
 #                     prints one row per check, "name|violations|detail"; any
 #                     violations other than 0 fail the run.
 #   op.env            (optional) shell variables overriding the defaults above
+#   pre_finish.sql    (optional) what the migration tool runs before zdm.finish(),
+#                     outside any transaction block (e.g. the statements
+#                     zdm.pending_statements() lists, with \gexec); run while both
+#                     apps still write; when it fails, finish is not attempted
 #
 # Each run, in a fresh database:
 #   setup -> old app (2 instances: zdm.writer=old, and auto) -> begin ->
 #   new app (2 instances: zdm.writer=new, and auto) -> CALL zdm.backfill(batch_size)
 #   -> window check (both apps running)
-#   finish run: stop old app -> window check -> zdm.finish() -> new app keeps running
+#   finish run: pre_finish.sql (both apps running) -> stop old app -> window check
+#               -> zdm.finish() -> new app keeps running
 #   abort run:  stop new app -> window check -> zdm.abort()  -> old app keeps running
 #   -> stop the remaining app -> final check (+ for abort: the schema is exactly as
 #   before begin). Any pgbench failed transaction or client error fails the run.
@@ -341,9 +346,13 @@ run_one() {
     local stay gone
     if [[ "$end" == finish ]]; then stay=new; gone=old; else stay=old; gone=new; fi
     if (( begun )); then
+        local prepared=1
+        if [[ "$end" == finish && -f "$OP_DIR/pre_finish.sql" ]] && (( backfilled )); then
+            step "pre_finish.sql" -f "$OP_DIR/pre_finish.sql" || prepared=0
+        fi
         stop_apps "$gone-declared" "$gone-auto"
         (( backfilled )) && check_phase window divergent   # just before finish/abort
-        if [[ "$end" == abort ]] || (( backfilled )); then
+        if [[ "$end" == abort ]] || (( backfilled && prepared )); then
             if step "zdm.$end()" -c "SELECT zdm.$end()"; then
                 ended=1
                 sleep "$T_POST"

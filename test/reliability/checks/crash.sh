@@ -242,6 +242,7 @@ crash_during_finish() {
 }
 
 check_crash() {
+    CRASH_SURVIVED=0 CRASH_TRIED=0 CRASH_DIVERGENT=0   # per operation
     md crash "### Crash recovery"
     md crash ""
     if ((!CAN_CRASH)); then
