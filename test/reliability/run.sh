@@ -183,6 +183,19 @@ write_report() {
                 if [[ -s "$W/md/$op/$c.md" ]]; then echo; cat "$W/md/$op/$c.md"; fi
             done
         done
+        # Mixed-version stress lives in test/stress; its last figures (transactions
+        # driven, client errors, divergent rows per operation) belong here too.
+        if [[ -r "$REPO/test/stress/last_run.txt" ]]; then
+            echo
+            echo "## Mixed-version stress (test/stress, from its last run)"
+            echo
+            echo "Transactions driven by the old and new apps, client errors and divergent rows, per"
+            echo "operation and ending. Regenerate with \`pg_virtualenv -t -v 15 bash test/stress/run.sh\`."
+            echo
+            echo '```'
+            cat "$REPO/test/stress/last_run.txt"
+            echo '```'
+        fi
         echo
         echo "## Failed checks"
         echo
