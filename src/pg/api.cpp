@@ -52,7 +52,7 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
   std::string migration = zdm::pg::resolve_migration(requested);
   zdm::pg::require_migration_owner(migration);
   zdm::core::check_transition(migration, zdm::pg::migration_state(migration), action);
-  zdm::pg::lock_migration(migration, false);
+  zdm::pg::lock_migration(migration);
 
   std::vector<zdm::pg::StoredOperation> ops = zdm::pg::operations_of(migration);
   if (finishing) {

@@ -101,8 +101,8 @@ std::vector<zdm::core::KeyColumn> find_key(unsigned int relid) {
   return key;
 }
 
-// "{1,2}" -> the text[] literal is passed back as is: zdm stores key
-// positions as text[] and hands them to the batch SQL as text.
+// An operation's backfill state as zdm.operations holds it. Key positions stay
+// text[] literals ("{1,2}") and go back to the batch SQL as they are.
 struct Progress {
   std::string state;
   Value position;
@@ -274,7 +274,7 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
     // Each batch after a commit re-checks that the migration is still open
     // and that nobody else is finishing or aborting it.
     if (!args.atomic) {
-      zdm::pg::lock_migration(migration, false);
+      zdm::pg::lock_migration(migration);
       zdm::core::check_transition(migration, zdm::pg::migration_state(migration),
                                   zdm::core::Action::Backfill);
     }
@@ -291,7 +291,7 @@ ZDM_FUNCTION(zdm_backfill) {
   zdm::pg::require_migration_owner(migration);
   zdm::core::check_transition(migration, zdm::pg::migration_state(migration),
                               zdm::core::Action::Backfill);
-  zdm::pg::lock_migration(migration, false);
+  zdm::pg::lock_migration(migration);
   if (args.atomic)
     zdm::pg::pg_guard([&] {
       ereport(NOTICE,
@@ -306,7 +306,7 @@ ZDM_FUNCTION(zdm_backfill) {
   for (const zdm::pg::StoredOperation& s : zdm::pg::operations_of(migration)) {
     if (s.backfill_state == "done") continue;
     backfill_operation(migration, s, args);
-    if (!args.atomic) zdm::pg::lock_migration(migration, false);
+    if (!args.atomic) zdm::pg::lock_migration(migration);
   }
   zdm::pg::close_session();
   PG_RETURN_VOID();

@@ -466,12 +466,9 @@ void end_migration(const std::string& migration, core::MigrationState final_stat
       {migration, std::string(core::state_name(final_state))});
 }
 
-void lock_migration(const std::string& migration, bool session) {
-  Value got = query_value(session ? "SELECT pg_catalog.pg_try_advisory_lock(2051983, "
-                                    "pg_catalog.hashtext($1))"
-                                  : "SELECT pg_catalog.pg_try_advisory_xact_lock(2051983, "
-                                    "pg_catalog.hashtext($1))",
-                          {migration});
+void lock_migration(const std::string& migration) {
+  Value got = query_value(
+      "SELECT pg_catalog.pg_try_advisory_xact_lock(2051983, pg_catalog.hashtext($1))", {migration});
   if (is_true(got)) return;
   Value holder = query_value(
       "SELECT pg_catalog.string_agg(pg_catalog.format('pid %s: %s', a.pid, "
@@ -484,10 +481,6 @@ void lock_migration(const std::string& migration, bool session) {
   throw Error(ErrorCode::ObjectInUse, "migration \"" + migration + "\" is busy in another session",
               "Held by " + holder.value_or("another session") + ".",
               "A backfill, finish or abort of this migration is running; wait for it to end.");
-}
-
-void unlock_migration(const std::string& migration) {
-  execute("SELECT pg_catalog.pg_advisory_unlock(2051983, pg_catalog.hashtext($1))", {migration});
 }
 
 }  // namespace zdm::pg

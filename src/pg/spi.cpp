@@ -125,10 +125,6 @@ Value query_value(const char* sql, const std::vector<Value>& params) {
   return rows[0][0];
 }
 
-long execute(const char* sql, const std::vector<Value>& params) {
-  return run(sql, params, false).processed;
-}
-
 namespace {
 
 Oid catalog_owner() {

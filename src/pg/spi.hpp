@@ -14,7 +14,6 @@ using Row = std::vector<Value>;
 
 std::vector<Row> query(const char* sql, const std::vector<Value>& params = {});
 Value query_value(const char* sql, const std::vector<Value>& params = {});
-long execute(const char* sql, const std::vector<Value>& params = {});
 
 // For statements that fire the user's own triggers (backfill's UPDATEs): they
 // run under the caller's search_path with pg_catalog forced to its front, so
