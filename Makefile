@@ -10,6 +10,7 @@ OBJS = \
 	src/core/ops/alter_type.o \
 	src/core/ops/common.o \
 	src/core/ops/drop_column.o \
+	src/core/ops/join.o \
 	src/core/ops/rename.o \
 	src/core/plan.o \
 	src/core/quote.o \
@@ -23,7 +24,8 @@ OBJS = \
 	src/pg/module.o \
 	src/pg/runner.o \
 	src/pg/spi.o \
-	src/trigger/dual_write.o
+	src/trigger/dual_write.o \
+	src/trigger/join_sync.o
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql

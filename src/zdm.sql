@@ -26,7 +26,15 @@ CREATE TABLE zdm.operations (
     down_expr            text,           -- old side from new (normalized)
     not_null             boolean NOT NULL DEFAULT false,
     default_expr         text,           -- add_column: set at finish (normalized)
-    check_name           name,           -- add_column: the NOT VALID check begin added
+    check_name           name,           -- add_column: the NOT VALID check begin added;
+                                         -- join_to_column: the new column's NOT VALID foreign key;
+                                         -- column_to_join: the join table's UNIQUE (join_key)
+    join_table           regclass,       -- join_to_column, column_to_join: the join table
+    join_key             name,           -- its column that holds the target's key
+    join_value           name,           -- its column that mirrors column_name of tbl
+    target_key           name,           -- tbl's key column that join_key refers to
+    references_sql       text,           -- the value's foreign key, repeated on the other shape
+    conflicts            bigint NOT NULL DEFAULT 0,  -- rows the backfill could not copy
     backfill_state       text NOT NULL DEFAULT 'pending'
                          CHECK (backfill_state IN ('pending', 'running', 'done')),
     backfill_key         name[],   -- NULL: the walk goes by ctid block ranges
@@ -96,6 +104,27 @@ RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_alter_type';
 COMMENT ON FUNCTION zdm.begin_alter_type(regclass, name, text, text, text, text) IS
   'Opens an alter_type: a shadow column of the new type, kept in sync by up and down (casts by default).';
 
+CREATE FUNCTION zdm.begin_join_to_column(join_table regclass, join_key name, target regclass,
+                                         target_key name, value_column name,
+                                         new_column name DEFAULT NULL,
+                                         migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_join_to_column';
+COMMENT ON FUNCTION zdm.begin_join_to_column(regclass, name, regclass, name, name, name, text) IS
+  'Opens a join_to_column: join_table(join_key, value_column) becomes target.new_column, kept in sync both ways until finish drops the join table.';
+
+CREATE FUNCTION zdm.begin_column_to_join(target regclass, target_key name, value_column name,
+                                         join_table name, join_key name DEFAULT NULL,
+                                         new_column name DEFAULT NULL,
+                                         migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_column_to_join';
+COMMENT ON FUNCTION zdm.begin_column_to_join(regclass, name, name, name, name, name, text) IS
+  'Opens a column_to_join: target.value_column becomes a new table join_table(join_key, new_column), kept in sync both ways until finish drops the column.';
+
+CREATE FUNCTION zdm.join_sync_trigger()
+RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_join_sync_trigger';
+COMMENT ON FUNCTION zdm.join_sync_trigger() IS
+  'The compiled AFTER row trigger that keeps a join table and a column of its target in sync.';
+
 CREATE FUNCTION zdm._pending_statements(migration text)
 RETURNS text[] LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_pending_statements_array';
 
@@ -136,20 +165,26 @@ CREATE FUNCTION zdm.status()
 RETURNS TABLE (migration text, state text, operation text, table_name regclass,
                backfill text, rows_done bigint, rows_estimate bigint, progress numeric,
                rows_converted bigint, created_at timestamptz, backfill_updated_at timestamptz,
-               ended_at timestamptz)
+               ended_at timestamptz, conflicts bigint)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT m.name, m.state,
            CASE WHEN o.kind = 'alter_type'
                 THEN 'alter_type ' || o.column_name || ' -> ' || o.new_type || ' (as ' || o.new_column || ')'
+                WHEN o.kind = 'join_to_column'
+                THEN 'join_to_column ' || coalesce(o.join_table::text, '(dropped)') || '(' || o.join_key
+                     || ', ' || o.join_value || ') -> ' || o.column_name
+                WHEN o.kind = 'column_to_join'
+                THEN 'column_to_join ' || o.column_name || ' -> ' || coalesce(o.join_table::text, '(not created)')
+                     || '(' || o.join_key || ', ' || o.join_value || ')'
                 ELSE o.kind || ' ' || o.column_name || coalesce(' -> ' || o.new_column, '') END,
            o.tbl, o.backfill_state, o.rows_done, o.rows_estimate,
            CASE WHEN o.backfill_state = 'done' THEN 100.0
                 WHEN o.rows_estimate > 0
                 THEN least(99.9, round(100.0 * o.rows_done / o.rows_estimate, 1))
                 ELSE 0.0 END,
-           o.rows_updated, m.created_at, o.backfill_updated_at, m.ended_at
+           o.rows_updated, m.created_at, o.backfill_updated_at, m.ended_at, o.conflicts
     FROM zdm.migrations m
     LEFT JOIN zdm.operations o ON o.migration = m.name
     ORDER BY m.created_at, o.id

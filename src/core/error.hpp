@@ -14,6 +14,7 @@ enum class ErrorCode {
   UndefinedColumn,   // 42703
   UndefinedObject,   // 42704
   DuplicateColumn,   // 42701
+  DuplicateTable,    // 42P07
   WrongObjectType,   // 42809
   ObjectInUse,       // 55006
   InvalidState,      // 55000 object_not_in_prerequisite_state

@@ -24,6 +24,18 @@ bool TableDesc::has_constraint(const std::string& constraint) const {
          constraint_names.end();
 }
 
+const Index* TableDesc::unique_index_on(const std::string& column) const {
+  for (const Index& i : indexes)
+    if (i.unique && i.simple && i.keys.size() == 1 && i.keys[0] == column) return &i;
+  return nullptr;
+}
+
+const ForeignKey* TableDesc::foreign_key_of(const std::string& column) const {
+  for (const ForeignKey& fk : foreign_keys)
+    if (fk.validated && fk.columns.size() == 1 && fk.columns[0] == column) return &fk;
+  return nullptr;
+}
+
 std::string TableDesc::qualified() const { return quote_qualified(schema, name); }
 
 const char* op_kind_name(OpKind kind) {
@@ -36,19 +48,30 @@ const char* op_kind_name(OpKind kind) {
       return "drop_column";
     case OpKind::AlterType:
       return "alter_type";
+    case OpKind::JoinToColumn:
+      return "join_to_column";
+    case OpKind::ColumnToJoin:
+      return "column_to_join";
   }
   return "unknown";
 }
 
 OpKind parse_op_kind(const std::string& name) {
-  for (OpKind kind : {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn, OpKind::AlterType})
+  for (OpKind kind : {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn, OpKind::AlterType,
+                      OpKind::JoinToColumn, OpKind::ColumnToJoin})
     if (name == op_kind_name(kind)) return kind;
   throw Error(ErrorCode::Internal, "unknown operation kind \"" + name + "\"",
               "The zdm catalog was written by a newer version of zdm.",
               "Install the zdm library that matches the catalog.");
 }
 
+bool is_join_kind(OpKind kind) {
+  return kind == OpKind::JoinToColumn || kind == OpKind::ColumnToJoin;
+}
+
 std::vector<std::string> Operation::claimed_columns() const {
+  // A join operation spans two tables; it claims its column names on both.
+  if (is_join_kind(kind)) return {column, join_key, join_value, target_key};
   if (kind == OpKind::Rename || kind == OpKind::AlterType) return {column, new_column};
   return {column};
 }
@@ -57,6 +80,11 @@ std::string Operation::describe() const {
   std::string out = std::string(op_kind_name(kind)) + " " + column;
   if (kind == OpKind::Rename) out += " -> " + new_column;
   if (kind == OpKind::AlterType) out += " -> " + type_sql + " (as " + new_column + ")";
+  if (kind == OpKind::JoinToColumn)
+    out = "join_to_column " + join_name + "(" + join_key + ", " + join_value + ") -> " + column;
+  if (kind == OpKind::ColumnToJoin)
+    out =
+        "column_to_join " + column + " -> " + join_name + "(" + join_key + ", " + join_value + ")";
   return out;
 }
 

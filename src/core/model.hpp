@@ -35,6 +35,14 @@ struct Index {
   bool simple = true;  // no expression, no predicate, default opclasses and collations
 };
 
+// A FOREIGN KEY constraint of the table.
+struct ForeignKey {
+  std::string name;
+  std::vector<std::string> columns;  // the referencing columns, in order
+  std::string references;            // "REFERENCES s.t(c) ON DELETE ...", names qualified
+  bool validated = true;
+};
+
 struct TableDesc {
   unsigned int oid = 0;
   std::string schema;
@@ -45,16 +53,28 @@ struct TableDesc {
   std::vector<std::string> primary_key;       // column names, empty if none
   std::vector<Index> indexes;
   std::vector<std::string> foreign_key_columns;               // in a FOREIGN KEY, either end
+  std::vector<ForeignKey> foreign_keys;                       // the table's own
   std::vector<std::pair<std::string, std::string>> defaults;  // column, expression
   bool has_dual_write_trigger = false;
+  std::string owner;                                            // the owning role
+  std::vector<std::pair<std::string, std::string>> privileges;  // grantee ("" = PUBLIC), privilege
 
   const Column* find_column(const std::string& column) const;
   std::string default_of(const std::string& column) const;  // "" when none
   bool has_constraint(const std::string& constraint) const;
+  // A valid, simple (no expression, no predicate) unique index whose key is
+  // exactly `column`; nullptr when there is none.
+  const Index* unique_index_on(const std::string& column) const;
+  // The validated single-column foreign key of `column`; nullptr when none.
+  const ForeignKey* foreign_key_of(const std::string& column) const;
   std::string qualified() const;
 };
 
-enum class OpKind { Rename, AddColumn, DropColumn, AlterType };
+enum class OpKind { Rename, AddColumn, DropColumn, AlterType, JoinToColumn, ColumnToJoin };
+
+// Cross-table operations keep a join table and a column of the target in sync
+// with AFTER triggers; the others are served by the same-table dual-write trigger.
+bool is_join_kind(OpKind kind);
 
 const char* op_kind_name(OpKind kind);
 OpKind parse_op_kind(const std::string& name);  // throws on an unknown name
@@ -73,7 +93,20 @@ struct Operation {
   std::string down;         // computes the old column from the new side; may be empty
   bool not_null = false;    // add_column
   std::string default_sql;  // add_column: set at finish; may be empty
-  std::string check_name;   // add_column: the NOT VALID check begin adds
+  std::string check_name;   // add_column: the NOT VALID check begin adds; join_to_column: the
+                            // NOT VALID foreign key of the new column; column_to_join: the
+                            // join table's UNIQUE (join_key) that finish drops
+
+  // join_to_column, column_to_join. The operation's table is the target; the
+  // join table maps join_key (= target_key of the target) to join_value, which
+  // mirrors `column` of the target. type_sql is the value's type.
+  unsigned int join_relid = 0;
+  std::string join_schema;
+  std::string join_name;
+  std::string join_key;
+  std::string join_value;
+  std::string target_key;
+  std::string references_sql;  // the value's foreign key to repeat ("REFERENCES ..."), or ""
 
   // The columns no other open operation may touch while this one is open.
   std::vector<std::string> claimed_columns() const;

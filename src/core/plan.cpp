@@ -6,6 +6,7 @@
 #include "core/ops/add_column.hpp"
 #include "core/ops/alter_type.hpp"
 #include "core/ops/drop_column.hpp"
+#include "core/ops/join.hpp"
 #include "core/ops/rename.hpp"
 #include "core/quote.hpp"
 
@@ -55,6 +56,28 @@ Operation validate_alter_type(const TableDesc& table, const AlterTypeRequest& re
   return alter_type::validate(table, request, open_on_table);
 }
 
+Operation validate_join_to_column(const TableDesc& join, const TableDesc& target,
+                                  const JoinToColumnRequest& request,
+                                  const std::vector<Operation>& open_on_join,
+                                  const std::vector<Operation>& open_on_target) {
+  return join::validate_join_to_column(join, target, request, open_on_join, open_on_target);
+}
+
+Operation validate_column_to_join(const TableDesc& target, const ColumnToJoinRequest& request,
+                                  const std::vector<Operation>& open_on_target) {
+  return join::validate_column_to_join(target, request, open_on_target);
+}
+
+JoinBackfillSql join_backfill_sql(const TableDesc& join, const TableDesc& target,
+                                  const Operation& op) {
+  return join::backfill_sql(join, target, op);
+}
+
+std::string join_difference_sql(const TableDesc& join, const TableDesc& target,
+                                const Operation& op) {
+  return join::difference_sql(join, target, op);
+}
+
 std::string shadow_column_name(const TableDesc& table, const std::string& column) {
   return alter_type::shadow_name(table, column);
 }
@@ -81,6 +104,9 @@ std::vector<std::string> required_indexes(const TableDesc& table, const Operatio
       return drop_column::phase(__VA_ARGS__); \
     case OpKind::AlterType:                   \
       return alter_type::phase(__VA_ARGS__);  \
+    case OpKind::JoinToColumn:                \
+    case OpKind::ColumnToJoin:                \
+      return join::phase(__VA_ARGS__);        \
   }                                           \
   throw Error(ErrorCode::Internal, "unknown operation kind")
 
@@ -106,10 +132,23 @@ BackfillSpec backfill_spec(const TableDesc& table, const Operation& op) {
   ZDM_DISPATCH(backfill, table, op);
 }
 
+namespace {
+
+// The operations the same-table dual-write trigger serves (join operations have
+// triggers of their own).
+std::vector<Operation> same_table(const std::vector<Operation>& ops) {
+  std::vector<Operation> out;
+  for (const Operation& op : ops)
+    if (!is_join_kind(op.kind)) out.push_back(op);
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::string> trigger_args(const std::vector<Operation>& open) {
   // A migration's operations must stand together: the trigger decides the
   // side of a write once per run of operations with the same migration.
-  std::vector<Operation> ops = open;
+  std::vector<Operation> ops = same_table(open);
   std::stable_sort(ops.begin(), ops.end(), [](const Operation& a, const Operation& b) {
     return a.migration < b.migration;
   });
@@ -126,6 +165,7 @@ std::vector<std::string> trigger_args(const std::vector<Operation>& open) {
 }
 
 std::string create_dual_write_trigger(const TableDesc& table, const std::vector<Operation>& ops) {
+  if (same_table(ops).empty()) return {};
   std::string args;
   for (const std::string& arg : trigger_args(ops)) {
     if (!args.empty()) args += ", ";
@@ -143,7 +183,7 @@ Statements with_dual_write_trigger(const TableDesc& table, Statements statements
     out.push_back("DROP TRIGGER " + quote_ident(dual_write_trigger_name()) + " ON " +
                   table.qualified());
   for (std::string& s : statements) out.push_back(std::move(s));
-  if (!remaining.empty()) out.push_back(create_dual_write_trigger(table, remaining));
+  if (!same_table(remaining).empty()) out.push_back(create_dual_write_trigger(table, remaining));
   return out;
 }
 

@@ -49,6 +49,27 @@ struct DropColumnRequest {
   std::string down;  // may be empty: new-side writes then leave the column NULL
 };
 
+// join_to_column: join_table(join_key, value_column) becomes target.new_column,
+// matched on join_key = target_key. src/pg fills key_types_comparable (an
+// equality operator joins the two key types).
+struct JoinToColumnRequest {
+  std::string join_key;
+  std::string target_key;
+  std::string value_column;
+  std::string new_column;  // empty: the value column's name
+  bool key_types_comparable = true;
+};
+
+// column_to_join: target.value_column becomes a new join table
+// join_table(join_key, new_column), with join_key = target_key.
+struct ColumnToJoinRequest {
+  std::string target_key;
+  std::string value_column;
+  std::string join_table;  // created in the target's schema
+  std::string join_key;    // empty: "<target>_<target_key>"
+  std::string new_column;  // empty: the value column's name
+};
+
 // Each validate_* checks a request against the table and the operations
 // already open on it and returns the operation to record (id and migration are
 // filled in by the caller).
@@ -60,6 +81,35 @@ Operation validate_drop_column(const TableDesc& table, const DropColumnRequest& 
                                const std::vector<Operation>& open_on_table);
 Operation validate_alter_type(const TableDesc& table, const AlterTypeRequest& request,
                               const std::vector<Operation>& open_on_table);
+
+// `target` is the operation's table; open_on_join: the operations open on the
+// join table.
+Operation validate_join_to_column(const TableDesc& join, const TableDesc& target,
+                                  const JoinToColumnRequest& request,
+                                  const std::vector<Operation>& open_on_join,
+                                  const std::vector<Operation>& open_on_target);
+Operation validate_column_to_join(const TableDesc& target, const ColumnToJoinRequest& request,
+                                  const std::vector<Operation>& open_on_target);
+
+// The SQL of a join operation's backfill and of finish's check. Keys travel as
+// text[]; every statement returns one row.
+struct JoinBackfillSql {
+  std::string last_key;  // the walk's last key as text[] (no row/NULL: empty)
+  // $1 last key done (text[]; first_keys ignores it), $2 the walk's last key,
+  // $3 batch size: the batch's keys (text[]), how many, the batch's last key
+  // (text[]).
+  std::string first_keys;
+  std::string next_keys;
+  std::string lock;       // $1 keys: locks their target rows; count
+  std::string copy;       // $1 keys: copies the batch, with zdm's triggers off; rows written
+  std::string conflicts;  // $1 keys: rows that still differ: count, first keys (text[])
+};
+JoinBackfillSql join_backfill_sql(const TableDesc& join, const TableDesc& target,
+                                  const Operation& op);
+// One row: how many (key, value) pairs the join table and the column do not
+// share, and the first keys (text[]).
+std::string join_difference_sql(const TableDesc& join, const TableDesc& target,
+                                const Operation& op);
 
 // alter_type's shadow column: "<column>_new", or the first free variant.
 std::string shadow_column_name(const TableDesc& table, const std::string& column);
@@ -96,6 +146,7 @@ std::vector<std::string> trigger_args(const std::vector<Operation>& ops);
 // operations still open on the table afterwards), or leave it dropped.
 Statements with_dual_write_trigger(const TableDesc& table, Statements statements,
                                    const std::vector<Operation>& remaining);
+// "" when none of `ops` is served by the dual-write trigger.
 std::string create_dual_write_trigger(const TableDesc& table, const std::vector<Operation>& ops);
 
 // Rejects a name that PostgreSQL would silently truncate or cannot store.

@@ -32,14 +32,39 @@ std::string required_name(FunctionCallInfo fcinfo, int n, const char* what) {
   return NameStr(*PG_GETARG_NAME(n));
 }
 
-unsigned int required_table(FunctionCallInfo fcinfo, int n) {
-  if (PG_ARGISNULL(n)) throw Error(ErrorCode::NullValue, "tbl must not be NULL");
+unsigned int required_table(FunctionCallInfo fcinfo, int n, const char* what = "tbl") {
+  if (PG_ARGISNULL(n)) throw Error(ErrorCode::NullValue, std::string(what) + " must not be NULL");
   return PG_GETARG_OID(n);
+}
+
+std::string optional_name(FunctionCallInfo fcinfo, int n) {
+  return PG_ARGISNULL(n) ? std::string() : std::string(NameStr(*PG_GETARG_NAME(n)));
 }
 
 Datum text_result(const std::string& s) {
   return zdm::pg::pg_guard(
       [&] { return PointerGetDatum(cstring_to_text_with_len(s.data(), (int)s.size())); });
+}
+
+// finish drops one of a join operation's two shapes: first, every (key, value)
+// pair must be in both, or it would be lost.
+void check_join_in_sync(const std::string& migration, const zdm::core::TableDesc& target,
+                        const zdm::core::Operation& op) {
+  if (op.join_relid == 0) return;  // nothing left to compare; finish's plan decides
+  zdm::core::TableDesc join = zdm::pg::load_table(op.join_relid);
+  zdm::pg::Row diff =
+      zdm::pg::query_as_caller(zdm::core::join_difference_sql(join, target, op).c_str(), {}).at(0);
+  if (*diff[0] == "0") return;
+  throw Error(ErrorCode::InvalidState,
+              "cannot finish migration \"" + migration + "\": " + *diff[0] +
+                  " (key, value) pair(s) are in only one of " + join.qualified() + " and " +
+                  target.qualified() + "." + zdm::core::quote_ident(op.column),
+              "Keys, first ones: " + diff[1].value_or("{}") +
+                  ". Finish would lose them. A join row whose key matches no target row, or a "
+                  "conflict the backfill reported, leaves such a pair.",
+              "Settle those rows (see the backfill's warnings and zdm.status().conflicts), run "
+              "CALL zdm.backfill(" +
+                  zdm::core::quote_literal(migration) + ") again, then call zdm.finish().");
 }
 
 // finish and abort share their shape: lock every table of the migration, then
@@ -65,6 +90,9 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
   if (finishing) zdm::pg::require_indexes_built(migration);
 
   std::vector<unsigned int> relids;
+  for (const auto& s : ops)  // join tables are locked with their targets
+    if (s.op.join_relid != 0 && zdm::pg::table_exists(s.op.join_relid))
+      relids.push_back(s.op.join_relid);
   for (const auto& [relid, table_ops] : by_table) {
     if (zdm::pg::table_exists(relid)) {
       relids.push_back(relid);
@@ -85,8 +113,12 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
       for (const zdm::core::Operation& op : by_table[relid]) {
         zdm::core::Statements s = zdm::core::finish_validation_statements(table, op);
         validation.insert(validation.end(), s.begin(), s.end());
-        if (op.kind == zdm::core::OpKind::DropColumn || op.kind == zdm::core::OpKind::AlterType)
+        if (op.kind == zdm::core::OpKind::DropColumn || op.kind == zdm::core::OpKind::AlterType ||
+            op.kind == zdm::core::OpKind::ColumnToJoin)
           zdm::pg::check_no_dependents(relid, op.column, migration);
+        if (zdm::core::is_join_kind(op.kind)) check_join_in_sync(migration, table, op);
+        if (op.kind == zdm::core::OpKind::JoinToColumn && op.join_relid != 0)
+          zdm::pg::check_no_table_dependents(op.join_relid, migration);
       }
     }
     if (!validation.empty()) {
@@ -116,6 +148,15 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
   zdm::pg::end_migration(migration, finishing ? zdm::core::MigrationState::Finished
                                               : zdm::core::MigrationState::Aborted);
   if (finishing) {
+    for (const auto& s : ops)
+      if (s.op.kind == zdm::core::OpKind::ColumnToJoin)
+        zdm::pg::pg_guard([&] {
+          ereport(NOTICE,
+                  (errmsg("zdm: column \"%s\" is dropped; table \"%s\" holds its values",
+                          s.op.column.c_str(), s.op.join_name.c_str()),
+                   errdetail("Its UNIQUE (%s) is dropped too: a key may now have several values.",
+                             s.op.join_key.c_str())));
+        });
     // A column that took a shadow column's place has no statistics yet.
     for (const auto& s : ops)
       if (s.op.kind == zdm::core::OpKind::AlterType)
@@ -156,8 +197,8 @@ std::string begin_operation(unsigned int relid, const std::optional<std::string>
   if (after_columns) after_columns(op);
   op.id = zdm::pg::record_operation(op, relid);
   open_ops.push_back(op);
-  zdm::pg::run_statements(op.migration, "begin", locking,
-                          {zdm::core::create_dual_write_trigger(table, open_ops)});
+  std::string trigger = zdm::core::create_dual_write_trigger(table, open_ops);
+  if (!trigger.empty()) zdm::pg::run_statements(op.migration, "begin", locking, {trigger});
   return op.migration;
 }
 
@@ -262,6 +303,113 @@ ZDM_FUNCTION(zdm_begin_alter_type) {
             op.column);
       });
   zdm::pg::announce_pending_statements(migration);
+  zdm::pg::close_session();
+  return text_result(migration);
+}
+
+// Whether the two key types compare with an equality operator of pg_catalog
+// (the triggers name it OPERATOR(pg_catalog.=), out of the caller's
+// search_path), both ways round.
+bool keys_comparable(const zdm::core::TableDesc& join, const std::string& join_key,
+                     const zdm::core::TableDesc& target, const std::string& target_key) {
+  zdm::pg::Value ok = zdm::pg::query_value(
+      "WITH k AS (SELECT (SELECT atttypid FROM pg_catalog.pg_attribute WHERE attrelid = "
+      "$1::pg_catalog.oid AND attname = $2) AS j, (SELECT atttypid FROM pg_catalog.pg_attribute "
+      "WHERE attrelid = $3::pg_catalog.oid AND attname = $4) AS t) "
+      "SELECT k.j IS NULL OR k.t IS NULL OR (EXISTS (SELECT 1 FROM pg_catalog.pg_operator o "
+      "  WHERE o.oprname = '=' AND o.oprnamespace = 'pg_catalog'::pg_catalog.regnamespace "
+      "  AND o.oprleft = k.j AND o.oprright = k.t) AND EXISTS (SELECT 1 FROM "
+      "  pg_catalog.pg_operator o WHERE o.oprname = '=' AND o.oprnamespace = "
+      "  'pg_catalog'::pg_catalog.regnamespace AND o.oprleft = k.t AND o.oprright = k.j)) "
+      "FROM k",
+      {std::to_string(join.oid), join_key, std::to_string(target.oid), target_key});
+  return ok && *ok == "t";
+}
+
+// A join operation's begin: like begin_operation, over two tables. The
+// operation is recorded first, because its triggers carry its id in their
+// names.
+std::string begin_join_operation(
+    const std::vector<unsigned int>& relids, const std::optional<std::string>& requested,
+    const std::vector<std::string>& name_parts,
+    const std::function<zdm::core::Operation(zdm::core::TableDesc&)>& validate,
+    const std::function<void(zdm::core::Operation&)>& after = {}) {
+  const unsigned int target_relid = relids.back();
+  zdm::core::TableDesc target = zdm::pg::load_table(target_relid);
+  validate(target);
+  zdm::pg::StepOutcome locking = zdm::pg::lock_tables(
+      requested.value_or(zdm::core::readable_migration_name(name_parts)), "begin", relids);
+  target = zdm::pg::load_table(target_relid);
+  zdm::core::Operation op = validate(target);
+  op.migration = zdm::pg::open_migration(requested, name_parts);
+  op.id = zdm::pg::record_operation(op, target_relid);
+  zdm::pg::run_statements(op.migration, "begin", locking, zdm::core::begin_statements(target, op));
+  if (after) after(op);
+  return op.migration;
+}
+
+ZDM_FUNCTION(zdm_begin_join_to_column) {
+  unsigned int join_relid = required_table(fcinfo, 0, "join_table");
+  zdm::core::JoinToColumnRequest request;
+  request.join_key = required_name(fcinfo, 1, "join_key");
+  unsigned int target_relid = required_table(fcinfo, 2, "target");
+  request.target_key = required_name(fcinfo, 3, "target_key");
+  request.value_column = required_name(fcinfo, 4, "value_column");
+  request.new_column = optional_name(fcinfo, 5);
+  std::optional<std::string> requested = text_arg(fcinfo, 6);
+
+  zdm::pg::open_session();
+  zdm::core::TableDesc first_join = zdm::pg::load_table(join_relid);
+  zdm::core::TableDesc first_target = zdm::pg::load_table(target_relid);
+  std::string migration = begin_join_operation(
+      {join_relid, target_relid}, requested,
+      {"join", first_join.name, "to", first_target.name,
+       request.new_column.empty() ? request.value_column : request.new_column},
+      [&](zdm::core::TableDesc& target) {
+        zdm::core::TableDesc join = zdm::pg::load_table(join_relid);
+        request.key_types_comparable =
+            keys_comparable(join, request.join_key, target, request.target_key);
+        return zdm::core::validate_join_to_column(join, target, request,
+                                                  zdm::pg::open_operations_on(join_relid),
+                                                  zdm::pg::open_operations_on(target_relid));
+      });
+  zdm::pg::close_session();
+  return text_result(migration);
+}
+
+ZDM_FUNCTION(zdm_begin_column_to_join) {
+  unsigned int target_relid = required_table(fcinfo, 0, "target");
+  zdm::core::ColumnToJoinRequest request;
+  request.target_key = required_name(fcinfo, 1, "target_key");
+  request.value_column = required_name(fcinfo, 2, "value_column");
+  request.join_table = required_name(fcinfo, 3, "join_table");
+  request.join_key = optional_name(fcinfo, 4);
+  request.new_column = optional_name(fcinfo, 5);
+  std::optional<std::string> requested = text_arg(fcinfo, 6);
+
+  zdm::pg::open_session();
+  zdm::core::TableDesc first = zdm::pg::load_table(target_relid);
+  const std::string join = zdm::core::quote_qualified(first.schema, request.join_table);
+  std::string migration = begin_join_operation(
+      {target_relid}, requested, {"join", first.name, request.value_column},
+      [&](zdm::core::TableDesc& target) {
+        if (zdm::pg::query_value("SELECT pg_catalog.to_regclass($1)", {join}))
+          throw Error(
+              ErrorCode::DuplicateTable, "relation " + join + " already exists", {},
+              "Pass join_table => 'a name no relation in schema \"" + target.schema + "\" uses'.");
+        // The join table is created by the caller and given to the target's
+        // owner, unless they are the same role.
+        if (zdm::pg::query_value("SELECT 1 WHERE $1 = CURRENT_USER", {target.owner}))
+          target.owner.clear();
+        return zdm::core::validate_column_to_join(target, request,
+                                                  zdm::pg::open_operations_on(target_relid));
+      },
+      [&](zdm::core::Operation& op) {
+        zdm::pg::execute_as_catalog_owner(
+            "UPDATE zdm.operations SET join_table = $2::pg_catalog.regclass "
+            "WHERE id = $1::pg_catalog.int8",
+            {std::to_string(op.id), join});
+      });
   zdm::pg::close_session();
   return text_result(migration);
 }

@@ -3,6 +3,7 @@
 // commits together with its progress in zdm.operations, so a crash loses at
 // most one batch of work and a second CALL resumes after the last committed key.
 #include <algorithm>
+#include <functional>
 
 #include "core/backfill.hpp"
 #include "core/error.hpp"
@@ -13,6 +14,7 @@
 #include "pg/catalog.hpp"
 #include "pg/spi.hpp"
 #include "trigger/dual_write.hpp"
+#include "trigger/join_sync.hpp"
 
 namespace {
 
@@ -194,11 +196,62 @@ void start_operation(const zdm::pg::StoredOperation& s, const zdm::core::TableDe
       {id, key.empty() ? Value() : Value(key_names), upper, estimate});
 }
 
+// What one batch did.
+struct BatchResult {
+  long visited = 0;
+  long converted = 0;
+  long conflicts = 0;
+  Value position;  // the batch's last key (or block), or unchanged when NULL
+  bool done = false;
+};
+using Batch = std::function<BatchResult(const Progress&)>;
+
+// The walk every backfill shares: a batch, then its progress committed with
+// it, a progress NOTICE at most once a second, the migration checked again
+// after each commit, and the pause.
+void walk(const std::string& migration, const zdm::pg::StoredOperation& s, const BackfillArgs& args,
+          const Batch& batch) {
+  const std::string id = std::to_string(s.op.id);
+  TimestampTz last_notice = 0;
+  for (;;) {
+    Progress p = read_progress(s.op.id);
+    if (p.state == "done") break;
+    BatchResult r = batch(p);
+    zdm::pg::execute_as_catalog_owner(
+        "UPDATE zdm.operations SET rows_done = rows_done + $2::pg_catalog.int8, "
+        "rows_updated = rows_updated + $3::pg_catalog.int8, "
+        "conflicts = conflicts + $6::pg_catalog.int8, "
+        "backfill_position = COALESCE($4::pg_catalog.text[], backfill_position), "
+        "backfill_updated_at = pg_catalog.clock_timestamp(), "
+        "backfill_state = CASE WHEN $5::pg_catalog.bool THEN 'done' ELSE backfill_state END, "
+        "backfill_finished_at = CASE WHEN $5::pg_catalog.bool THEN pg_catalog.clock_timestamp() "
+        "END WHERE id = $1::pg_catalog.int8",
+        {id, std::to_string(r.visited), std::to_string(r.converted), r.position,
+         std::string(r.done ? "true" : "false"), std::to_string(r.conflicts)});
+    p.rows_done += r.visited;
+    p.rows_updated += r.converted;
+    TimestampTz now = GetCurrentTimestamp();
+    if (r.done || now - last_notice >= USECS_PER_SEC) {
+      notice_progress(migration, s.op, p, r.done);
+      last_notice = now;
+    }
+    commit_batch(args.atomic);
+    if (r.done) break;
+    // Each batch after a commit re-checks that the migration is still open
+    // and that nobody else is finishing or aborting it.
+    if (!args.atomic) {
+      zdm::pg::lock_migration(migration);
+      zdm::core::check_transition(migration, zdm::pg::migration_state(migration),
+                                  zdm::core::Action::Backfill);
+    }
+    wait_ms(args.pause_ms);
+  }
+}
+
 void backfill_operation(const std::string& migration, const zdm::pg::StoredOperation& s,
                         const BackfillArgs& args) {
   zdm::core::TableDesc table = zdm::pg::load_table(s.relid);
   zdm::core::BackfillSpec spec = zdm::core::backfill_spec(table, s.op);
-  std::string id = std::to_string(s.op.id);
   if (read_progress(s.op.id).state == "pending") start_operation(s, table);
 
   std::vector<zdm::core::KeyColumn> key = find_key(s.relid);
@@ -213,24 +266,18 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
         {std::to_string(s.relid)});
     if (density) rows_per_block = std::max(1.0, std::stod(*density));
   }
-
-  TimestampTz last_notice = 0;
-  for (;;) {
-    Progress p = read_progress(s.op.id);
-    if (p.state == "done") break;
-    bool done = false;
-    long visited = 0, converted = 0;
-    Value position;
+  walk(migration, s, args, [&](const Progress& p) {
+    BatchResult r;
     if (p.keyset && !key.empty()) {
       if (!p.upper) {
-        done = true;  // the table was empty when the backfill started
+        r.done = true;  // the table was empty when the backfill started
       } else {
-        Row r = run_batch(p.position ? resume : from_start,
-                          {p.position, p.upper, std::to_string(args.batch_size)});
-        visited = std::stol(*r[0]);
-        converted = std::stol(*r[1]);
-        position = r[2];
-        done = visited < args.batch_size;
+        Row row = run_batch(p.position ? resume : from_start,
+                            {p.position, p.upper, std::to_string(args.batch_size)});
+        r.visited = std::stol(*row[0]);
+        r.converted = std::stol(*row[1]);
+        r.position = row[2];
+        r.done = r.visited < args.batch_size;
       }
     } else if (p.keyset) {
       throw Error(
@@ -243,43 +290,100 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
       long blocks = std::max(1L, static_cast<long>(args.batch_size / rows_per_block));
       long next = std::min(last, first + blocks);
       if (first >= last) {
-        done = true;
+        r.done = true;
       } else {
-        Row r = run_batch(by_blocks, {std::to_string(first), std::to_string(next)});
-        converted = std::stol(*r[0]);
-        visited = converted;
-        position = "{" + std::to_string(next) + "}";
-        done = next >= last;
+        Row row = run_batch(by_blocks, {std::to_string(first), std::to_string(next)});
+        r.converted = std::stol(*row[0]);
+        r.visited = r.converted;
+        r.position = "{" + std::to_string(next) + "}";
+        r.done = next >= last;
       }
     }
-    zdm::pg::execute_as_catalog_owner(
-        "UPDATE zdm.operations SET rows_done = rows_done + $2::pg_catalog.int8, "
-        "rows_updated = rows_updated + $3::pg_catalog.int8, "
-        "backfill_position = COALESCE($4::pg_catalog.text[], backfill_position), "
-        "backfill_updated_at = pg_catalog.clock_timestamp(), "
-        "backfill_state = CASE WHEN $5::pg_catalog.bool THEN 'done' ELSE backfill_state END, "
-        "backfill_finished_at = CASE WHEN $5::pg_catalog.bool THEN pg_catalog.clock_timestamp() "
-        "END WHERE id = $1::pg_catalog.int8",
-        {id, std::to_string(visited), std::to_string(converted), position,
-         std::string(done ? "true" : "false")});
-    p.rows_done += visited;
-    p.rows_updated += converted;
-    TimestampTz now = GetCurrentTimestamp();
-    if (done || now - last_notice >= USECS_PER_SEC) {
-      notice_progress(migration, s.op, p, done);
-      last_notice = now;
-    }
-    commit_batch(args.atomic);
-    if (done) break;
-    // Each batch after a commit re-checks that the migration is still open
-    // and that nobody else is finishing or aborting it.
-    if (!args.atomic) {
-      zdm::pg::lock_migration(migration);
-      zdm::core::check_transition(migration, zdm::pg::migration_state(migration),
-                                  zdm::core::Action::Backfill);
-    }
-    wait_ms(args.pause_ms);
+    return r;
+  });
+}
+
+// Runs `sql` with zdm's join-sync triggers off: the backfill's copy is a write
+// to one shape that must not echo back to the other.
+Row run_copy(const std::string& sql, const std::vector<Value>& params) {
+  zdm::pg::pg_guard([] { zdm_join_sync_off = true; });
+  try {
+    std::vector<Row> rows = zdm::pg::query_as_caller(sql.c_str(), params);
+    zdm_join_sync_off = false;
+    return rows.at(0);
+  } catch (...) {
+    zdm_join_sync_off = false;
+    throw;
   }
+}
+
+// join_to_column copies the join table into the column, column_to_join the
+// column into the join table, walking the source by its key. Rows that cannot
+// be copied are counted and named, never settled by picking one side.
+void backfill_join_operation(const std::string& migration, const zdm::pg::StoredOperation& s,
+                             const BackfillArgs& args) {
+  if (s.op.join_name.empty())
+    throw Error(
+        ErrorCode::InvalidState,
+        "the join table of migration \"" + migration + "\" (" + s.op.describe() + ") was dropped",
+        {}, "Abort the migration with zdm.abort().");
+  const bool to_column = s.op.kind == zdm::core::OpKind::JoinToColumn;
+  zdm::core::TableDesc target = zdm::pg::load_table(s.relid);
+  zdm::core::TableDesc join = zdm::pg::load_table(s.op.join_relid);
+  const zdm::core::JoinBackfillSql sql = zdm::core::join_backfill_sql(join, target, s.op);
+  const std::string id = std::to_string(s.op.id);
+  if (read_progress(s.op.id).state == "pending") {
+    Value estimate = zdm::pg::query_value(
+        "SELECT GREATEST(c.reltuples, 0)::pg_catalog.int8 FROM pg_catalog.pg_class c "
+        "WHERE c.oid = $1::pg_catalog.oid",
+        {std::to_string(to_column ? join.oid : target.oid)});
+    zdm::pg::execute_as_catalog_owner(
+        "UPDATE zdm.operations SET backfill_state = 'running', "
+        "backfill_key = ARRAY[$2]::pg_catalog.name[], backfill_upper = $3::pg_catalog.text[], "
+        "rows_estimate = $4::pg_catalog.int8, backfill_started_at = pg_catalog.clock_timestamp() "
+        "WHERE id = $1::pg_catalog.int8",
+        {id, to_column ? s.op.join_key : s.op.target_key,
+         zdm::pg::query_value(sql.last_key.c_str()), estimate});
+  }
+  walk(migration, s, args, [&](const Progress& p) {
+    BatchResult r;
+    if (!p.upper) {
+      r.done = true;  // nothing to copy when the backfill started
+      return r;
+    }
+    Row batch = zdm::pg::query(p.position ? sql.next_keys.c_str() : sql.first_keys.c_str(),
+                               {p.position, p.upper, std::to_string(args.batch_size)})
+                    .at(0);
+    r.visited = std::stol(*batch[1]);
+    r.done = r.visited < args.batch_size;
+    if (r.visited == 0) return r;
+    const Value keys = batch[0];
+    r.position = batch[2];
+    zdm::pg::query_as_caller(sql.lock.c_str(), {keys});
+    r.converted = std::stol(*run_copy(sql.copy, {keys}).at(0));
+    Row conflicts = zdm::pg::query_as_caller(sql.conflicts.c_str(), {keys}).at(0);
+    r.conflicts = std::stol(*conflicts[0]);
+    if (r.conflicts > 0) {
+      const std::string message =
+          "zdm: backfill of \"" + migration + "\": " + std::to_string(r.conflicts) +
+          (to_column ? " join row(s) of " + join.qualified() + " match no row of "
+                     : " row(s) of " + target.qualified() + " disagree with their join row in ") +
+          (to_column ? target.qualified() : join.qualified()) + "; not copied";
+      const std::string detail = "Keys (" +
+                                 std::string(to_column ? s.op.join_key : s.op.target_key) +
+                                 "), first ones: " + conflicts[1].value_or("{}") + ".";
+      const std::string hint =
+          to_column ? "Add the missing target rows or delete those join rows; finish refuses "
+                      "while they differ."
+                    : "Settle each of those rows (update the column or the join row); finish "
+                      "refuses while they differ.";
+      zdm::pg::pg_guard([&] {
+        ereport(WARNING, (errmsg("%s", message.c_str()), errdetail("%s", detail.c_str()),
+                          errhint("%s", hint.c_str())));
+      });
+    }
+    return r;
+  });
 }
 
 }  // namespace
@@ -305,7 +409,10 @@ ZDM_FUNCTION(zdm_backfill) {
     });
   for (const zdm::pg::StoredOperation& s : zdm::pg::operations_of(migration)) {
     if (s.backfill_state == "done") continue;
-    backfill_operation(migration, s, args);
+    if (zdm::core::is_join_kind(s.op.kind))
+      backfill_join_operation(migration, s, args);
+    else
+      backfill_operation(migration, s, args);
     if (!args.atomic) zdm::pg::lock_migration(migration);
   }
   zdm::pg::close_session();

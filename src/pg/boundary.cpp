@@ -20,6 +20,8 @@ int sqlstate_of(core::ErrorCode code) {
       return ERRCODE_UNDEFINED_OBJECT;
     case core::ErrorCode::DuplicateColumn:
       return ERRCODE_DUPLICATE_COLUMN;
+    case core::ErrorCode::DuplicateTable:
+      return ERRCODE_DUPLICATE_TABLE;
     case core::ErrorCode::WrongObjectType:
       return ERRCODE_WRONG_OBJECT_TYPE;
     case core::ErrorCode::ObjectInUse:

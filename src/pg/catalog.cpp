@@ -17,6 +17,16 @@ std::string rel(unsigned int relid) { return std::to_string(relid); }
 
 bool is_true(const Value& v) { return v && *v == "t"; }
 
+// pg_get_constraintdef ends a constraint that is not validated with NOT VALID;
+// zdm adds that itself where it wants it.
+std::string pg_strip_not_valid(std::string definition) {
+  const std::string suffix = " NOT VALID";
+  if (definition.size() >= suffix.size() &&
+      definition.compare(definition.size() - suffix.size(), suffix.size(), suffix) == 0)
+    definition.resize(definition.size() - suffix.size());
+  return definition;
+}
+
 std::string list_active() {
   Value names = query_value(
       "SELECT pg_catalog.string_agg(pg_catalog.quote_literal(name), ', ' ORDER BY created_at) "
@@ -51,7 +61,8 @@ bool table_exists(unsigned int relid) {
 
 core::TableDesc load_table(unsigned int relid) {
   std::vector<Row> rows = query(
-      "SELECT n.nspname, c.relname, c.relkind, pg_catalog.pg_has_role(c.relowner, 'USAGE') "
+      "SELECT n.nspname, c.relname, c.relkind, pg_catalog.pg_has_role(c.relowner, 'USAGE'), "
+      "c.relowner::pg_catalog.regrole::pg_catalog.text "
       "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
       "WHERE c.oid = $1::pg_catalog.oid",
       {rel(relid)});
@@ -61,6 +72,9 @@ core::TableDesc load_table(unsigned int relid) {
   t.oid = relid;
   t.schema = *rows[0][0];
   t.name = *rows[0][1];
+  t.owner = *rows[0][4];
+  if (t.owner.size() > 1 && t.owner.front() == '"')  // regrole quotes where it must
+    t.owner = t.owner.substr(1, t.owner.size() - 2);
   if (*rows[0][2] != "r")
     throw Error(ErrorCode::WrongObjectType, t.qualified() + " is not an ordinary table",
                 *rows[0][2] == "p" ? "Partitioned tables are not supported yet." : "",
@@ -186,6 +200,28 @@ core::TableDesc load_table(unsigned int relid) {
                       "WHERE c.contype = 'f' ORDER BY 1",
                       {rel(relid)}))
     t.foreign_key_columns.push_back(*r[0]);
+  for (Row& r :
+       query("SELECT c.conname, c.convalidated, "
+             "  (SELECT pg_catalog.string_agg(a.attname, E'\\x1f' ORDER BY k.ord) "
+             "   FROM pg_catalog.unnest(c.conkey) WITH ORDINALITY k(attnum, ord) "
+             "   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid "
+             "   AND a.attnum = k.attnum), "
+             "  pg_catalog.substring(pg_catalog.pg_get_constraintdef(c.oid), 'REFERENCES .*$') "
+             "FROM pg_catalog.pg_constraint c WHERE c.conrelid = $1::pg_catalog.oid "
+             "AND c.contype = 'f' ORDER BY c.conname",
+             {rel(relid)}))
+    t.foreign_keys.push_back({*r[0], split_names(r[2].value_or("")),
+                              pg_strip_not_valid(r[3].value_or("")), is_true(r[1])});
+  // Table-level privileges granted to others (column_to_join repeats them on
+  // the join table it creates).
+  for (Row& r : query("SELECT CASE WHEN x.grantee = 0 THEN '' ELSE "
+                      "  (SELECT rolname FROM pg_catalog.pg_roles WHERE oid = x.grantee) END, "
+                      "  x.privilege_type "
+                      "FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x "
+                      "WHERE c.oid = $1::pg_catalog.oid AND x.grantee <> c.relowner "
+                      "ORDER BY 1, 2",
+                      {rel(relid)}))
+    t.privileges.emplace_back(r[0].value_or(""), *r[1]);
   for (Row& r : query("SELECT a.attname, pg_catalog.pg_get_expr(d.adbin, d.adrelid) "
                       "FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_attribute a "
                       "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
@@ -206,8 +242,11 @@ namespace {
 const char* kOperationColumns =
     "SELECT o.id, o.migration, o.kind, o.column_name, o.new_column, o.tbl::pg_catalog.oid, "
     "o.backfill_state, o.new_type, o.up_expr, o.not_null, o.default_expr, o.check_name, "
-    "o.down_expr "
-    "FROM zdm.operations o ";
+    "o.down_expr, o.join_table::pg_catalog.oid, jn.nspname, jc.relname, o.join_key, "
+    "o.join_value, o.target_key, o.references_sql "
+    "FROM zdm.operations o "
+    "LEFT JOIN pg_catalog.pg_class jc ON jc.oid = o.join_table::pg_catalog.oid "
+    "LEFT JOIN pg_catalog.pg_namespace jn ON jn.oid = jc.relnamespace ";
 
 StoredOperation to_stored(const Row& r) {
   StoredOperation s;
@@ -224,6 +263,14 @@ StoredOperation to_stored(const Row& r) {
   s.op.not_null = is_true(r[9]);
   s.op.default_sql = r[10].value_or("");
   s.op.check_name = r[11].value_or("");
+  // A join table that no longer exists leaves join_schema and join_name empty.
+  s.op.join_relid = r[13] && r[15] ? static_cast<unsigned int>(std::stoul(*r[13])) : 0;
+  s.op.join_schema = r[14].value_or("");
+  s.op.join_name = r[15].value_or("");
+  s.op.join_key = r[16].value_or("");
+  s.op.join_value = r[17].value_or("");
+  s.op.target_key = r[18].value_or("");
+  s.op.references_sql = r[19].value_or("");
   return s;
 }
 
@@ -244,7 +291,8 @@ std::vector<core::Operation> open_operations_on(unsigned int relid,
   for (const Row& r :
        query((std::string(kOperationColumns) +
               "JOIN zdm.migrations m ON m.name = o.migration "
-              "WHERE m.state = 'active' AND o.tbl = $1::pg_catalog.oid "
+              "WHERE m.state = 'active' "
+              "AND (o.tbl = $1::pg_catalog.oid OR o.join_table = $1::pg_catalog.oid) "
               "AND o.migration IS DISTINCT FROM $2 ORDER BY o.id")
                  .c_str(),
              {rel(relid), except_migration.empty() ? Value() : Value(except_migration)}))
@@ -305,15 +353,18 @@ long record_operation(const core::Operation& op, unsigned int relid) {
   auto optional = [](const std::string& s) { return s.empty() ? Value() : Value(s); };
   Value id = query_value_as_catalog_owner(
       "INSERT INTO zdm.operations (migration, kind, tbl, column_name, new_column, new_type, "
-      "up_expr, not_null, default_expr, check_name, backfill_state, down_expr) "
+      "up_expr, not_null, default_expr, check_name, backfill_state, down_expr, join_table, "
+      "join_key, join_value, target_key, references_sql) "
       "VALUES ($1, $2, $3::pg_catalog.oid, $4, $5, $6, $7, $8::pg_catalog.bool, $9, $10, $11, "
-      "$12) "
+      "$12, $13::pg_catalog.oid, $14, $15, $16, $17) "
       "RETURNING id",
       {op.migration, std::string(core::op_kind_name(op.kind)), rel(relid), op.column,
        optional(op.new_column), optional(op.type_sql), optional(op.up),
        std::string(op.not_null ? "true" : "false"), optional(op.default_sql),
        optional(op.check_name), std::string(core::needs_backfill(op) ? "pending" : "done"),
-       optional(op.down)});
+       optional(op.down), op.join_relid == 0 ? Value() : Value(rel(op.join_relid)),
+       optional(op.join_key), optional(op.join_value), optional(op.target_key),
+       optional(op.references_sql)});
   return std::stol(*id);
 }
 
@@ -336,7 +387,11 @@ void check_no_dependents(unsigned int relid, const std::string& column,
       // The table's own constraints go with the column (DROP COLUMN drops them).
       "AND NOT (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND EXISTS ("
       "  SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.oid = d.objid "
-      "  AND c.conrelid = $1::pg_catalog.oid))",
+      "  AND c.conrelid = $1::pg_catalog.oid)) "
+      // zdm's own join-sync triggers are dropped by the same finish.
+      "AND NOT (d.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass AND EXISTS ("
+      "  SELECT 1 FROM pg_catalog.pg_trigger tg WHERE tg.oid = d.objid "
+      "  AND tg.tgname OPERATOR(pg_catalog.~~) '0zdm\\_%'))",
       {rel(relid), column});
   if (!dependents) return;
   throw Error(ErrorCode::ObjectInUse,
@@ -345,6 +400,40 @@ void check_no_dependents(unsigned int relid, const std::string& column,
               "Depending on it: " + *dependents + ".",
               "Change or drop those objects so that they no longer use the column, then call "
               "zdm.finish() again.");
+}
+
+void check_no_table_dependents(unsigned int relid, const std::string& migration) {
+  // Objects outside the table that need it or its row type: views, foreign
+  // keys from other tables, columns of its type. Its own indexes,
+  // constraints, triggers and sequences go with it.
+  Value dependents = query_value(
+      "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, "
+      "d.objsubid), ', ') FROM pg_catalog.pg_depend d "
+      "WHERE d.deptype = 'n' AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+      "  AND d.refobjid = $1::pg_catalog.oid) OR (d.refclassid = "
+      "  'pg_catalog.pg_type'::pg_catalog.regclass AND d.refobjid = (SELECT reltype FROM "
+      "  pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid))) "
+      "AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+      "  AND d.objid = $1::pg_catalog.oid) "
+      "AND NOT (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND EXISTS ("
+      "  SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.oid = d.objid "
+      "  AND c.conrelid = $1::pg_catalog.oid)) "
+      "AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND EXISTS ("
+      "  SELECT 1 FROM pg_catalog.pg_index i WHERE i.indexrelid = d.objid "
+      "  AND i.indrelid = $1::pg_catalog.oid)) "
+      "AND NOT (d.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass AND EXISTS ("
+      "  SELECT 1 FROM pg_catalog.pg_trigger tg WHERE tg.oid = d.objid "
+      "  AND tg.tgrelid = $1::pg_catalog.oid))",
+      {rel(relid)});
+  if (!dependents) return;
+  Value name =
+      query_value("SELECT $1::pg_catalog.oid::pg_catalog.regclass::pg_catalog.text", {rel(relid)});
+  throw Error(ErrorCode::ObjectInUse,
+              "cannot finish migration \"" + migration + "\": other objects depend on table " +
+                  name.value_or(rel(relid)),
+              "Depending on it: " + *dependents + ".",
+              "Change or drop those objects so that they no longer use the join table, then "
+              "call zdm.finish() again.");
 }
 
 namespace {

@@ -48,6 +48,10 @@ long record_operation(const core::Operation& op, unsigned int relid);
 void check_no_dependents(unsigned int relid, const std::string& column,
                          const std::string& migration);
 
+// Refuses to drop a table that views, foreign keys from other tables or other
+// objects still need, naming them.
+void check_no_table_dependents(unsigned int relid, const std::string& migration);
+
 // The index builds the migration's operations still need (DROP INDEX
 // CONCURRENTLY of an invalid leftover, then CREATE INDEX CONCURRENTLY).
 std::vector<std::string> pending_statements(const std::string& migration);

@@ -3,6 +3,7 @@
 #include "pg/guc.hpp"
 #include "pg/postgres.hpp"
 #include "trigger/dual_write.hpp"
+#include "trigger/join_sync.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -52,4 +53,5 @@ void _PG_init(void) {
   EmitWarningsOnPlaceholders("zdm");
 #endif
   zdm_dual_write_init();
+  zdm_join_sync_init();
 }
