@@ -3,7 +3,7 @@
 -- DEFINER.
 BEGIN;
 SET LOCAL client_min_messages = warning;
-SELECT plan(80);
+SELECT plan(94);
 
 -- Extension and schema ------------------------------------------------------
 SELECT has_extension('zdm');
@@ -126,6 +126,48 @@ SELECT bag_has(
   $$VALUES ('operation'), ('table_name'), ('backfill'), ('rows_done'), ('progress')$$,
   'status() reports the operation, its table and backfill progress');
 SELECT lives_ok('SELECT * FROM zdm.status()', 'status() runs with no migration');
+
+SELECT has_function('zdm', 'begin_join_to_column',
+                    ARRAY['regclass', 'name', 'regclass', 'name', 'name', 'name', 'text'],
+                    'zdm.begin_join_to_column(regclass, name, regclass, name, name, name, text)');
+SELECT function_returns('zdm', 'begin_join_to_column',
+                        ARRAY['regclass', 'name', 'regclass', 'name', 'name', 'name', 'text'],
+                        'text', 'begin_join_to_column returns text');
+SELECT is(pg_get_function_arguments(
+            'zdm.begin_join_to_column(regclass, name, regclass, name, name, name, text)'::regprocedure),
+          'join_table regclass, join_key name, target regclass, target_key name, '
+          'value_column name, new_column name DEFAULT NULL::name, migration text DEFAULT NULL::text',
+          'begin_join_to_column argument names and defaults (pinned)');
+SELECT has_function('zdm', 'begin_column_to_join',
+                    ARRAY['regclass', 'name', 'name', 'name', 'name', 'name', 'text'],
+                    'zdm.begin_column_to_join(regclass, name, name, name, name, name, text)');
+SELECT function_returns('zdm', 'begin_column_to_join',
+                        ARRAY['regclass', 'name', 'name', 'name', 'name', 'name', 'text'],
+                        'text', 'begin_column_to_join returns text');
+SELECT is(pg_get_function_arguments(
+            'zdm.begin_column_to_join(regclass, name, name, name, name, name, text)'::regprocedure),
+          'target regclass, target_key name, value_column name, join_table name, '
+          'join_key name DEFAULT NULL::name, new_column name DEFAULT NULL::name, '
+          'migration text DEFAULT NULL::text',
+          'begin_column_to_join argument names and defaults');
+SELECT has_function('zdm', 'join_sync_trigger', ARRAY[]::text[], 'zdm.join_sync_trigger()');
+SELECT function_returns('zdm', 'join_sync_trigger', ARRAY[]::text[], 'trigger',
+                        'join_sync_trigger is a trigger function');
+SELECT function_lang_is('zdm', 'join_sync_trigger', ARRAY[]::text[], 'c',
+                        'the join-sync trigger is compiled, not PL/pgSQL');
+SELECT isnt_strict('zdm', 'begin_join_to_column',
+                   ARRAY['regclass', 'name', 'regclass', 'name', 'name', 'name', 'text'],
+                   'begin_join_to_column is not STRICT');
+SELECT throws_ok('SELECT zdm.begin_join_to_column(''pg_class'', ''oid'', NULL, ''oid'', ''relname'')',
+                 '22004', 'target must not be NULL', 'begin_join_to_column(target => NULL) names it');
+SELECT throws_ok('SELECT zdm.begin_column_to_join(''pg_class'', ''oid'', ''relname'', NULL)',
+                 '22004', 'join_table must not be NULL',
+                 'begin_column_to_join(join_table => NULL) names it');
+SELECT throws_ok('SELECT zdm.join_sync_trigger()', '39P01', NULL,
+                 'join_sync_trigger cannot be called directly');
+SELECT isnt_definer('zdm', 'begin_join_to_column',
+                    ARRAY['regclass', 'name', 'regclass', 'name', 'name', 'name', 'text'],
+                    'begin_join_to_column is SECURITY INVOKER');
 
 SELECT has_function('zdm', 'dual_write_trigger', ARRAY[]::text[], 'zdm.dual_write_trigger()');
 SELECT function_returns('zdm', 'dual_write_trigger', ARRAY[]::text[], 'trigger',

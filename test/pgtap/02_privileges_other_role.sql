@@ -7,7 +7,7 @@
 -- tests do not depend on the owner's own path (03_privileges_owner.sql).
 BEGIN;
 SET LOCAL client_min_messages = warning;
-SELECT plan(43);
+SELECT plan(46);
 
 CREATE ROLE alice;
 CREATE ROLE mallory;
@@ -57,6 +57,18 @@ SELECT throws_ok(
   $$SELECT zdm.copy_check_constraint('app.people', 'people_last_name_check', 'last_name',
                                      'nick', 'sneaky')$$,
   '42501', NULL, 'mallory cannot add constraints to alice''s table through zdm');
+-- The cross-table operations: mallory owns a join table of her own, which
+-- must not let her add a column to (or hang triggers on) alice's table.
+CREATE TABLE mal.picks (person_id integer NOT NULL UNIQUE, pick integer NOT NULL);
+SELECT throws_ok(
+  $$SELECT zdm.begin_join_to_column('mal.picks', 'person_id', 'app.people', 'id', 'pick')$$,
+  '42501', 'must be owner of table "app"."people"',
+  'mallory cannot join her table into alice''s');
+SELECT throws_ok($$SELECT zdm.begin_column_to_join('app.people', 'id', 'nick', 'nicks')$$,
+                 '42501', 'must be owner of table "app"."people"',
+                 'mallory cannot move alice''s column into a join table');
+SELECT is(to_regclass('app.nicks'), NULL, 'no join table was created');
+DROP TABLE mal.picks;
 SELECT hasnt_column('app', 'people', 'surname', 'no column was added');
 RESET ROLE;
 SELECT set_eq('SELECT * FROM shape', 'SELECT * FROM before',
