@@ -50,6 +50,20 @@ SELECT operation, backfill, rows_done, conflicts FROM zdm.status();
 SELECT count(*) AS out_of_sync FROM out_of_sync;
 SELECT count(*) AS redeemed FROM voucher WHERE user_id IS NOT NULL;
 
+-- No ping-pong: a v1 write reaches voucher once and never echoes back into
+-- used_voucher (and the other way round). A user trigger counts row events.
+CREATE TABLE row_events (tbl text, op text);
+CREATE FUNCTION count_event() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN INSERT INTO row_events VALUES (TG_TABLE_NAME, TG_OP); RETURN NULL; END $$;
+CREATE TRIGGER count_uv AFTER INSERT OR UPDATE OR DELETE ON used_voucher FOR EACH ROW EXECUTE FUNCTION count_event();
+CREATE TRIGGER count_v AFTER INSERT OR UPDATE OR DELETE ON voucher FOR EACH ROW EXECUTE FUNCTION count_event();
+INSERT INTO used_voucher VALUES (8, 24);          -- v1
+UPDATE voucher SET user_id = 9 WHERE id = 25;     -- v2
+SELECT tbl, op, count(*) FROM row_events GROUP BY 1, 2 ORDER BY 1, 2;
+DROP TRIGGER count_uv ON used_voucher;
+DROP TRIGGER count_v ON voucher;
+DROP TABLE row_events;
+
 -- After backfill, both apps go on.
 DELETE FROM used_voucher WHERE voucher_id = 10;
 UPDATE voucher SET user_id = 1 WHERE id = 11;
