@@ -23,6 +23,9 @@
 #                         (first_name) instead of the migrated one (default 10)
 #   STRESS_SEGMENT=S      an app runs as back-to-back pgbench runs of S seconds, so it
 #                         can be stopped at a step boundary (default 2 + scale, at most 15)
+#   STRESS_MAX_TRIES=N    pgbench --max-tries: retry a transaction that failed on a
+#                         deadlock or a serialization failure up to N tries in all
+#                         (default: unset, no retries; any such failure fails the run)
 #   STRESS_KEEP=1         keep the databases and logs
 #   STRESS_LAST_RUN=FILE  where the figures go (default test/stress/last_run.txt)
 #
@@ -37,6 +40,9 @@
 #                     prints one row per check, "name|violations|detail"; any
 #                     violations other than 0 fail the run.
 #   op.env            (optional) shell variables overriding the defaults above
+#                     (SEED, CLIENTS, BATCH, SEGMENT, TOUCH_PCT, T_PRE, T_BOTH,
+#                     T_AFTER, T_POST, MAX_TRIES), and APP_PGOPTIONS: settings for
+#                     the apps' sessions only (e.g. "-c deadlock_timeout=100ms")
 #   pre_finish.sql    (optional) what the migration tool runs before zdm.finish(),
 #                     outside any transaction block (e.g. the statements
 #                     zdm.pending_statements() lists, with \gexec); run while both
@@ -50,7 +56,11 @@
 #               -> zdm.finish() -> new app keeps running
 #   abort run:  stop new app -> window check -> zdm.abort()  -> old app keeps running
 #   -> stop the remaining app -> final check (+ for abort: the schema is exactly as
-#   before begin). Any pgbench failed transaction or client error fails the run.
+#   before begin). Any pgbench failed transaction or client error fails the run;
+#   with MAX_TRIES set, deadlocks and serialization failures are retried by pgbench
+#   (a transaction that still fails after MAX_TRIES tries fails the run), a
+#   CALL zdm.backfill() that PostgreSQL picked as a deadlock victim is run again
+#   (it resumes after its last committed batch), and the figures count both.
 #
 # Prints a summary line per run and ends with "N passed, M failed"; exits 1 if M > 0.
 set -uo pipefail
@@ -99,6 +109,8 @@ D_TOUCH_PCT="${STRESS_TOUCH_PCT:-10}"
 [[ "$D_TOUCH_PCT" =~ ^[0-9]+$ ]] && (( D_TOUCH_PCT <= 100 )) \
     || { echo "STRESS_TOUCH_PCT must be 0..100, not '$D_TOUCH_PCT'" >&2; exit 2; }
 D_SEGMENT="${STRESS_SEGMENT:-$(cap $(( 2 + SCALE )) 15)}"
+D_MAX_TRIES="${STRESS_MAX_TRIES:-}"
+[[ -z "$D_MAX_TRIES" ]] || int_or_die STRESS_MAX_TRIES "$D_MAX_TRIES"
 D_T_PRE=$(( 2 * SCALE ))      # old app alone before begin
 D_T_BOTH=$(( 1 * SCALE ))     # both apps, before the backfill
 D_T_AFTER=$(( 1 * SCALE ))    # both apps, after the backfill
@@ -143,15 +155,16 @@ T0="$(now)"
 declare -A APP_PID=()
 start_app() {   # name script instance writer protocol
     local name="$1" script="$2" instance="$3" writer="$4" proto="$5"
-    local dir="$RUN_DIR/app.$name" opts="${PGOPTIONS:-}"
+    local dir="$RUN_DIR/app.$name" opts="${PGOPTIONS:-}${APP_PGOPTIONS:+ $APP_PGOPTIONS}" retry=()
     mkdir -p "$dir"
+    [[ -z "$MAX_TRIES" ]] || retry=(--max-tries="$MAX_TRIES" --failures-detailed)
     [[ "$writer" == auto ]] || opts="$opts -c zdm.writer=$writer"
     (
         i=0
         while [[ ! -e "$dir/stop" ]]; do
             i=$(( i + 1 ))
             PGOPTIONS="$opts" PGAPPNAME="zdm-stress-$name" \
-                pgbench -n -M "$proto" -c "$CLIENTS" -j "$CLIENTS" -T "$SEGMENT" \
+                pgbench -n -M "$proto" -c "$CLIENTS" -j "$CLIENTS" -T "$SEGMENT" "${retry[@]}" \
                         -D app="$instance" -D seed="$SEED" -D touch_pct="$TOUCH_PCT" -f "$script" \
                         >"$dir/seg.$i.log" 2>&1 &
             echo $! >"$dir/pgbench.pid"
@@ -162,7 +175,7 @@ start_app() {   # name script instance writer protocol
         done
     ) &
     APP_PID[$name]=$!
-    log "start $name app: ${CLIENTS} clients, -M $proto, zdm.writer=$writer"
+    log "start $name app: ${CLIENTS} clients, -M $proto, zdm.writer=$writer${MAX_TRIES:+, --max-tries=$MAX_TRIES}"
 }
 
 stop_apps() {   # names...: stops them together (each ends its current segment)
@@ -173,17 +186,23 @@ stop_apps() {   # names...: stops them together (each ends its current segment)
 }
 
 # Sums one app's segments. Sets APP_TX, APP_FAILED, APP_ERRORS (failed transactions +
-# aborted clients + bad exits) and appends error lines to $RUN_DIR/errors.
+# aborted clients + bad exits), APP_RETRIED (transactions retried at least once
+# after a deadlock or a serialization failure; MAX_TRIES only) and APP_RETRIES (all
+# their retries), and appends error lines to $RUN_DIR/errors.
 app_stats() {
-    local dir="$RUN_DIR/app.$1" log rc tx failed aborted
-    APP_TX=0 APP_FAILED=0 APP_ERRORS=0
+    local dir="$RUN_DIR/app.$1" log rc tx failed aborted retried retries
+    APP_TX=0 APP_FAILED=0 APP_ERRORS=0 APP_RETRIED=0 APP_RETRIES=0
     for log in "$dir"/seg.*.log; do
         [[ -e "$log" ]] || continue
         rc="$(cat "${log%.log}.rc" 2>/dev/null || echo 255)"
         tx="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$log")"
         failed="$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$log")"
         aborted="$(grep -c 'aborted in command' "$log")"
+        retried="$(sed -n 's/^number of transactions retried: \([0-9]*\).*/\1/p' "$log")"
+        retries="$(sed -n 's/^total number of retries: \([0-9]*\).*/\1/p' "$log")"
         APP_TX=$(( APP_TX + ${tx:-0} ))
+        APP_RETRIED=$(( APP_RETRIED + ${retried:-0} ))
+        APP_RETRIES=$(( APP_RETRIES + ${retries:-0} ))
         APP_FAILED=$(( APP_FAILED + ${failed:-0} ))
         APP_ERRORS=$(( APP_ERRORS + ${failed:-0} + aborted ))
         if [[ "$rc" != 0 ]] && (( aborted == 0 && ${failed:-0} == 0 )); then
@@ -209,6 +228,9 @@ fail() { FAILS+=("$*"); log "FAIL: $*"; }
 q() { psql -X -v ON_ERROR_STOP=1 -qAt "$@"; }
 
 STEP_NO=0
+# With STEP_DEADLOCK_RETRY=1 in its environment, a step that failed on a deadlock
+# ("ERROR:  deadlock detected", SQLSTATE 40P01) records no failure and returns 2,
+# for the caller to run it again.
 step() {   # label, psql args...: runs one psql step, logs its time, records failure
     local label="$1" t out last
     shift
@@ -221,6 +243,10 @@ step() {   # label, psql args...: runs one psql step, logs its time, records fai
         return 0
     fi
     printf '%s\n' "$out" >"$RUN_DIR/step.$STEP_NO.out"
+    if [[ "${STEP_DEADLOCK_RETRY:-0}" == 1 ]] && grep -q '^ERROR:  deadlock detected$' <<<"$out"; then
+        log "$label: deadlock after $(since "$t")s, PostgreSQL aborted it; running it again"
+        return 2
+    fi
     fail "$label failed: $(printf '%s' "$out" | grep -E 'ERROR|FATAL|error' | head -3 | tr '\n' ' ')"
     printf '%s\n' "$out" | sed 's/^/        /' | tail -15
     return 1
@@ -290,6 +316,7 @@ run_one() {
     RUN_DIR="$WORK/$op.$end"
     mkdir -p "$RUN_DIR"
     SEED="$D_SEED" CLIENTS="$D_CLIENTS" BATCH="$D_BATCH" SEGMENT="$D_SEGMENT" TOUCH_PCT="$D_TOUCH_PCT"
+    MAX_TRIES="$D_MAX_TRIES" APP_PGOPTIONS=""
     T_PRE="$D_T_PRE" T_BOTH="$D_T_BOTH" T_AFTER="$D_T_AFTER" T_POST="$D_T_POST"
     # shellcheck disable=SC1091
     [[ -f "$OP_DIR/op.env" ]] && . "$OP_DIR/op.env"
@@ -324,16 +351,28 @@ run_one() {
     sleep "$T_PRE"
 
     local begun=0 backfilled=0 ended=0 divergent=0 violations=0
-    local t_backfill="" backfill_rows="" ddl=""
+    local t_backfill="" backfill_rows="" ddl="" backfill_tries=0
     if step "begin.sql" -f "$OP_DIR/begin.sql"; then
         begun=1
         start_app new-declared "$OP_DIR/new_app.pgbench" 3 new "$p_declared"
         start_app new-auto     "$OP_DIR/new_app.pgbench" 4 auto "$p_auto"
         sleep "$T_BOTH"
-        local t
+        # The backfill commits batch by batch and resumes where it stopped. When the
+        # op expects deadlocks (MAX_TRIES), PostgreSQL may pick a backfill batch as the
+        # victim (a batch waiting on a row lock becomes part of the apps' deadlock):
+        # the CALL is then run again, like pgbench retries the apps' transactions.
+        local t rc retry
         t="$(now)"
-        if step "CALL zdm.backfill(batch_size => $BATCH)" \
-                -c "CALL zdm.backfill(batch_size => $BATCH)"; then
+        while :; do
+            retry=0
+            [[ -n "$MAX_TRIES" ]] && (( backfill_tries + 1 < MAX_TRIES )) && retry=1
+            backfill_tries=$(( backfill_tries + 1 ))
+            STEP_DEADLOCK_RETRY=$retry step "CALL zdm.backfill(batch_size => $BATCH)" \
+                -c "CALL zdm.backfill(batch_size => $BATCH)"
+            rc=$?
+            (( rc == 2 )) || break
+        done
+        if (( rc == 0 )); then
             backfilled=1
             t_backfill="$(since "$t")"
             backfill_rows="$(q -c "SELECT coalesce(sum((to_jsonb(s)->>'rows_done')::bigint), 0)
@@ -382,20 +421,21 @@ run_one() {
            2>/dev/null)"
 
     # pgbench figures
-    local side name old_tx=0 new_tx=0 errors=0 failed=0
+    local side name old_tx=0 new_tx=0 errors=0 failed=0 retried=0 retries=0
     for name in old-declared old-auto new-declared new-auto; do
         [[ -d "$RUN_DIR/app.$name" ]] || continue
         app_stats "$name"
         errors=$(( errors + APP_ERRORS )); failed=$(( failed + APP_FAILED ))
+        retried=$(( retried + APP_RETRIED )); retries=$(( retries + APP_RETRIES ))
         side="${name%%-*}"
         if [[ "$side" == old ]]; then old_tx=$(( old_tx + APP_TX )); else new_tx=$(( new_tx + APP_TX )); fi
         (( APP_TX > 0 )) || fail "$name app processed no transactions"
-        log "$name app: $APP_TX transactions, $APP_FAILED failed, $APP_ERRORS errors"
+        log "$name app: $APP_TX transactions, $APP_FAILED failed, $APP_ERRORS errors${MAX_TRIES:+, $APP_RETRIED retried ($APP_RETRIES retries)}"
     done
     (( errors == 0 )) || { fail "pgbench: $errors client errors ($failed failed transactions)";
                            sed 's/^/        /' "$RUN_DIR/errors" | head -40; }
 
-    RESULT_FIGURES="seed=$SEED old_tx=$old_tx new_tx=$new_tx errors=$errors failed_tx=$failed divergent=$divergent final_violations=$violations backfill_rows=${backfill_rows:-?} backfill_s=${t_backfill:-?}"
+    RESULT_FIGURES="seed=$SEED old_tx=$old_tx new_tx=$new_tx errors=$errors failed_tx=$failed${MAX_TRIES:+ retried_tx=$retried retries=$retries backfill_deadlocks=$(( backfill_tries > 0 ? backfill_tries - 1 : 0 ))} divergent=$divergent final_violations=$violations backfill_rows=${backfill_rows:-?} backfill_s=${t_backfill:-?}"
     RESULT_DDL="$ddl"
     write_result "$op" "$end" "$t_run"
     if [[ "${STRESS_KEEP:-0}" != 1 ]]; then dropdb --if-exists "$PGDATABASE" >/dev/null 2>&1; fi
