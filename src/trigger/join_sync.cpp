@@ -5,17 +5,23 @@
 //               TRUNCATE             -> UPDATE target SET column = NULL (all rows)
 //   target      INSERT/UPDATE, column v not NULL -> upsert join row (k, v)
 //               column set to NULL, DELETE        -> DELETE join row k
-// and BEFORE INSERT on the join table: lock the target row (FOR NO KEY
-// UPDATE), so that an insert into the join table and an UPDATE of the target
-// row take their row locks in the same order (target row first) instead of
-// deadlocking.
+// and BEFORE INSERT on the join table: lock the target row (as FOR NO KEY
+// UPDATE does), so that an insert into the join table and an UPDATE of the
+// target row take their row locks in the same order (target row first) instead
+// of deadlocking. The lock is a direct probe of the target key's unique btree
+// index and table_tuple_lock (what logical replication's apply worker does),
+// not an SQL statement: an SPI SELECT ... FOR NO KEY UPDATE cost ~36k
+// instructions per insert (bench/results-join.md), the probe a fraction.
 //
-// The statements are SPI plans prepared once per trigger and backend and kept
-// (SPI_keepplan); the per-trigger entry is found by the trigger's OID. Every
-// name is schema-qualified and every operator is OPERATOR(pg_catalog.=), so no
-// name resolves through the caller's search_path. zdm_join_sync_off is set
-// around each statement and reset in PG_FINALLY: the triggers that statement
-// fires on the other table see it and do nothing, so there is no ping-pong.
+// A trigger's arguments are its role and the operation's id; the rest (names)
+// is read from zdm.operations once, when the trigger's entry is built. The
+// statements are SPI plans prepared then and kept (SPI_keepplan); the entry is
+// found by the trigger's OID and rebuilt after a relcache invalidation of
+// either table. Every name is schema-qualified and every operator is
+// OPERATOR(pg_catalog.=), so no name resolves through the caller's
+// search_path. zdm_join_sync_off is set around each statement and reset in
+// PG_FINALLY: the triggers that statement fires on the other table see it and
+// do nothing, so there is no ping-pong.
 #include "trigger/join_sync.hpp"
 
 #include <cstring>
@@ -29,9 +35,12 @@ PGDLLEXPORT PG_FUNCTION_INFO_V1(zdm_join_sync_trigger);
 
 namespace {
 
-// The trigger's arguments, in the order zdm::core::join writes them.
-enum Arg {
-  kRole,
+// The trigger's arguments (zdm::core::join writes them): its role and the
+// operation's id.
+enum Arg { kRole, kOperation, kNargs };
+
+// What the trigger reads from zdm.operations, in this order.
+enum Field {
   kMigration,
   kJoinSchema,
   kJoinName,
@@ -41,14 +50,26 @@ enum Arg {
   kTargetName,
   kTargetKey,
   kColumn,
-  kNargs
+  kJoinOid,
+  kTargetOid,
+  kNfields
 };
+
+const char* const kOperationSql =
+    "SELECT o.migration, jn.nspname, jc.relname, o.join_key, o.join_value, tn.nspname, "
+    "tc.relname, o.target_key, o.column_name, jc.oid, tc.oid FROM zdm.operations o "
+    "JOIN pg_catalog.pg_class jc ON jc.oid OPERATOR(pg_catalog.=) o.join_table::pg_catalog.oid "
+    "JOIN pg_catalog.pg_namespace jn ON jn.oid OPERATOR(pg_catalog.=) jc.relnamespace "
+    "JOIN pg_catalog.pg_class tc ON tc.oid OPERATOR(pg_catalog.=) o.tbl::pg_catalog.oid "
+    "JOIN pg_catalog.pg_namespace tn ON tn.oid OPERATOR(pg_catalog.=) tc.relnamespace "
+    "WHERE o.id OPERATOR(pg_catalog.=) $1";
 
 enum Role { RoleLock, RoleJoin, RoleTruncate, RoleTarget };
 
 struct SyncPlan {
-  Oid tgoid;  // hash key
-  Oid relid;  // the table the trigger is on
+  Oid tgoid;        // hash key
+  Oid relid;        // the table the trigger is on
+  Oid other_relid;  // the other table of the operation
   bool valid;
   Role role;
   // The key and the value in the firing table: join_key and join_value on the
@@ -59,6 +80,11 @@ struct SyncPlan {
   SPIPlanPtr set;    // lock: lock the target row; join: set the column; target: upsert the
                      // join row; truncate: clear the column everywhere
   SPIPlanPtr clear;  // join: clear the column of one target row; target: delete the join row
+  // lock: the target key's unique btree index when the join key has its type
+  // (InvalidOid: lock through `set`), and its equality function.
+  Oid lock_index;
+  RegProcedure lock_eq;
+  Oid lock_collation;
   char what[3 * NAMEDATALEN + 160];  // for error context
 };
 
@@ -70,7 +96,8 @@ void invalidate_plans(Datum, Oid relid) {
   SyncPlan* plan;
   hash_seq_init(&status, sync_plans);
   while ((plan = static_cast<SyncPlan*>(hash_seq_search(&status))) != NULL)
-    if (relid == InvalidOid || plan->relid == relid) plan->valid = false;
+    if (relid == InvalidOid || plan->relid == relid || plan->other_relid == relid)
+      plan->valid = false;
 }
 
 void sync_context(void* arg) { errcontext("%s", static_cast<const SyncPlan*>(arg)->what); }
@@ -98,31 +125,89 @@ SPIPlanPtr prepare(const char* sql, int nargs, Oid* types) {
   return plan;
 }
 
-// Builds the entry from the trigger's arguments; runs inside SPI.
+// The target key's unique btree index on exactly that column, usable with a
+// key of type `key_type`: sets the plan's lock_* fields, or leaves lock_index
+// invalid (the lock then goes through SQL).
+void find_lock_index(SyncPlan* plan, Oid target_relid, const char* target_key, Oid key_type) {
+  plan->lock_index = InvalidOid;
+  AttrNumber attno = get_attnum(target_relid, target_key);
+  if (attno == InvalidAttrNumber) return;
+  Relation target = table_open(target_relid, AccessShareLock);
+  List* indexes = RelationGetIndexList(target);
+  ListCell* lc;
+  foreach (lc, indexes) {
+    Relation index = index_open(lfirst_oid(lc), AccessShareLock);
+    Form_pg_index form = index->rd_index;
+    if (plan->lock_index == InvalidOid && form->indisunique && form->indimmediate &&
+        form->indisvalid && form->indnkeyatts == 1 && form->indkey.values[0] == attno &&
+        index->rd_rel->relam == BTREE_AM_OID && RelationGetIndexExpressions(index) == NIL &&
+        RelationGetIndexPredicate(index) == NIL && index->rd_opcintype[0] == key_type) {
+      Oid op =
+          get_opfamily_member(index->rd_opfamily[0], key_type, key_type, BTEqualStrategyNumber);
+      if (OidIsValid(op)) {
+        plan->lock_index = RelationGetRelid(index);
+        plan->lock_eq = get_opcode(op);
+        plan->lock_collation = index->rd_indcollation[0];
+      }
+    }
+    index_close(index, AccessShareLock);
+  }
+  list_free(indexes);
+  table_close(target, AccessShareLock);
+}
+
+// Builds the entry from the trigger's arguments and the operation in
+// zdm.operations; runs inside SPI.
 void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
   if (trigger->tgnargs != kNargs)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("zdm: malformed arguments on trigger \"%s\"", trigger->tgname),
                     errhint("Create the trigger through zdm.begin_join_to_column() or "
                             "zdm.begin_column_to_join() only.")));
-  char** a = trigger->tgargs;
+  char** args = trigger->tgargs;
   if (plan->set != NULL) SPI_freeplan(plan->set);
   if (plan->clear != NULL) SPI_freeplan(plan->clear);
   plan->set = plan->clear = NULL;
+  plan->lock_index = InvalidOid;
   plan->relid = RelationGetRelid(rel);
 
-  if (strcmp(a[kRole], "lock") == 0)
+  if (strcmp(args[kRole], "lock") == 0)
     plan->role = RoleLock;
-  else if (strcmp(a[kRole], "join") == 0)
+  else if (strcmp(args[kRole], "join") == 0)
     plan->role = RoleJoin;
-  else if (strcmp(a[kRole], "truncate") == 0)
+  else if (strcmp(args[kRole], "truncate") == 0)
     plan->role = RoleTruncate;
-  else if (strcmp(a[kRole], "target") == 0)
+  else if (strcmp(args[kRole], "target") == 0)
     plan->role = RoleTarget;
   else
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+             errmsg("zdm: unknown role \"%s\" on trigger \"%s\"", args[kRole], trigger->tgname),
+             errhint("The installed zdm library is older than its catalog; update it.")));
+
+  Oid id_type = INT8OID;
+  Datum id = DirectFunctionCall1(int8in, CStringGetDatum(args[kOperation]));
+  if (SPI_execute_with_args(kOperationSql, 1, &id_type, &id, NULL, true, 1) != SPI_OK_SELECT ||
+      SPI_processed != 1)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("zdm: trigger \"%s\" on table \"%s\" belongs to operation %s, which "
+                           "zdm.operations does not hold with both of its tables",
+                           trigger->tgname, RelationGetRelationName(rel), args[kOperation]),
+                    errhint("Abort the migration with zdm.abort(); if it is gone, drop the "
+                            "trigger.")));
+  const char* a[kNfields];
+  for (int i = 0; i < kNfields; i++)
+    a[i] = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
+  Oid join_oid = static_cast<Oid>(strtoul(a[kJoinOid], NULL, 10));
+  Oid target_oid = static_cast<Oid>(strtoul(a[kTargetOid], NULL, 10));
+  bool on_join = plan->role != RoleTarget;
+  if (plan->relid != (on_join ? join_oid : target_oid))
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("zdm: unknown role \"%s\" on trigger \"%s\"", a[kRole], trigger->tgname),
-                    errhint("The installed zdm library is older than its catalog; update it.")));
+                    errmsg("zdm: trigger \"%s\" is on the wrong table for its role \"%s\"",
+                           trigger->tgname, args[kRole]),
+                    errhint("Create the trigger through zdm.begin_join_to_column() or "
+                            "zdm.begin_column_to_join() only.")));
+  plan->other_relid = on_join ? target_oid : join_oid;
   snprintf(plan->what, sizeof(plan->what),
            "zdm: keeping table \"%s\" and column \"%s\" of table \"%s\" in sync (migration "
            "\"%s\")",
@@ -141,7 +226,6 @@ void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
     plan->valid = true;
     return;
   }
-  bool on_join = plan->role != RoleTarget;
   plan->key_attno = attno_of(rel, on_join ? a[kJoinKey] : a[kTargetKey], trigger);
   plan->value_attno = attno_of(rel, on_join ? a[kJoinValue] : a[kColumn], trigger);
   Form_pg_attribute key = TupleDescAttr(RelationGetDescr(rel), plan->key_attno - 1);
@@ -153,10 +237,12 @@ void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
   Oid types[2] = {key->atttypid, value->atttypid};
   switch (plan->role) {
     case RoleLock:
-      plan->set = prepare(psprintf("SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) $1 FOR NO "
-                                   "KEY UPDATE",
-                                   target, tk),
-                          1, types);
+      find_lock_index(plan, target_oid, a[kTargetKey], key->atttypid);
+      if (plan->lock_index == InvalidOid)
+        plan->set = prepare(psprintf("SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) $1 FOR NO "
+                                     "KEY UPDATE",
+                                     target, tk),
+                            1, types);
       break;
     case RoleJoin:
       plan->set = prepare(
@@ -180,7 +266,51 @@ void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
   plan->valid = true;
 }
 
-SyncPlan* plan_for(Relation rel, Trigger* trigger) {
+// Locks the target row whose key is `key` (the latest version, waiting for
+// transactions that are changing it), as SELECT ... FOR NO KEY UPDATE would.
+// No row: nothing to lock (the foreign key, if any, reports it).
+void lock_target_row(const SyncPlan* plan, Datum key) {
+  Relation target = table_open(plan->other_relid, RowShareLock);
+  Relation index = index_open(plan->lock_index, AccessShareLock);
+  ScanKeyData skey;
+  ScanKeyInit(&skey, 1, BTEqualStrategyNumber, plan->lock_eq, key);
+  skey.sk_collation = plan->lock_collation;
+  TupleTableSlot* slot = table_slot_create(target, NULL);
+  SnapshotData dirty;
+  InitDirtySnapshot(dirty);
+#if PG_VERSION_NUM >= 180000
+  IndexScanDesc scan = index_beginscan(target, index, &dirty, NULL, 1, 0);
+#else
+  IndexScanDesc scan = index_beginscan(target, index, &dirty, 1, 0);
+#endif
+  for (;;) {
+    index_rescan(scan, &skey, 1, NULL, 0);
+    if (!index_getnext_slot(scan, ForwardScanDirection, slot)) break;
+    // A transaction that inserts or updates the row right now: wait for it,
+    // then look again.
+    TransactionId xwait = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
+    if (TransactionIdIsValid(xwait)) {
+      XactLockTableWait(xwait, target, &slot->tts_tid, XLTW_Lock);
+      continue;
+    }
+    TM_FailureData failure;
+    TM_Result result = table_tuple_lock(target, &slot->tts_tid, GetLatestSnapshot(), slot,
+                                        GetCurrentCommandId(false), LockTupleNoKeyExclusive,
+                                        LockWaitBlock, 0, &failure);
+    if (result == TM_Updated || result == TM_Deleted) continue;  // changed meanwhile: again
+    if (result != TM_Ok && result != TM_SelfModified && result != TM_Invisible)
+      elog(ERROR, "zdm: unexpected result %d locking a row of \"%s\"", static_cast<int>(result),
+           RelationGetRelationName(target));
+    break;
+  }
+  index_endscan(scan);
+  ExecDropSingleTupleTableSlot(slot);
+  index_close(index, NoLock);
+  table_close(target, NoLock);
+}
+
+// The trigger's entry; build() fills it when it is not valid.
+SyncPlan* plan_for(Trigger* trigger) {
   if (sync_plans == NULL) {
     HASHCTL ctl;
     memset(&ctl, 0, sizeof(ctl));
@@ -195,7 +325,6 @@ SyncPlan* plan_for(Relation rel, Trigger* trigger) {
     plan->valid = false;
     plan->set = plan->clear = NULL;
   }
-  if (!plan->valid) build(plan, rel, trigger);
   return plan;
 }
 
@@ -240,14 +369,27 @@ extern "C" Datum zdm_join_sync_trigger(PG_FUNCTION_ARGS) {
   Datum result = before ? PointerGetDatum(td->tg_trigtuple) : PointerGetDatum(NULL);
   if (zdm_join_sync_off) return result;
 
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "zdm: SPI_connect failed");
-  SyncPlan* plan = plan_for(td->tg_relation, td->tg_trigger);
+  SyncPlan* plan = plan_for(td->tg_trigger);
+  bool connected = false;
+  if (!plan->valid) {
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "zdm: SPI_connect failed");
+    connected = true;
+    build(plan, td->tg_relation, td->tg_trigger);
+  }
+  TupleDesc desc = RelationGetDescr(td->tg_relation);
+  if (plan->role == RoleLock && plan->lock_index != InvalidOid) {
+    bool key_null;
+    Datum key = heap_getattr(td->tg_trigtuple, plan->key_attno, desc, &key_null);
+    if (!key_null) lock_target_row(plan, key);
+    if (connected) SPI_finish();
+    return result;
+  }
+  if (!connected && SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "zdm: SPI_connect failed");
   if (plan->role == RoleTruncate) {
     run(plan, plan->set, (Datum)0, true, (Datum)0, true);
     SPI_finish();
     return result;
   }
-  TupleDesc desc = RelationGetDescr(td->tg_relation);
   bool key_null, value_null, old_key_null = true, old_value_null = true;
   Datum old_key = (Datum)0, old_value = (Datum)0;
   HeapTuple row = TRIGGER_FIRED_BY_UPDATE(event) ? td->tg_newtuple : td->tg_trigtuple;

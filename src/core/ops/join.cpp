@@ -18,29 +18,27 @@ std::string trigger_name(const char* what, const Operation& op) {
   return std::string("0zdm_") + what + "_" + std::to_string(op.id);
 }
 
-// The arguments zdm.join_sync_trigger parses, in its order.
-std::string trigger_call(const char* role, const TableDesc& target, const Operation& op) {
-  std::string args;
-  for (const std::string& a :
-       {std::string(role), op.migration, op.join_schema, op.join_name, op.join_key, op.join_value,
-        target.schema, target.name, op.target_key, op.column})
-    args += (args.empty() ? "" : ", ") + quote_literal(a);
-  return quote_qualified("zdm", "join_sync_trigger") + "(" + args + ")";
+// zdm.join_sync_trigger's arguments: its role on this table and the
+// operation's id; the trigger reads the rest from zdm.operations once per
+// backend. (Every statement on either table copies a trigger's arguments, so
+// they are kept short.)
+std::string trigger_call(const char* role, const Operation& op) {
+  return quote_qualified("zdm", "join_sync_trigger") + "(" + quote_literal(role) + ", " +
+         quote_literal(std::to_string(op.id)) + ")";
 }
 
 Statements create_triggers(const TableDesc& target, const Operation& op) {
   const std::string join = join_qualified(op);
   return {"CREATE TRIGGER " + quote_ident(lock_trigger_name(op)) + " BEFORE INSERT ON " + join +
-              " FOR EACH ROW EXECUTE FUNCTION " + trigger_call("lock", target, op),
+              " FOR EACH ROW EXECUTE FUNCTION " + trigger_call("lock", op),
           "CREATE TRIGGER " + quote_ident(sync_trigger_name(op)) + " AFTER INSERT OR UPDATE OF " +
               quote_ident(op.join_key) + ", " + quote_ident(op.join_value) + " OR DELETE ON " +
-              join + " FOR EACH ROW EXECUTE FUNCTION " + trigger_call("join", target, op),
+              join + " FOR EACH ROW EXECUTE FUNCTION " + trigger_call("join", op),
           "CREATE TRIGGER " + quote_ident(truncate_trigger_name(op)) + " AFTER TRUNCATE ON " +
-              join + " FOR EACH STATEMENT EXECUTE FUNCTION " + trigger_call("truncate", target, op),
+              join + " FOR EACH STATEMENT EXECUTE FUNCTION " + trigger_call("truncate", op),
           "CREATE TRIGGER " + quote_ident(sync_trigger_name(op)) + " AFTER INSERT OR UPDATE OF " +
               quote_ident(op.target_key) + ", " + quote_ident(op.column) + " OR DELETE ON " +
-              target.qualified() + " FOR EACH ROW EXECUTE FUNCTION " +
-              trigger_call("target", target, op)};
+              target.qualified() + " FOR EACH ROW EXECUTE FUNCTION " + trigger_call("target", op)};
 }
 
 Statements drop_join_triggers(const Operation& op) {
