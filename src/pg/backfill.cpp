@@ -206,6 +206,57 @@ struct BatchResult {
 };
 using Batch = std::function<BatchResult(const Progress&)>;
 
+// Runs one batch in a subtransaction. When PostgreSQL picks the batch as the
+// victim of a deadlock (the apps' transactions locking the same rows in
+// opposite orders can draw a waiting batch into their cycle) or of a
+// serialization failure, the batch is rolled back and run again after a
+// short, growing pause, up to kBatchAttempts times; nothing else is undone.
+constexpr int kBatchAttempts = 10;
+
+BatchResult run_retrying(const std::string& migration, const Batch& batch, const Progress& p) {
+  MemoryContext context = CurrentMemoryContext;
+  ResourceOwner owner = CurrentResourceOwner;
+  auto end_subtransaction = [&](bool commit) {
+    zdm::pg::pg_guard([&] {
+      if (commit)
+        ReleaseCurrentSubTransaction();
+      else
+        RollbackAndReleaseCurrentSubTransaction();
+      MemoryContextSwitchTo(context);
+      CurrentResourceOwner = owner;
+    });
+  };
+  for (int attempt = 1;; attempt++) {
+    zdm::pg::pg_guard([&] {
+      BeginInternalSubTransaction(NULL);
+      MemoryContextSwitchTo(context);
+    });
+    int sqlstate = 0;
+    try {
+      BatchResult r = batch(p);
+      end_subtransaction(true);
+      return r;
+    } catch (const zdm::pg::PgError& e) {
+      sqlstate = e.edata()->sqlerrcode;
+      end_subtransaction(false);
+      if ((sqlstate != ERRCODE_T_R_DEADLOCK_DETECTED &&
+           sqlstate != ERRCODE_T_R_SERIALIZATION_FAILURE) ||
+          attempt >= kBatchAttempts)
+        throw;
+    } catch (...) {
+      end_subtransaction(false);
+      throw;
+    }
+    zdm::pg::pg_guard([&] {
+      ereport(NOTICE,
+              (errmsg("zdm: a backfill batch of \"%s\" was rolled back (%s); running it again "
+                      "(attempt %d of %d)",
+                      migration.c_str(), unpack_sql_state(sqlstate), attempt + 1, kBatchAttempts)));
+    });
+    wait_ms(20L * attempt + static_cast<long>(random() % 50));
+  }
+}
+
 // The walk every backfill shares: a batch, then its progress committed with
 // it, a progress NOTICE at most once a second, the migration checked again
 // after each commit, and the pause.
@@ -216,7 +267,7 @@ void walk(const std::string& migration, const zdm::pg::StoredOperation& s, const
   for (;;) {
     Progress p = read_progress(s.op.id);
     if (p.state == "done") break;
-    BatchResult r = batch(p);
+    BatchResult r = run_retrying(migration, batch, p);
     zdm::pg::execute_as_catalog_owner(
         "UPDATE zdm.operations SET rows_done = rows_done + $2::pg_catalog.int8, "
         "rows_updated = rows_updated + $3::pg_catalog.int8, "
