@@ -125,11 +125,6 @@ RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_join_sync_trigger';
 COMMENT ON FUNCTION zdm.join_sync_trigger() IS
   'The compiled AFTER row trigger that keeps a join table and a column of its target in sync.';
 
-CREATE FUNCTION zdm.join_sync_armed()
-RETURNS boolean LANGUAGE c VOLATILE PARALLEL SAFE AS 'MODULE_PATHNAME', 'zdm_join_sync_armed';
-COMMENT ON FUNCTION zdm.join_sync_armed() IS
-  'The join-sync triggers'' WHEN condition: false while zdm itself writes one shape for the other (no echo is queued).';
-
 CREATE FUNCTION zdm._pending_statements(migration text)
 RETURNS text[] LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_pending_statements_array';
 

@@ -31,7 +31,6 @@
 extern "C" {
 bool zdm_join_sync_off = false;
 PGDLLEXPORT PG_FUNCTION_INFO_V1(zdm_join_sync_trigger);
-PGDLLEXPORT PG_FUNCTION_INFO_V1(zdm_join_sync_armed);
 }
 
 namespace {
@@ -357,9 +356,6 @@ bool same(Datum a, bool a_null, Datum b, bool b_null, bool byval, int16 len) {
 }
 
 }  // namespace
-
-// The triggers' WHEN condition: false while zdm writes one shape for the other.
-extern "C" Datum zdm_join_sync_armed(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(!zdm_join_sync_off); }
 
 void zdm_join_sync_init(void) { CacheRegisterRelcacheCallback(invalidate_plans, (Datum)0); }
 

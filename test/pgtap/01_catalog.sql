@@ -3,7 +3,7 @@
 -- DEFINER.
 BEGIN;
 SET LOCAL client_min_messages = warning;
-SELECT plan(96);
+SELECT plan(94);
 
 -- Extension and schema ------------------------------------------------------
 SELECT has_extension('zdm');
@@ -155,8 +155,6 @@ SELECT function_returns('zdm', 'join_sync_trigger', ARRAY[]::text[], 'trigger',
                         'join_sync_trigger is a trigger function');
 SELECT function_lang_is('zdm', 'join_sync_trigger', ARRAY[]::text[], 'c',
                         'the join-sync trigger is compiled, not PL/pgSQL');
-SELECT has_function('zdm', 'join_sync_armed', ARRAY[]::text[], 'zdm.join_sync_armed()');
-SELECT is(zdm.join_sync_armed(), true, 'the join-sync triggers are armed outside zdm''s own writes');
 SELECT isnt_strict('zdm', 'begin_join_to_column',
                    ARRAY['regclass', 'name', 'regclass', 'name', 'name', 'name', 'text'],
                    'begin_join_to_column is not STRICT');

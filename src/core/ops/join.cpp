@@ -27,23 +27,24 @@ std::string trigger_call(const char* role, const Operation& op) {
          quote_literal(std::to_string(op.id)) + ")";
 }
 
-// The row triggers fire WHEN (zdm.join_sync_armed()), false while zdm writes
-// one shape for the other: the echo of zdm's own write is never even queued
-// (an AFTER event queued and then ignored cost ~5k instructions per write).
+// zdm's own write on the other table fires these triggers too; they return
+// at once while zdm_join_sync_off is set. (A WHEN clause calling a function
+// would keep that event from being queued, but PostgreSQL prepares a trigger's
+// WHEN expression once per statement: ~9k instructions per statement and
+// table, more than the ~5k the ignored event costs; bench/results-join.md.)
 Statements create_triggers(const TableDesc& target, const Operation& op) {
   const std::string join = join_qualified(op);
-  const std::string armed =
-      " FOR EACH ROW WHEN (" + quote_qualified("zdm", "join_sync_armed") + "()) EXECUTE FUNCTION ";
+  const std::string row = " FOR EACH ROW EXECUTE FUNCTION ";
   return {"CREATE TRIGGER " + quote_ident(lock_trigger_name(op)) + " BEFORE INSERT ON " + join +
-              armed + trigger_call("lock", op),
+              row + trigger_call("lock", op),
           "CREATE TRIGGER " + quote_ident(sync_trigger_name(op)) + " AFTER INSERT OR UPDATE OF " +
               quote_ident(op.join_key) + ", " + quote_ident(op.join_value) + " OR DELETE ON " +
-              join + armed + trigger_call("join", op),
+              join + row + trigger_call("join", op),
           "CREATE TRIGGER " + quote_ident(truncate_trigger_name(op)) + " AFTER TRUNCATE ON " +
               join + " FOR EACH STATEMENT EXECUTE FUNCTION " + trigger_call("truncate", op),
           "CREATE TRIGGER " + quote_ident(sync_trigger_name(op)) + " AFTER INSERT OR UPDATE OF " +
               quote_ident(op.target_key) + ", " + quote_ident(op.column) + " OR DELETE ON " +
-              target.qualified() + armed + trigger_call("target", op)};
+              target.qualified() + row + trigger_call("target", op)};
 }
 
 Statements drop_join_triggers(const Operation& op) {
