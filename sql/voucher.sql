@@ -86,7 +86,7 @@ SELECT tgname FROM pg_trigger WHERE tgrelid = 'voucher'::regclass AND NOT tgisin
 -- The column keeps the join table's meaning: deleting a user clears it.
 DELETE FROM app_user WHERE id = 2;
 SELECT count(*) AS redeemed_by_user_2 FROM voucher WHERE user_id = 2;
-SELECT migration, state FROM zdm.status();
+SELECT migration, state, operation FROM zdm.status();
 
 -- abort leaves both tables exactly as before begin.
 CREATE TABLE v2 (id int PRIMARY KEY, code text);

@@ -173,10 +173,14 @@ AS $$
            CASE WHEN o.kind = 'alter_type'
                 THEN 'alter_type ' || o.column_name || ' -> ' || o.new_type || ' (as ' || o.new_column || ')'
                 WHEN o.kind = 'join_to_column'
-                THEN 'join_to_column ' || coalesce(o.join_table::text, '(dropped)') || '(' || o.join_key
+                THEN 'join_to_column ' || coalesce((SELECT c.oid::regclass::text FROM pg_class c
+                                                     WHERE c.oid = o.join_table), '(dropped)')
+                     || '(' || o.join_key
                      || ', ' || o.join_value || ') -> ' || o.column_name
                 WHEN o.kind = 'column_to_join'
-                THEN 'column_to_join ' || o.column_name || ' -> ' || coalesce(o.join_table::text, '(not created)')
+                THEN 'column_to_join ' || o.column_name || ' -> '
+                     || coalesce((SELECT c.oid::regclass::text FROM pg_class c
+                                  WHERE c.oid = o.join_table), '(dropped)')
                      || '(' || o.join_key || ', ' || o.join_value || ')'
                 ELSE o.kind || ' ' || o.column_name || coalesce(' -> ' || o.new_column, '') END,
            o.tbl, o.backfill_state, o.rows_done, o.rows_estimate,
