@@ -53,15 +53,18 @@ BackfillArgs read_args(FunctionCallInfo fcinfo) {
   return a;
 }
 
-// Runs one batch with zdm's own writes marked as old-side writes.
-Row run_batch(const std::string& sql, const std::vector<Value>& params) {
-  zdm::pg::pg_guard([] { zdm_force_old_side = true; });
+// Runs one of the backfill's writes with a module flag of the triggers set,
+// and resets it however the statement ends: zdm_force_old_side (the
+// dual-write trigger treats the write as old-side) or zdm_join_sync_off (the
+// join-sync triggers do not echo the copy back to the other shape).
+Row run_flagged(bool& flag, const std::string& sql, const std::vector<Value>& params) {
+  flag = true;
   try {
     std::vector<Row> rows = zdm::pg::query_as_caller(sql.c_str(), params);
-    zdm_force_old_side = false;
+    flag = false;
     return rows.at(0);
   } catch (...) {
-    zdm_force_old_side = false;
+    flag = false;
     throw;
   }
 }
@@ -323,8 +326,8 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
       if (!p.upper) {
         r.done = true;  // the table was empty when the backfill started
       } else {
-        Row row = run_batch(p.position ? resume : from_start,
-                            {p.position, p.upper, std::to_string(args.batch_size)});
+        Row row = run_flagged(zdm_force_old_side, p.position ? resume : from_start,
+                              {p.position, p.upper, std::to_string(args.batch_size)});
         r.visited = std::stol(*row[0]);
         r.converted = std::stol(*row[1]);
         r.position = row[2];
@@ -343,7 +346,8 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
       if (first >= last) {
         r.done = true;
       } else {
-        Row row = run_batch(by_blocks, {std::to_string(first), std::to_string(next)});
+        Row row = run_flagged(zdm_force_old_side, by_blocks,
+                              {std::to_string(first), std::to_string(next)});
         r.converted = std::stol(*row[0]);
         r.visited = r.converted;
         r.position = "{" + std::to_string(next) + "}";
@@ -352,20 +356,6 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
     }
     return r;
   });
-}
-
-// Runs `sql` with zdm's join-sync triggers off: the backfill's copy is a write
-// to one shape that must not echo back to the other.
-Row run_copy(const std::string& sql, const std::vector<Value>& params) {
-  zdm::pg::pg_guard([] { zdm_join_sync_off = true; });
-  try {
-    std::vector<Row> rows = zdm::pg::query_as_caller(sql.c_str(), params);
-    zdm_join_sync_off = false;
-    return rows.at(0);
-  } catch (...) {
-    zdm_join_sync_off = false;
-    throw;
-  }
 }
 
 // join_to_column copies the join table into the column, column_to_join the
@@ -411,7 +401,7 @@ void backfill_join_operation(const std::string& migration, const zdm::pg::Stored
     const Value keys = batch[0];
     r.position = batch[2];
     zdm::pg::query_as_caller(sql.lock.c_str(), {keys});
-    r.converted = std::stol(*run_copy(sql.copy, {keys}).at(0));
+    r.converted = std::stol(*run_flagged(zdm_join_sync_off, sql.copy, {keys}).at(0));
     Row conflicts = zdm::pg::query_as_caller(sql.conflicts.c_str(), {keys}).at(0);
     r.conflicts = std::stol(*conflicts[0]);
     if (r.conflicts > 0) {
