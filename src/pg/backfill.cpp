@@ -165,19 +165,35 @@ void notice_progress(const std::string& migration, const zdm::core::Operation& o
   zdm::pg::pg_guard([&] { ereport(NOTICE, (errmsg("%s", message.c_str()))); });
 }
 
+// The planner's row estimate of a table, or an exact count when it has never
+// been analyzed: the denominator of the progress shown.
+Value estimate_rows(const zdm::core::TableDesc& table) {
+  Value estimate = zdm::pg::query_value(
+      "SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::pg_catalog.int8 END "
+      "FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid",
+      {std::to_string(table.oid)});
+  if (!estimate)
+    estimate =
+        zdm::pg::query_value(("SELECT pg_catalog.count(*) FROM " + table.qualified()).c_str());
+  return estimate;
+}
+
+// Records an operation's first run: the key it walks (names joined by 0x1f;
+// NULL: ctid blocks), where the walk stops and the row estimate.
+void mark_running(long op_id, const Value& key_names, const Value& upper, const Value& estimate) {
+  zdm::pg::execute_as_catalog_owner(
+      "UPDATE zdm.operations SET backfill_state = 'running', "
+      "backfill_key = pg_catalog.string_to_array($2, E'\\x1f')::pg_catalog.name[], "
+      "backfill_upper = $3::pg_catalog.text[], rows_estimate = $4::pg_catalog.int8, "
+      "backfill_started_at = pg_catalog.clock_timestamp() WHERE id = $1::pg_catalog.int8",
+      {std::to_string(op_id), key_names, upper, estimate});
+}
+
 // Prepares an operation's first run: chooses the key, the last key to visit
 // and the row estimate. Rows added after begin are written through the
 // trigger, so the walk can stop at what exists now.
 void start_operation(const zdm::pg::StoredOperation& s, const zdm::core::TableDesc& table) {
   std::vector<zdm::core::KeyColumn> key = find_key(s.relid);
-  std::string id = std::to_string(s.op.id);
-  Value estimate = zdm::pg::query_value(
-      "SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::pg_catalog.int8 END "
-      "FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid",
-      {std::to_string(s.relid)});
-  if (!estimate)
-    estimate =
-        zdm::pg::query_value(("SELECT pg_catalog.count(*) FROM " + table.qualified()).c_str());
   Value upper;
   std::string key_names;
   if (!key.empty()) {
@@ -191,12 +207,7 @@ void start_operation(const zdm::pg::StoredOperation& s, const zdm::core::TableDe
          "pg_catalog.text]")
             .c_str());
   }
-  zdm::pg::execute_as_catalog_owner(
-      "UPDATE zdm.operations SET backfill_state = 'running', "
-      "backfill_key = pg_catalog.string_to_array($2, E'\\x1f')::pg_catalog.name[], "
-      "backfill_upper = $3::pg_catalog.text[], rows_estimate = $4::pg_catalog.int8, "
-      "backfill_started_at = pg_catalog.clock_timestamp() WHERE id = $1::pg_catalog.int8",
-      {id, key.empty() ? Value() : Value(key_names), upper, estimate});
+  mark_running(s.op.id, key.empty() ? Value() : Value(key_names), upper, estimate_rows(table));
 }
 
 // What one batch did.
@@ -372,20 +383,10 @@ void backfill_join_operation(const std::string& migration, const zdm::pg::Stored
   zdm::core::TableDesc target = zdm::pg::load_table(s.relid);
   zdm::core::TableDesc join = zdm::pg::load_table(s.op.join_relid);
   const zdm::core::JoinBackfillSql sql = zdm::core::join_backfill_sql(join, target, s.op);
-  const std::string id = std::to_string(s.op.id);
-  if (read_progress(s.op.id).state == "pending") {
-    Value estimate = zdm::pg::query_value(
-        "SELECT GREATEST(c.reltuples, 0)::pg_catalog.int8 FROM pg_catalog.pg_class c "
-        "WHERE c.oid = $1::pg_catalog.oid",
-        {std::to_string(to_column ? join.oid : target.oid)});
-    zdm::pg::execute_as_catalog_owner(
-        "UPDATE zdm.operations SET backfill_state = 'running', "
-        "backfill_key = ARRAY[$2]::pg_catalog.name[], backfill_upper = $3::pg_catalog.text[], "
-        "rows_estimate = $4::pg_catalog.int8, backfill_started_at = pg_catalog.clock_timestamp() "
-        "WHERE id = $1::pg_catalog.int8",
-        {id, to_column ? s.op.join_key : s.op.target_key,
-         zdm::pg::query_value(sql.last_key.c_str()), estimate});
-  }
+  if (read_progress(s.op.id).state == "pending")
+    mark_running(s.op.id, to_column ? s.op.join_key : s.op.target_key,
+                 zdm::pg::query_value(sql.last_key.c_str()),
+                 estimate_rows(to_column ? join : target));
   walk(migration, s, args, [&](const Progress& p) {
     BatchResult r;
     if (!p.upper) {

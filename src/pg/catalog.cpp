@@ -368,6 +368,21 @@ long record_operation(const core::Operation& op, unsigned int relid) {
   return std::stol(*id);
 }
 
+namespace {
+
+// finish would drop `object`, which `dependents` (pg_describe_object, joined)
+// still need.
+[[noreturn]] void refuse_dependents(const std::string& migration, const std::string& object,
+                                    const std::string& as_used, const std::string& dependents) {
+  throw Error(ErrorCode::ObjectInUse,
+              "cannot finish migration \"" + migration + "\": other objects depend on " + object,
+              "Depending on it: " + dependents + ".",
+              "Change or drop those objects so that they no longer use " + as_used +
+                  ", then call zdm.finish() again.");
+}
+
+}  // namespace
+
 void check_no_dependents(unsigned int relid, const std::string& column,
                          const std::string& migration) {
   // Objects that depend on the column itself, or on an index over it (a
@@ -393,13 +408,8 @@ void check_no_dependents(unsigned int relid, const std::string& column,
       "  SELECT 1 FROM pg_catalog.pg_trigger tg WHERE tg.oid = d.objid "
       "  AND tg.tgname OPERATOR(pg_catalog.~~) '0zdm\\_%'))",
       {rel(relid), column});
-  if (!dependents) return;
-  throw Error(ErrorCode::ObjectInUse,
-              "cannot finish migration \"" + migration + "\": other objects depend on column \"" +
-                  column + "\"",
-              "Depending on it: " + *dependents + ".",
-              "Change or drop those objects so that they no longer use the column, then call "
-              "zdm.finish() again.");
+  if (dependents)
+    refuse_dependents(migration, "column \"" + column + "\"", "the column", *dependents);
 }
 
 void check_no_table_dependents(unsigned int relid, const std::string& migration) {
@@ -428,12 +438,7 @@ void check_no_table_dependents(unsigned int relid, const std::string& migration)
   if (!dependents) return;
   Value name =
       query_value("SELECT $1::pg_catalog.oid::pg_catalog.regclass::pg_catalog.text", {rel(relid)});
-  throw Error(ErrorCode::ObjectInUse,
-              "cannot finish migration \"" + migration + "\": other objects depend on table " +
-                  name.value_or(rel(relid)),
-              "Depending on it: " + *dependents + ".",
-              "Change or drop those objects so that they no longer use the join table, then "
-              "call zdm.finish() again.");
+  refuse_dependents(migration, "table " + name.value_or(rel(relid)), "the join table", *dependents);
 }
 
 namespace {

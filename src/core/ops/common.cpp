@@ -22,6 +22,10 @@ std::string free_constraint_name(const TableDesc& table, const std::string& base
                      [&](const std::string& candidate) { return table.has_constraint(candidate); });
 }
 
+std::string type_with_collation(const Column& column) {
+  return column.type_sql + (column.collation_sql.empty() ? "" : " COLLATE " + column.collation_sql);
+}
+
 std::string alter_table(const TableDesc& table) { return "ALTER TABLE " + table.qualified() + " "; }
 
 }  // namespace zdm::core

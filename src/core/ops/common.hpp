@@ -17,6 +17,9 @@ const Column& require_column(const TableDesc& table, const std::string& column,
 // A constraint name derived from `base` that the table does not use yet.
 std::string free_constraint_name(const TableDesc& table, const std::string& base);
 
+// "type" or "type COLLATE coll": what a column copied from `column` is declared as.
+std::string type_with_collation(const Column& column);
+
 // "ALTER TABLE "s"."t" "
 std::string alter_table(const TableDesc& table);
 

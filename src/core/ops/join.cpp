@@ -60,10 +60,6 @@ std::string drop_target_trigger(const TableDesc& target, const Operation& op) {
          target.qualified();
 }
 
-std::string with_collation(const Column& c) {
-  return c.type_sql + (c.collation_sql.empty() ? "" : " COLLATE " + c.collation_sql);
-}
-
 // Replaces the ON DELETE action of a REFERENCES clause by `action`, unless it
 // is NO ACTION or RESTRICT (which refuse the delete in both shapes).
 std::string with_delete_action(const std::string& references, const std::string& action) {
@@ -167,7 +163,7 @@ Operation validate_join_to_column(const TableDesc& join, const TableDesc& target
   Operation op;
   op.kind = OpKind::JoinToColumn;
   op.column = column;
-  op.type_sql = with_collation(value);
+  op.type_sql = type_with_collation(value);
   op.join_relid = join.oid;
   op.join_schema = join.schema;
   op.join_name = join.name;
@@ -215,7 +211,7 @@ Operation validate_column_to_join(const TableDesc& target, const ColumnToJoinReq
   Operation op;
   op.kind = OpKind::ColumnToJoin;
   op.column = value.name;
-  op.type_sql = with_collation(value);
+  op.type_sql = type_with_collation(value);
   op.join_schema = target.schema;
   op.join_name = request.join_table;
   op.join_key = key;
@@ -241,7 +237,7 @@ Statements begin(const TableDesc& target, const Operation& op) {
     const Column& key = require_column(target, op.target_key, "");
     const std::string join = join_qualified(op);
     std::string create =
-        "CREATE TABLE " + join + " (" + quote_ident(op.join_key) + " " + with_collation(key) +
+        "CREATE TABLE " + join + " (" + quote_ident(op.join_key) + " " + type_with_collation(key) +
         " NOT NULL, " + quote_ident(op.join_value) + " " + op.type_sql +
         " NOT NULL, PRIMARY KEY (" + quote_ident(op.join_key) + ", " + quote_ident(op.join_value) +
         "), CONSTRAINT " + quote_ident(op.check_name) + " UNIQUE (" + quote_ident(op.join_key) +
@@ -338,20 +334,21 @@ JoinBackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, con
                " w WHERE t." + tk + " = w." + jk + " AND w." + jk + " = ANY (" + keys + ") AND t." +
                col + " IS DISTINCT FROM w." + jv +
                " RETURNING 1) SELECT pg_catalog.count(*) FROM c";
-    sql.conflicts = "SELECT pg_catalog.count(*), (pg_catalog.array_agg(w." + jk +
-                    "::pg_catalog.text ORDER BY w." + jk + "))[1:10] FROM " + j + " w LEFT JOIN " +
-                    t + " t ON t." + tk + " = w." + jk + " WHERE w." + jk + " = ANY (" + keys +
-                    ") AND t." + col + " IS DISTINCT FROM w." + jv;
   } else {
     sql.copy = "WITH c AS (INSERT INTO " + j + " (" + jk + ", " + jv + ") SELECT t." + tk + ", t." +
                col + " FROM " + t + " t WHERE t." + tk + " = ANY (" + keys + ") AND t." + col +
                " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " + j + " w WHERE w." + jk + " = t." +
                tk + ") ON CONFLICT DO NOTHING RETURNING 1) SELECT pg_catalog.count(*) FROM c";
-    sql.conflicts = "SELECT pg_catalog.count(*), (pg_catalog.array_agg(t." + tk +
-                    "::pg_catalog.text ORDER BY t." + tk + "))[1:10] FROM " + t + " t LEFT JOIN " +
-                    j + " w ON w." + jk + " = t." + tk + " WHERE t." + tk + " = ANY (" + keys +
-                    ") AND t." + col + " IS DISTINCT FROM w." + jv;
   }
+  // The batch's source rows whose value the other shape does not hold after
+  // the copy (the key found no row there, or a different value).
+  const std::string source_key = to_column(op) ? "w." + jk : "t." + tk;
+  sql.conflicts =
+      "SELECT pg_catalog.count(*), (pg_catalog.array_agg(" + source_key +
+      "::pg_catalog.text ORDER BY " + source_key + "))[1:10] FROM " +
+      (to_column(op) ? j + " w LEFT JOIN " + t + " t" : t + " t LEFT JOIN " + j + " w") + " ON t." +
+      tk + " = w." + jk + " WHERE " + source_key + " = ANY (" + keys + ") AND t." + col +
+      " IS DISTINCT FROM w." + jv;
   return sql;
 }
 

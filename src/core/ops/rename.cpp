@@ -44,9 +44,7 @@ Statements begin(const TableDesc& table, const Operation& op) {
   const std::string new_col = quote_ident(op.new_column);
 
   Statements out;
-  std::string add = alter + "ADD COLUMN " + new_col + " " + old_column.type_sql;
-  if (!old_column.collation_sql.empty()) add += " COLLATE " + old_column.collation_sql;
-  out.push_back(add);
+  out.push_back(alter + "ADD COLUMN " + new_col + " " + type_with_collation(old_column));
 
   // NOT NULL must not make the old app's writes fail before backfill, so it
   // becomes a NOT VALID check: enforced for new writes, not for old rows.
