@@ -3,7 +3,7 @@
 # them). Each suite prints its own closing line; this prints the tally.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 
 passed=0
 failed=0
