@@ -87,4 +87,8 @@ std::string readable_migration_name(const std::vector<std::string>& parts) {
   return fit_identifier(collapsed);
 }
 
+std::string image_distinct_sql(const std::string& a, const std::string& b) {
+  return "NOT pg_catalog.record_image_eq(ROW(" + a + "), ROW(" + b + "))";
+}
+
 }  // namespace zdm::core

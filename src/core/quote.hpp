@@ -30,6 +30,12 @@ std::string fit_identifier(const std::string& name);
 // after ordinary user trigger names, so zdm sees what user BEFORE triggers set.
 inline const char* dual_write_trigger_name() { return "zzz_zdm_dual_write"; }
 
+// SQL that is true when two expressions differ, NULLs included, compared by
+// binary image (record_image_eq): unlike IS DISTINCT FROM it needs no equality
+// operator, so json, xml and point compare too. Called as a function: a
+// ROW(...) op ROW(...) comparison would be expanded column by column.
+std::string image_distinct_sql(const std::string& a, const std::string& b);
+
 // A readable migration name such as "rename_person_last_name_to_surname".
 // Anything that is not [a-z0-9_] becomes '_' so the name is easy to type.
 std::string readable_migration_name(const std::vector<std::string>& parts);

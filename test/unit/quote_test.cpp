@@ -68,3 +68,8 @@ TEST(TriggerName, SortsAfterOrdinaryTriggerNames) {
   EXPECT_GT(std::string(dual_write_trigger_name()), std::string("set_updated_at"));
   EXPECT_GT(std::string(dual_write_trigger_name()), std::string("zz_audit"));
 }
+
+TEST(ImageDistinct, ComparesWholeRowsThroughTheFunction) {
+  EXPECT_EQ(zdm::core::image_distinct_sql("t.\"a\"", "t.\"b\""),
+            "NOT pg_catalog.record_image_eq(ROW(t.\"a\"), ROW(t.\"b\"))");
+}
