@@ -34,6 +34,12 @@ EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
 REGRESS = $(sort $(patsubst sql/%.sql,%,$(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=zdm
 
+# Isolation specs (test/isolation/specs/NAME.spec with test/isolation/expected/),
+# run by `make installcheck` after pg_regress, also picked up by wildcard.
+ISOLATION = $(sort $(patsubst test/isolation/specs/%.spec,%,$(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=zdm
+EXTRA_CLEAN += output_iso
+
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register -fno-omit-frame-pointer -MMD -MP
 SHLIB_LINK  = -lstdc++

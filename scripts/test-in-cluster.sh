@@ -21,14 +21,15 @@ run_suite() {
   fi
 }
 
+# make installcheck runs the pg_regress pairs, then the isolation specs (PGXS
+# REGRESS and ISOLATION).
 regress() {
   if make -s installcheck PG_CONFIG="$PG_CONFIG"; then return 0; fi
-  cat regression.diffs 2>/dev/null | head -200
+  cat regression.diffs output_iso/regression.diffs 2>/dev/null | head -300
   return 1
 }
 
-run_suite "pg_regress" regress
-run_suite "isolation" bash test/isolation/run.sh
+run_suite "pg_regress + isolation" regress
 run_suite "pgTAP" bash test/pgtap/run.sh
 run_suite "stress" bash test/stress/run.sh
 run_suite "clients" bash test/clients/run.sh
