@@ -288,19 +288,20 @@ ZDM_FUNCTION(zdm_begin_alter_type) {
   if (column == nullptr)  // zdm's own error, before any expression is parsed
     zdm::core::validate_alter_type(table, request, {});
   request.type_sql = zdm::pg::normalize_type(*type);
-  request.up = zdm::pg::normalize_up(
-      relid, up.value_or(zdm::core::quote_ident(request.column) + "::" + request.type_sql),
-      request.type_sql);
-  const std::string old_type = column->type_sql;
+  // Without up or down, the column converts by assignment, as ALTER TABLE ...
+  // TYPE does without USING (never an explicit cast, which would truncate).
+  request.up = up ? zdm::pg::normalize_up(relid, *up, request.type_sql)
+                  : zdm::pg::normalize_up(relid, zdm::core::quote_ident(request.column),
+                                          request.type_sql, request.column);
   std::string migration = begin_operation(
       relid, requested, {"alter", table.name, request.column},
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
         return zdm::core::validate_alter_type(t, request, open);
       },
       [&](zdm::core::Operation& op) {
-        op.down = zdm::pg::normalize_down(
-            relid, down.value_or(zdm::core::quote_ident(op.new_column) + "::" + old_type),
-            op.column);
+        op.down = down ? zdm::pg::normalize_down(relid, *down, op.column)
+                       : zdm::pg::normalize_down(relid, zdm::core::quote_ident(op.new_column),
+                                                 op.column, op.new_column);
       });
   zdm::pg::announce_pending_statements(migration);
   zdm::pg::close_session();

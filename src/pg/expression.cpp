@@ -42,8 +42,13 @@ void checking_context(void* arg) {
   errcontext("zdm: checking the %s expression: %s", c->what, c->text);
 }
 
-// Parses, checks and coerces. `rel` is NULL for a DEFAULT.
-Expr* cook(Relation rel, const char* text, Oid typid, int32 typmod, const char* what) {
+// Parses, checks and coerces to the column's type by assignment, as INSERT and
+// ALTER TABLE ... TYPE do: a too-long varchar is an error, never a silent
+// truncation. `rel` is NULL for a DEFAULT. `cast_from` names the column when
+// the expression is zdm's own default conversion (that bare column), so that a
+// missing assignment cast says what ALTER TABLE would need as USING.
+Expr* cook(Relation rel, const char* text, Oid typid, int32 typmod, const char* what,
+           const char* cast_from = NULL) {
   Checking checking{what, text};
   ErrorContextCallback callback;
   callback.callback = checking_context;
@@ -62,6 +67,20 @@ Expr* cook(Relation rel, const char* text, Oid typid, int32 typmod, const char* 
   Oid type = exprType(expr);
   Node* coerced = coerce_to_target_type(pstate, expr, type, typid, typmod, COERCION_ASSIGNMENT,
                                         COERCE_IMPLICIT_CAST, -1);
+  if (coerced == NULL && cast_from != NULL) {
+    const char* target = format_type_with_typemod(typid, typmod);
+    const char* source = format_type_be(type);
+    const char* suggestion = psprintf("%s::%s", quote_identifier(cast_from), target);
+    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                    errmsg("column \"%s\" cannot be cast automatically to type %s", cast_from,
+                           target),
+                    errdetail("Without %s, zdm converts the column by assignment, as ALTER TABLE "
+                              "... ALTER COLUMN ... TYPE does, and there is no assignment cast "
+                              "from %s to %s.",
+                              what, source, target),
+                    errhint("Pass %s => %s (ALTER TABLE would need USING %s).", what,
+                            quote_literal_cstr(suggestion), suggestion)));
+  }
   if (coerced == NULL)
     ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                     errmsg("%s is of type %s but its column is of type %s", what,
@@ -120,12 +139,13 @@ std::string normalize_type(const std::string& type_text) {
 namespace {
 
 std::string normalize_over_table(unsigned int relid, const std::string& text, Oid typid,
-                                 int32 typmod, const char* what,
+                                 int32 typmod, const char* what, const std::string& cast_from,
                                  AttrNumber computed = InvalidAttrNumber) {
   Expr* expr = with_caller_path([&] {
     return pg_guard([&] {
       Relation rel = table_open(relid, AccessShareLock);
-      Expr* cooked = cook(rel, text.c_str(), typid, typmod, what);
+      Expr* cooked = cook(rel, text.c_str(), typid, typmod, what,
+                          cast_from.empty() ? NULL : cast_from.c_str());
       table_close(rel, NoLock);
       // down computes the old column from the new side: reading that very
       // column would make the two shapes drift apart on every new-side write.
@@ -155,7 +175,8 @@ std::string normalize_over_table(unsigned int relid, const std::string& text, Oi
 
 }  // namespace
 
-std::string normalize_up(unsigned int relid, const std::string& text, const std::string& type_sql) {
+std::string normalize_up(unsigned int relid, const std::string& text, const std::string& type_sql,
+                         const std::string& cast_from) {
   struct Type {
     Oid typid;
     int32 typmod;
@@ -165,10 +186,11 @@ std::string normalize_up(unsigned int relid, const std::string& text, const std:
     type_of(type_sql.c_str(), &out.typid, &out.typmod);
     return out;
   });
-  return normalize_over_table(relid, text, t.typid, t.typmod, "up");
+  return normalize_over_table(relid, text, t.typid, t.typmod, "up", cast_from);
 }
 
-std::string normalize_down(unsigned int relid, const std::string& text, const std::string& column) {
+std::string normalize_down(unsigned int relid, const std::string& text, const std::string& column,
+                           const std::string& cast_from) {
   struct Type {
     Oid typid;
     int32 typmod;
@@ -185,7 +207,7 @@ std::string normalize_down(unsigned int relid, const std::string& text, const st
     out.attnum = attnum;
     return out;
   });
-  return normalize_over_table(relid, text, t.typid, t.typmod, "down", t.attnum);
+  return normalize_over_table(relid, text, t.typid, t.typmod, "down", cast_from, t.attnum);
 }
 
 std::string normalize_default(const std::string& text, const std::string& type_sql) {
@@ -194,7 +216,15 @@ std::string normalize_default(const std::string& text, const std::string& type_s
       Oid typid;
       int32 typmod;
       type_of(type_sql.c_str(), &typid, &typmod);
-      return cook(NULL, text.c_str(), typid, typmod, "default_expr");
+      Expr* cooked = cook(NULL, text.c_str(), typid, typmod, "default_expr");
+      // Folding constants: a literal too long for the type fails here, at
+      // begin, not on the first insert after finish.
+      Checking checking{"default_expr", text.c_str()};
+      ErrorContextCallback callback{error_context_stack, checking_context, &checking};
+      error_context_stack = &callback;
+      (void)expression_planner(static_cast<Expr*>(copyObjectImpl(cooked)));
+      error_context_stack = callback.previous;
+      return cooked;
     });
   });
   const char* out = pg_guard(

@@ -17,10 +17,15 @@
 namespace zdm::pg {
 
 std::string normalize_type(const std::string& type_text);
-// up: over the table's current columns, to `type_sql`.
-std::string normalize_up(unsigned int relid, const std::string& text, const std::string& type_sql);
-// down: over the table's columns, to the type of `column`.
-std::string normalize_down(unsigned int relid, const std::string& text, const std::string& column);
+// up: over the table's current columns, to `type_sql`, by assignment.
+// `cast_from`: the column, when `text` is zdm's default conversion of it (then
+// a missing assignment cast is refused with the USING that ALTER TABLE would
+// need).
+std::string normalize_up(unsigned int relid, const std::string& text, const std::string& type_sql,
+                         const std::string& cast_from = {});
+// down: over the table's columns, to the type of `column`, by assignment.
+std::string normalize_down(unsigned int relid, const std::string& text, const std::string& column,
+                           const std::string& cast_from = {});
 // A DEFAULT for a column of `type_sql`: no column references; volatile allowed.
 std::string normalize_default(const std::string& text, const std::string& type_sql);
 
