@@ -71,15 +71,15 @@ Expr* cook(Relation rel, const char* text, Oid typid, int32 typmod, const char* 
     const char* target = format_type_with_typemod(typid, typmod);
     const char* source = format_type_be(type);
     const char* suggestion = psprintf("%s::%s", quote_identifier(cast_from), target);
-    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                    errmsg("column \"%s\" cannot be cast automatically to type %s", cast_from,
-                           target),
-                    errdetail("Without %s, zdm converts the column by assignment, as ALTER TABLE "
-                              "... ALTER COLUMN ... TYPE does, and there is no assignment cast "
-                              "from %s to %s.",
-                              what, source, target),
-                    errhint("Pass %s => %s (ALTER TABLE would need USING %s).", what,
-                            quote_literal_cstr(suggestion), suggestion)));
+    ereport(ERROR,
+            (errcode(ERRCODE_DATATYPE_MISMATCH),
+             errmsg("column \"%s\" cannot be cast automatically to type %s", cast_from, target),
+             errdetail("Without %s, zdm converts the column by assignment, as ALTER TABLE "
+                       "... ALTER COLUMN ... TYPE does, and there is no assignment cast "
+                       "from %s to %s.",
+                       what, source, target),
+             errhint("Pass %s => %s (ALTER TABLE would need USING %s).", what,
+                     quote_literal_cstr(suggestion), suggestion)));
   }
   if (coerced == NULL)
     ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
