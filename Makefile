@@ -28,6 +28,9 @@ OBJS = \
 	src/trigger/join_sync.o
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# Earlier versions' install scripts, frozen, and the upgrade scripts between
+# versions (ALTER EXTENSION zdm UPDATE); sql/upgrade.sql tests the path.
+DATA = src/zdm--0.1.0.sql src/zdm--0.1.0--0.2.0.sql
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress pairs: every sql/NAME.sql with expected/NAME.out, no list to edit.
