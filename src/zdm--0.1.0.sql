@@ -1,0 +1,196 @@
+-- zdm: zero-downtime schema changes. Install script; the Makefile installs it
+-- as zdm--<version>.sql with the version taken from zdm.control.
+\echo Use "CREATE EXTENSION zdm" to load this file. \quit
+
+-- Catalog ---------------------------------------------------------------------
+
+CREATE TABLE zdm.migrations (
+    name        text PRIMARY KEY,
+    state       text NOT NULL DEFAULT 'active'
+                CHECK (state IN ('active', 'finished', 'aborted')),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by  name NOT NULL DEFAULT CURRENT_USER,
+    ended_at    timestamptz
+);
+COMMENT ON TABLE zdm.migrations IS 'One row per zdm migration: its state and when it began and ended.';
+
+CREATE TABLE zdm.operations (
+    id                   bigserial PRIMARY KEY,
+    migration            text NOT NULL REFERENCES zdm.migrations (name),
+    kind                 text NOT NULL,
+    tbl                  regclass NOT NULL,
+    column_name          name NOT NULL,  -- rename: old name; add/drop_column: the column
+    new_column           name,           -- rename: the new name; alter_type: the shadow column
+    new_type             text,           -- add_column, alter_type: the new column's type
+    up_expr              text,           -- new side from old (normalized)
+    down_expr            text,           -- old side from new (normalized)
+    not_null             boolean NOT NULL DEFAULT false,
+    default_expr         text,           -- add_column: set at finish (normalized)
+    check_name           name,           -- add_column: the NOT VALID check begin added;
+                                         -- join_to_column: the new column's NOT VALID foreign key;
+                                         -- column_to_join: the join table's UNIQUE (join_key)
+    join_table           regclass,       -- join_to_column, column_to_join: the join table
+    join_key             name,           -- its column that holds the target's key
+    join_value           name,           -- its column that mirrors column_name of tbl
+    target_key           name,           -- tbl's key column that join_key refers to
+    references_sql       text,           -- the value's foreign key, repeated on the other shape
+    conflicts            bigint NOT NULL DEFAULT 0,  -- rows the backfill could not copy
+    backfill_state       text NOT NULL DEFAULT 'pending'
+                         CHECK (backfill_state IN ('pending', 'running', 'done')),
+    backfill_key         name[],   -- NULL: the walk goes by ctid block ranges
+    backfill_position    text[],   -- last key (or block) committed
+    backfill_upper       text[],   -- where the walk stops
+    rows_done            bigint NOT NULL DEFAULT 0,
+    rows_updated         bigint NOT NULL DEFAULT 0,
+    rows_estimate        bigint,
+    backfill_started_at  timestamptz,
+    backfill_updated_at  timestamptz,
+    backfill_finished_at timestamptz
+);
+CREATE INDEX ON zdm.operations (migration);
+CREATE INDEX ON zdm.operations (tbl);
+COMMENT ON TABLE zdm.operations IS 'The operations of each migration and their backfill progress.';
+
+CREATE TABLE zdm.ddl_log (
+    id         bigserial PRIMARY KEY,
+    migration  text NOT NULL,
+    phase      text NOT NULL,
+    statement  text NOT NULL,
+    attempts   integer NOT NULL,
+    lock_wait  interval NOT NULL,
+    ran_at     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    ran_by     name NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE zdm.ddl_log IS 'Every DDL statement zdm ran, with the attempts and lock wait of its step.';
+
+-- pg_dump keeps the state of open migrations.
+SELECT pg_catalog.pg_extension_config_dump('zdm.migrations', '');
+SELECT pg_catalog.pg_extension_config_dump('zdm.operations', '');
+SELECT pg_catalog.pg_extension_config_dump('zdm.operations_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('zdm.ddl_log', '');
+SELECT pg_catalog.pg_extension_config_dump('zdm.ddl_log_id_seq', '');
+
+-- Anyone may read the catalog; only zdm's functions (as the extension owner,
+-- after checking that the caller owns the table) write it.
+GRANT USAGE ON SCHEMA zdm TO PUBLIC;
+GRANT SELECT ON zdm.migrations, zdm.operations, zdm.ddl_log TO PUBLIC;
+
+-- Operations ------------------------------------------------------------------
+-- Not STRICT: a NULL argument gets an error that names it.
+
+CREATE FUNCTION zdm.begin_rename(tbl regclass, old_name name, new_name name,
+                                 migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_rename';
+COMMENT ON FUNCTION zdm.begin_rename(regclass, name, name, text) IS
+  'Opens a rename: adds new_name beside old_name and keeps both in sync until finish or abort.';
+
+CREATE FUNCTION zdm.begin_add_column(tbl regclass, column_name name, type text,
+                                     up text DEFAULT NULL, not_null boolean DEFAULT false,
+                                     default_expr text DEFAULT NULL, migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_add_column';
+COMMENT ON FUNCTION zdm.begin_add_column(regclass, name, text, text, boolean, text, text) IS
+  'Opens an add_column: the column appears now; old-side writes fill it with up.';
+
+CREATE FUNCTION zdm.begin_drop_column(tbl regclass, column_name name, down text DEFAULT NULL,
+                                      migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_drop_column';
+COMMENT ON FUNCTION zdm.begin_drop_column(regclass, name, text, text) IS
+  'Opens a drop_column: the column stays until finish; new-side writes fill it with down.';
+
+CREATE FUNCTION zdm.begin_alter_type(tbl regclass, column_name name, new_type text,
+                                     up text DEFAULT NULL, down text DEFAULT NULL,
+                                     migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_alter_type';
+COMMENT ON FUNCTION zdm.begin_alter_type(regclass, name, text, text, text, text) IS
+  'Opens an alter_type: a shadow column of the new type, kept in sync by up and down (casts by default).';
+
+CREATE FUNCTION zdm.begin_join_to_column(join_table regclass, join_key name, target regclass,
+                                         target_key name, value_column name,
+                                         new_column name DEFAULT NULL,
+                                         migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_join_to_column';
+COMMENT ON FUNCTION zdm.begin_join_to_column(regclass, name, regclass, name, name, name, text) IS
+  'Opens a join_to_column: join_table(join_key, value_column) becomes target.new_column, kept in sync both ways until finish drops the join table.';
+
+CREATE FUNCTION zdm.begin_column_to_join(target regclass, target_key name, value_column name,
+                                         join_table name, join_key name DEFAULT NULL,
+                                         new_column name DEFAULT NULL,
+                                         migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_column_to_join';
+COMMENT ON FUNCTION zdm.begin_column_to_join(regclass, name, name, name, name, name, text) IS
+  'Opens a column_to_join: target.value_column becomes a new table join_table(join_key, new_column), kept in sync both ways until finish drops the column.';
+
+CREATE FUNCTION zdm.join_sync_trigger()
+RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_join_sync_trigger';
+COMMENT ON FUNCTION zdm.join_sync_trigger() IS
+  'The compiled AFTER row trigger that keeps a join table and a column of its target in sync.';
+
+CREATE FUNCTION zdm._pending_statements(migration text)
+RETURNS text[] LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_pending_statements_array';
+
+CREATE FUNCTION zdm.pending_statements(migration text DEFAULT NULL)
+RETURNS SETOF text LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT pg_catalog.unnest(zdm._pending_statements(migration)) $$;
+COMMENT ON FUNCTION zdm.pending_statements(text) IS
+  'Statements the migration tool must run top-level before finish (CREATE INDEX CONCURRENTLY); in psql: SELECT * FROM zdm.pending_statements() \gexec';
+
+CREATE PROCEDURE zdm.backfill(migration text DEFAULT NULL, batch_size integer DEFAULT 5000,
+                              pause interval DEFAULT '0')
+LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_backfill';
+COMMENT ON PROCEDURE zdm.backfill(text, integer, interval) IS
+  'Converts the rows that existed before begin, in batches committed one by one; resumable.';
+
+CREATE FUNCTION zdm.finish(migration text DEFAULT NULL)
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_finish';
+COMMENT ON FUNCTION zdm.finish(text) IS
+  'Contracts the schema to its final shape once the backfill is complete.';
+
+CREATE FUNCTION zdm.abort(migration text DEFAULT NULL)
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_abort';
+COMMENT ON FUNCTION zdm.abort(text) IS 'Undoes a migration: the tables are left as before begin.';
+
+CREATE FUNCTION zdm.dual_write_trigger()
+RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_dual_write_trigger';
+COMMENT ON FUNCTION zdm.dual_write_trigger() IS
+  'The compiled BEFORE INSERT OR UPDATE trigger that keeps both shapes of a table in sync.';
+
+CREATE FUNCTION zdm.copy_check_constraint(tbl regclass, constraint_name name, from_column name,
+                                          to_column name, new_constraint_name name)
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_copy_check_constraint';
+COMMENT ON FUNCTION zdm.copy_check_constraint(regclass, name, name, name, name) IS
+  'Internal to begin plans: repeats a CHECK constraint on another column, NOT VALID.';
+
+CREATE FUNCTION zdm.status()
+RETURNS TABLE (migration text, state text, operation text, table_name regclass,
+               backfill text, rows_done bigint, rows_estimate bigint, progress numeric,
+               rows_converted bigint, created_at timestamptz, backfill_updated_at timestamptz,
+               ended_at timestamptz, conflicts bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT m.name, m.state,
+           CASE WHEN o.kind = 'alter_type'
+                THEN 'alter_type ' || o.column_name || ' -> ' || o.new_type || ' (as ' || o.new_column || ')'
+                WHEN o.kind = 'join_to_column'
+                THEN 'join_to_column ' || coalesce((SELECT c.oid::regclass::text FROM pg_class c
+                                                     WHERE c.oid = o.join_table), '(dropped)')
+                     || '(' || o.join_key
+                     || ', ' || o.join_value || ') -> ' || o.column_name
+                WHEN o.kind = 'column_to_join'
+                THEN 'column_to_join ' || o.column_name || ' -> '
+                     || coalesce((SELECT c.oid::regclass::text FROM pg_class c
+                                  WHERE c.oid = o.join_table), '(dropped)')
+                     || '(' || o.join_key || ', ' || o.join_value || ')'
+                ELSE o.kind || ' ' || o.column_name || coalesce(' -> ' || o.new_column, '') END,
+           o.tbl, o.backfill_state, o.rows_done, o.rows_estimate,
+           CASE WHEN o.backfill_state = 'done' THEN 100.0
+                WHEN o.rows_estimate > 0
+                THEN least(99.9, round(100.0 * o.rows_done / o.rows_estimate, 1))
+                ELSE 0.0 END,
+           o.rows_updated, m.created_at, o.backfill_updated_at, m.ended_at, o.conflicts
+    FROM zdm.migrations m
+    LEFT JOIN zdm.operations o ON o.migration = m.name
+    ORDER BY m.created_at, o.id
+$$;
+COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress.';
