@@ -46,7 +46,7 @@ SQL
     split/zdm) echo "CREATE TABLE t (id bigint PRIMARY KEY, payload int, full_name text);"
                echo "SELECT zdm.begin_add_column('t', 'first_name', 'text', up => 'split_part(full_name, '' '', 1)', migration => 's');"
                echo "SELECT zdm.begin_add_column('t', 'last_name', 'text', up => 'nullif(split_part(full_name, '' '', 2), '''')', migration => 's');"
-               echo "SELECT zdm.begin_drop_column('t', 'full_name', down => 'concat_ws('' '', first_name, last_name)', migration => 's');" ;;
+               echo "SELECT zdm.begin_drop_column('t', 'full_name', down => 'coalesce(first_name || '' '' || last_name, first_name, last_name, '''')', migration => 's');" ;;
   esac
 }
 

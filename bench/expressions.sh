@@ -54,7 +54,7 @@ run_one() {  # case variant -> "case|variant|insert_ms|update_ms|bad"
       create="CREATE TABLE t (id bigint PRIMARY KEY, payload int, full_name text);"
       setup="SELECT zdm.begin_add_column('t', 'first_name', 'text', up => 'split_part(full_name, '' '', 1)') AS mig \\gset
              SELECT zdm.begin_add_column('t', 'last_name', 'text', up => 'nullif(split_part(full_name, '' '', 2), '''')', migration => :'mig');
-             SELECT zdm.begin_drop_column('t', 'full_name', down => 'concat_ws('' '', first_name, last_name)', migration => :'mig');"
+             SELECT zdm.begin_drop_column('t', 'full_name', down => 'coalesce(first_name || '' '' || last_name, first_name, last_name, '''')', migration => :'mig');"
       ins="INSERT INTO t (id, payload, full_name) SELECT g, g, 'first' || g || ' last' || g FROM generate_series(1, :rows) g;"
       upd="UPDATE t SET full_name = full_name || 'x';" ;;
   esac

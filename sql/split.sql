@@ -13,7 +13,7 @@ SELECT zdm.begin_add_column('author', 'last_name', 'text',
                             up => 'nullif(split_part(full_name, '' '', 2), '''')',
                             migration => 'split');
 SELECT zdm.begin_drop_column('author', 'full_name',
-                             down => 'concat_ws('' '', first_name, last_name)',
+                             down => 'coalesce(first_name || '' '' || last_name, first_name, last_name, '''')',
                              migration => 'split');
 -- The expressions are stored normalized.
 SELECT operation, coalesce(up_expr, down_expr) AS expression FROM zdm.operations o JOIN zdm.status() s

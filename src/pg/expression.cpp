@@ -3,6 +3,11 @@
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
 
+extern "C" {
+#include "catalog/pg_proc.h"
+#include "utils/regproc.h"
+}
+
 namespace {
 
 // The one expression in `text`, as a raw parse tree. "SELECT <text>" must parse
@@ -40,6 +45,126 @@ struct Checking {
 void checking_context(void* arg) {
   const Checking* c = static_cast<const Checking*>(arg);
   errcontext("zdm: checking the %s expression: %s", c->what, c->text);
+}
+
+// The first construct of an expression that is not immutable: a function,
+// operator or cast (found through check_functions_in_node, as
+// contain_mutable_functions does) or an SQL value function (CURRENT_DATE, ...)
+// or NEXT VALUE.
+struct Mutable {
+  Node* node = NULL;
+  Oid func = InvalidOid;
+};
+
+bool note_mutable_function(Oid func, void* context) {
+  if (func_volatile(func) == PROVOLATILE_IMMUTABLE) return false;
+  static_cast<Mutable*>(context)->func = func;
+  return true;
+}
+
+bool find_mutable(Node* node, void* context) {
+  if (node == NULL) return false;
+  if (check_functions_in_node(node, note_mutable_function, context) ||
+      IsA(node, SQLValueFunction) || IsA(node, NextValueExpr)) {
+    static_cast<Mutable*>(context)->node = node;
+    return true;
+  }
+#if PG_VERSION_NUM >= 160000
+  return expression_tree_walker(node, find_mutable, context);
+#else
+  // PostgreSQL before 16 declares the walker as bool (*)(); void (*)() is the
+  // cast GCC accepts between function types.
+  return expression_tree_walker(
+      node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(find_mutable)), context);
+#endif
+}
+
+bool is_cast(Node* node) {
+  if (IsA(node, FuncExpr)) {
+    CoercionForm form = reinterpret_cast<FuncExpr*>(node)->funcformat;
+    return form == COERCE_EXPLICIT_CAST || form == COERCE_IMPLICIT_CAST;
+  }
+  return IsA(node, CoerceViaIO) || IsA(node, ArrayCoerceExpr);
+}
+
+// The cast's argument, for a cast node (see is_cast).
+Node* cast_argument(Node* node) {
+  if (IsA(node, FuncExpr))
+    return static_cast<Node*>(linitial(reinterpret_cast<FuncExpr*>(node)->args));
+  if (IsA(node, CoerceViaIO))
+    return reinterpret_cast<Node*>(reinterpret_cast<CoerceViaIO*>(node)->arg);
+  return reinterpret_cast<Node*>(reinterpret_cast<ArrayCoerceExpr*>(node)->arg);
+}
+
+// up, down and default_expr must be IMMUTABLE, as a stored generated column's
+// expression must: zdm computes them again on every write, from sessions with
+// any TimeZone or DateStyle, and in the backfill. The error names what is not.
+void require_immutable(Node* expr, Relation rel, const char* what) {
+  Mutable found;
+  if (!find_mutable(expr, &found)) {
+    if (contain_mutable_functions(expr))  // a construct this walker does not name
+      ereport(ERROR,
+              (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be immutable", what),
+               errhint("Use only immutable functions, operators and casts.")));
+    return;
+  }
+  List* names =
+      rel != NULL ? deparse_context_for(RelationGetRelationName(rel), RelationGetRelid(rel)) : NIL;
+  const char* volatility =
+      found.func != InvalidOid && func_volatile(found.func) == PROVOLATILE_VOLATILE ? "volatile"
+                                                                                    : "stable";
+  if (IsA(found.node, NextValueExpr)) volatility = "volatile";
+  const char* described;
+  const char* hint =
+      "Use only immutable functions, operators and casts, as the expression of "
+      "a stored generated column must.";
+  if (is_cast(found.node)) {
+    Node* arg = cast_argument(found.node);
+    Oid source = exprType(arg), target = exprType(found.node);
+    described = psprintf("the cast from %s to %s (function %s)", format_type_be(source),
+                         format_type_be(target), format_procedure(found.func));
+    bool zoned = (source == TIMESTAMPTZOID &&
+                  (target == TIMESTAMPOID || target == DATEOID || target == TIMEOID)) ||
+                 (target == TIMESTAMPTZOID && (source == TIMESTAMPOID || source == DATEOID));
+    if (zoned && IsA(arg, CaseTestExpr))  // an array's elements: no expression to show
+      hint = "Name the time zone with AT TIME ZONE 'UTC' (or another fixed zone).";
+    else if (zoned)
+      hint = psprintf("Name the time zone, e.g. %s => %s.", what,
+                      quote_literal_cstr(psprintf("(%s AT TIME ZONE 'UTC')",
+                                                  deparse_expression(arg, names, false, false))));
+    else if (IsA(found.node, CoerceViaIO))
+      hint =
+          "A cast through the text form depends on settings such as DateStyle; convert with "
+          "an immutable function instead.";
+  } else if (IsA(found.node, FuncExpr)) {
+    described = psprintf("function %s", format_procedure(found.func));
+  } else if (IsA(found.node, OpExpr) || IsA(found.node, DistinctExpr) ||
+             IsA(found.node, NullIfExpr)) {
+    described =
+        psprintf("operator %s", format_operator(reinterpret_cast<OpExpr*>(found.node)->opno));
+  } else if (IsA(found.node, ScalarArrayOpExpr)) {
+    described = psprintf("operator %s",
+                         format_operator(reinterpret_cast<ScalarArrayOpExpr*>(found.node)->opno));
+  } else if (found.func != InvalidOid) {
+    described = psprintf("%s (function %s)", deparse_expression(found.node, names, false, false),
+                         format_procedure(found.func));
+  } else {
+    described = deparse_expression(found.node, names, false, false);
+  }
+  if (rel == NULL)  // default_expr
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+             errmsg("%s must be immutable, but %s is %s", what, described, volatility),
+             errdetail("zdm holds default_expr to the rule of up and down, like the expressions "
+                       "of stored generated columns."),
+             errhint("Set a default such as now() after finish, with ALTER TABLE ... ALTER "
+                     "COLUMN ... SET DEFAULT.")));
+  ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                  errmsg("%s must be immutable, but %s is %s", what, described, volatility),
+                  errdetail("zdm computes it again on every write, in sessions with any TimeZone, "
+                            "DateStyle or search_path, and in the backfill: its result must not "
+                            "depend on them, nor on the time."),
+                  errhint("%s", hint)));
 }
 
 // Parses, checks and coerces to the column's type by assignment, as INSERT and
@@ -87,12 +212,7 @@ Expr* cook(Relation rel, const char* text, Oid typid, int32 typmod, const char* 
                            format_type_be(type), format_type_with_typemod(typid, typmod)),
                     errhint("Add an explicit cast to the expression.")));
   assign_expr_collations(pstate, coerced);
-  if (rel != NULL && contain_volatile_functions(coerced))
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("%s must not call volatile functions: %s", what, text),
-                    errdetail("The trigger computes it again whenever a row is written; a "
-                              "volatile result would differ between the two shapes."),
-                    errhint("Use immutable or stable functions only.")));
+  require_immutable(coerced, rel, what);
   free_parsestate(pstate);
   error_context_stack = callback.previous;
   return reinterpret_cast<Expr*>(coerced);

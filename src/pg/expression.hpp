@@ -3,7 +3,8 @@
 //
 // At begin, an expression is parsed under the caller's search_path, checked
 // (one expression; no subquery, aggregate, window or set-returning function;
-// nothing volatile), coerced to its column's type, and deparsed again with
+// IMMUTABLE only, as a generated column's expression), coerced to its column's
+// type by assignment, and deparsed again with
 // every name outside pg_catalog schema-qualified. That normalized text is what
 // zdm stores and hands to the trigger, which compiles it once per relation with
 // search_path pinned to pg_catalog: it never resolves a name through the
@@ -26,7 +27,7 @@ std::string normalize_up(unsigned int relid, const std::string& text, const std:
 // down: over the table's columns, to the type of `column`, by assignment.
 std::string normalize_down(unsigned int relid, const std::string& text, const std::string& column,
                            const std::string& cast_from = {});
-// A DEFAULT for a column of `type_sql`: no column references; volatile allowed.
+// A DEFAULT for a column of `type_sql`: no column references; immutable.
 std::string normalize_default(const std::string& text, const std::string& type_sql);
 
 }  // namespace zdm::pg

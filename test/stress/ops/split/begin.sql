@@ -8,5 +8,5 @@ SELECT zdm.begin_add_column('author', 'last_name', 'text',
                             up => 'nullif(split_part(full_name, '' '', 2), '''')',
                             migration => 'split') AS migration;
 SELECT zdm.begin_drop_column('author', 'full_name',
-                             down => 'concat_ws('' '', first_name, last_name)',
+                             down => 'coalesce(first_name || '' '' || last_name, first_name, last_name, '''')',
                              migration => 'split') AS migration;

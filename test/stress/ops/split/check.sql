@@ -6,7 +6,8 @@
 --   seed  = rows seeded by setup.sql
 -- The migration 'split': add first_name (up split_part(full_name, ' ', 1)), add
 -- last_name (up nullif(split_part(full_name, ' ', 2), '')), drop full_name
--- (down concat_ws(' ', first_name, last_name)). Every name the apps and the seed
+-- (down coalesce(first_name || ' ' || last_name, first_name, last_name, ''),
+-- which equals concat_ws(' ', first_name, last_name)). Every name the apps and the seed
 -- write is two words without a space inside either, so the round trip is exact.
 \set ON_ERROR_STOP on
 SELECT :'phase' = 'window' AS is_window, :'phase' = 'finished' AS is_finished,
