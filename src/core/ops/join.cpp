@@ -331,8 +331,8 @@ JoinBackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, con
              (to_column(op) ? " FOR NO KEY UPDATE" : " FOR SHARE") + ") s";
   if (to_column(op)) {
     sql.copy = "WITH c AS (UPDATE " + t + " t SET " + col + " = w." + jv + " FROM " + j +
-               " w WHERE t." + tk + " = w." + jk + " AND w." + jk + " = ANY (" + keys + ") AND t." +
-               col + " IS DISTINCT FROM w." + jv +
+               " w WHERE t." + tk + " = w." + jk + " AND w." + jk + " = ANY (" + keys + ") AND " +
+               image_distinct_sql("t." + col, "w." + jv) +
                " RETURNING 1) SELECT pg_catalog.count(*) FROM c";
   } else {
     sql.copy = "WITH c AS (INSERT INTO " + j + " (" + jk + ", " + jv + ") SELECT t." + tk + ", t." +
@@ -347,8 +347,8 @@ JoinBackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, con
       "SELECT pg_catalog.count(*), (pg_catalog.array_agg(" + source_key +
       "::pg_catalog.text ORDER BY " + source_key + "))[1:10] FROM " +
       (to_column(op) ? j + " w LEFT JOIN " + t + " t" : t + " t LEFT JOIN " + j + " w") + " ON t." +
-      tk + " = w." + jk + " WHERE " + source_key + " = ANY (" + keys + ") AND t." + col +
-      " IS DISTINCT FROM w." + jv;
+      tk + " = w." + jk + " WHERE " + source_key + " = ANY (" + keys + ") AND " +
+      image_distinct_sql("t." + col, "w." + jv);
   return sql;
 }
 

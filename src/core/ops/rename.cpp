@@ -75,8 +75,9 @@ Statements begin(const TableDesc& table, const Operation& op) {
 bool needs_backfill(const Operation&) { return true; }
 
 BackfillSpec backfill(const TableDesc&, const Operation& op) {
-  return BackfillSpec{op.column, "t." + quote_ident(op.new_column) + " IS DISTINCT FROM t." +
-                                     quote_ident(op.column)};
+  // By binary image: json, xml and point have no equality operator.
+  return BackfillSpec{op.column, image_distinct_sql("t." + quote_ident(op.new_column),
+                                                    "t." + quote_ident(op.column))};
 }
 
 Statements finish_validation(const TableDesc&, const Operation&) { return {}; }
