@@ -84,10 +84,11 @@ SELECT count(*) AS extra_columns FROM pg_attribute
 WHERE attrelid IN ('child'::regclass, 'parent'::regclass) AND attname LIKE '%\_new';
 DROP TABLE child, parent;
 
--- finish refuses while a view reads the old column, naming it.
+-- finish refuses while a view reads the old column, naming it (begin refuses
+-- one that exists already: see begin_dependents).
 CREATE TABLE price (id int PRIMARY KEY, amount int);
-CREATE VIEW price_view AS SELECT id, amount FROM price;
 SELECT zdm.begin_alter_type('price', 'amount', 'bigint', migration => 'price');
+CREATE VIEW price_view AS SELECT id, amount FROM price;
 CALL zdm.backfill('price');
 SELECT zdm.finish('price');
 DROP VIEW price_view;

@@ -7,6 +7,16 @@
 
 namespace zdm::core {
 
+// An object that reads a column and would block dropping it (or go with it):
+// found at begin, so that alter_type refuses then rather than at finish.
+struct ColumnDependent {
+  std::string column;  // the column it reads
+  // "view", "materialized view", "rule", "policy", "generated column",
+  // "trigger", "statistics object" or "other"
+  std::string kind;
+  std::string description;  // "view v", "policy p on table t", ...
+};
+
 struct Column {
   std::string name;
   std::string type_sql;       // schema-qualified type with its modifier
@@ -55,6 +65,9 @@ struct TableDesc {
   std::vector<std::string> foreign_key_columns;               // in a FOREIGN KEY, either end
   std::vector<ForeignKey> foreign_keys;                       // the table's own
   std::vector<std::pair<std::string, std::string>> defaults;  // column, expression
+  // What reads each column, outside the table's own indexes, constraints and
+  // defaults and zdm's triggers.
+  std::vector<ColumnDependent> dependents;
   bool has_dual_write_trigger = false;
   std::string owner;                                            // the owning role
   std::vector<std::pair<std::string, std::string>> privileges;  // grantee ("" = PUBLIC), privilege

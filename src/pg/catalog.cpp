@@ -125,6 +125,50 @@ core::TableDesc load_table(unsigned int relid) {
     c.identity = is_true(r[5]);
     t.columns.push_back(std::move(c));
   }
+  // What reads each column, besides the table's own indexes, constraints and
+  // defaults and zdm's triggers: views, rules and policies (normal
+  // dependencies), generated columns (their pg_attrdef), triggers (UPDATE OF,
+  // WHEN), and extended statistics (an automatic dependency: DROP COLUMN drops
+  // them silently).
+  for (Row& r : query(
+           "SELECT DISTINCT a.attnum, a.attname, k.kind, CASE "
+           "  WHEN k.kind = 'generated column' THEN 'generated ' || pg_catalog.pg_describe_object("
+           "    'pg_catalog.pg_class'::pg_catalog.regclass, ad.adrelid, ad.adnum) "
+           "  WHEN k.kind IN ('view', 'materialized view') THEN pg_catalog.pg_describe_object("
+           "    'pg_catalog.pg_class'::pg_catalog.regclass, rv.ev_class, 0) "
+           "  ELSE pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) END "
+           "FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a "
+           "ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
+           "LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = "
+           "'pg_catalog.pg_attrdef'::pg_catalog.regclass AND ad.oid = d.objid "
+           "LEFT JOIN pg_catalog.pg_rewrite rv ON d.classid = "
+           "'pg_catalog.pg_rewrite'::pg_catalog.regclass AND rv.oid = d.objid "
+           "CROSS JOIN LATERAL (SELECT CASE "
+           "  WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN (SELECT CASE "
+           "    c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' ELSE 'rule' END "
+           "    FROM pg_catalog.pg_rewrite rw JOIN pg_catalog.pg_class c ON c.oid = rw.ev_class "
+           "    WHERE rw.oid = d.objid) "
+           "  WHEN d.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass THEN 'policy' "
+           "  WHEN d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass "
+           "    THEN 'generated column' "
+           "  WHEN d.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN 'trigger' "
+           "  WHEN d.classid = 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass "
+           "    THEN 'statistics object' "
+           "  ELSE 'other' END AS kind) k "
+           "WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+           "AND d.refobjid = $1::pg_catalog.oid AND d.refobjsubid > 0 AND NOT a.attisdropped "
+           "AND (d.deptype = 'n' OR (d.deptype = 'a' "
+           "  AND d.classid = 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass)) "
+           "AND NOT (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND EXISTS ("
+           "  SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.oid = d.objid "
+           "  AND c.conrelid = $1::pg_catalog.oid)) "
+           "AND NOT (d.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass AND EXISTS ("
+           "  SELECT 1 FROM pg_catalog.pg_trigger tg WHERE tg.oid = d.objid "
+           "  AND (tg.tgname OPERATOR(pg_catalog.~~) '0zdm\\_%' OR tg.tgname = $2))) "
+           "ORDER BY 1, 3, 4",
+           {rel(relid), std::string(core::dual_write_trigger_name())})) {
+    t.dependents.push_back({*r[1], *r[2], r[3].value_or("")});
+  }
   for (Row& r : query("SELECT c.conname, c.contype = 'c', "
                       "       (SELECT pg_catalog.string_agg(a.attname, E'\\x1f' ORDER BY a.attnum) "
                       "        FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.conrelid "

@@ -139,3 +139,23 @@ TEST(AlterType, TriggerArgumentsCarryBothExpressions) {
             (std::vector<std::string>{"alter_type", "widen", "code", "code_new", "(code)::bigint",
                                       "(code_new)::integer"}));
 }
+
+TEST(AlterType, RefusesAColumnThatOtherObjectsReadAtBegin) {
+  TableDesc t = acct();
+  t.dependents = {{"code", "view", "view public.code_view"},
+                  {"code", "generated column", "generated column twice of table public.acct"},
+                  {"balance", "policy", "policy p on table public.acct"}};
+  AlterTypeRequest r{"code", "bigint", "(code)::bigint", ""};
+  try {
+    validate_alter_type(t, r, {});
+    ADD_FAILURE() << "expected a refusal";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::ObjectInUse);
+    EXPECT_NE(e.detail().find("view public.code_view"), std::string::npos);
+    EXPECT_NE(e.detail().find("generated column twice"), std::string::npos);
+    EXPECT_NE(e.hint().find("views"), std::string::npos);
+    EXPECT_NE(e.hint().find("generated columns"), std::string::npos);
+    EXPECT_EQ(e.hint().find("polic"), std::string::npos);
+  }
+  EXPECT_NO_THROW(validate_alter_type(acct(), r, {}));
+}

@@ -50,6 +50,50 @@ std::string twin_check_name(const CheckConstraint& check, const std::string& sha
   return fit_identifier(check.name + "_" + shadow);
 }
 
+// finish drops the old column: whatever reads it would make PostgreSQL refuse
+// (views, rules, policies, generated columns, triggers) or go with it
+// (extended statistics). Refused now, before the backfill, with what to do.
+void refuse_dependents(const TableDesc& table, const Column& column) {
+  std::string list;
+  std::vector<std::string> kinds;
+  for (const ColumnDependent& d : table.dependents) {
+    if (d.column != column.name) continue;
+    list += (list.empty() ? "" : "; ") + d.description;
+    if (!contains(kinds, d.kind)) kinds.push_back(d.kind);
+  }
+  if (list.empty()) return;
+  auto any = [&](std::initializer_list<const char*> wanted) {
+    for (const char* k : wanted)
+      if (contains(kinds, k)) return true;
+    return false;
+  };
+  std::string hint;
+  auto add = [&](const std::string& sentence) { hint += (hint.empty() ? "" : " ") + sentence; };
+  if (any({"view", "materialized view", "rule"}))
+    add("Drop the views and rules that read it (or re-create them without it) before begin, and "
+        "re-create them after finish.");
+  if (any({"policy"}))
+    add("Replace the policies that read it by ones that do not for the migration, and restore "
+        "them after finish.");
+  if (any({"generated column"}))
+    add("Drop the generated columns that read it and add them back after finish.");
+  if (any({"trigger"}))
+    add("Drop the triggers whose UPDATE OF list or WHEN condition names it, and re-create them "
+        "after finish.");
+  if (any({"statistics object"}))
+    add("Drop the statistics objects on it and re-create them after finish.");
+  if (any({"other"})) add("Change the other objects so that they no longer use it.");
+  throw Error(
+      ErrorCode::ObjectInUse,
+      "cannot change the type of " + column_of(table, column.name) + ": other objects read it",
+      "Reading it: " + list + ". finish drops the old column, " +
+          (kinds.size() == 1 && kinds[0] == "statistics object"
+               ? "and they would silently go with it"
+               : "which they need") +
+          "; refused now rather than after the backfill.",
+      hint);
+}
+
 }  // namespace
 
 std::string shadow_name(const TableDesc& table, const std::string& column) {
@@ -94,6 +138,7 @@ Operation validate(const TableDesc& table, const AlterTypeRequest& request,
                       "class or collation",
                   "zdm rebuilds plain column indexes only.",
                   "Drop that index, or rebuild it on the new type by hand after finish.");
+  refuse_dependents(table, column);
   if (request.up.empty()) throw Error(ErrorCode::InvalidParameter, "up must not be empty");
   check_unclaimed(table, {request.column}, open_on_table);
 
