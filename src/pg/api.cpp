@@ -184,10 +184,12 @@ std::string begin_operation(unsigned int relid, const std::optional<std::string>
                             const std::vector<std::string>& name_parts, const Validate& validate,
                             const AfterColumns& after_columns = {}) {
   validate(zdm::pg::load_table(relid), zdm::pg::open_operations_on(relid));
+  zdm::pg::require_rls_bypass(relid);
   zdm::pg::StepOutcome locking = zdm::pg::lock_tables(
       requested.value_or(zdm::core::readable_migration_name(name_parts)), "begin", {relid});
 
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  zdm::pg::require_rls_bypass(relid);  // again, as the table is now
   std::vector<zdm::core::Operation> open_ops = zdm::pg::open_operations_on(relid);
   zdm::core::Operation op = validate(table, open_ops);
   op.migration = zdm::pg::open_migration(requested, name_parts);
@@ -338,9 +340,11 @@ std::string begin_join_operation(
   const unsigned int target_relid = relids.back();
   zdm::core::TableDesc target = zdm::pg::load_table(target_relid);
   validate(target);
+  for (unsigned int relid : relids) zdm::pg::require_rls_bypass(relid);
   zdm::pg::StepOutcome locking = zdm::pg::lock_tables(
       requested.value_or(zdm::core::readable_migration_name(name_parts)), "begin", relids);
   target = zdm::pg::load_table(target_relid);
+  for (unsigned int relid : relids) zdm::pg::require_rls_bypass(relid);  // as they are now
   zdm::core::Operation op = validate(target);
   op.migration = zdm::pg::open_migration(requested, name_parts);
   op.id = zdm::pg::record_operation(op, target_relid);

@@ -59,6 +59,28 @@ bool table_exists(unsigned int relid) {
       .has_value();
 }
 
+void require_rls_bypass(unsigned int relid) {
+  std::vector<Row> rows = query(
+      "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), "
+      "  CURRENT_USER::pg_catalog.text "
+      "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "JOIN pg_catalog.pg_roles r ON r.rolname = CURRENT_USER "
+      "WHERE c.oid = $1::pg_catalog.oid AND c.relrowsecurity AND c.relforcerowsecurity "
+      "AND NOT (r.rolsuper OR r.rolbypassrls)",
+      {rel(relid)});
+  if (rows.empty()) return;
+  const std::string table = *rows[0][0], role = *rows[0][1];
+  throw Error(ErrorCode::InsufficientPrivilege,
+              "table " + table + " has FORCE ROW LEVEL SECURITY, and role \"" + role +
+                  "\" cannot bypass it",
+              "Its policies apply to its owner too: the backfill would see only the rows they "
+              "show this role, and finish would contract over the others.",
+              "Run the migration as a role with BYPASSRLS (or a superuser), or run ALTER TABLE " +
+                  table +
+                  " NO FORCE ROW LEVEL SECURITY for the migration (its owner then bypasses the "
+                  "policies) and FORCE it again after finish.");
+}
+
 core::TableDesc load_table(unsigned int relid) {
   std::vector<Row> rows = query(
       "SELECT n.nspname, c.relname, c.relkind, pg_catalog.pg_has_role(c.relowner, 'USAGE'), "

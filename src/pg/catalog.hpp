@@ -15,6 +15,11 @@ namespace zdm::pg {
 // who do not own it.
 core::TableDesc load_table(unsigned int relid);
 
+// Refuses a table with FORCE ROW LEVEL SECURITY when the caller cannot bypass
+// row security (neither a superuser nor BYPASSRLS): the backfill would see only
+// the rows the policies show, and finish would contract over the others.
+void require_rls_bypass(unsigned int relid);
+
 // Whether a table with this OID still exists.
 bool table_exists(unsigned int relid);
 
