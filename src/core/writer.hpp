@@ -19,15 +19,27 @@ constexpr Side insert_side(WriterSetting writer, bool new_side_filled) {
   return new_side_filled ? Side::New : Side::Old;
 }
 
-// UPDATE: the side whose columns changed is the source; both changed means the
-// new side wins, or the declared side; neither changed means the new side is
-// recomputed from the old. The sides are those of one migration: all its
+// How an UPDATE wrote one side of a migration: not at all, by assigning its
+// columns their current values only, or by changing one. A side is written
+// when the statement assigns one of its columns (tg_updatedcols: the SET list,
+// ON CONFLICT DO UPDATE's and MERGE's too) or its value changed (a BEFORE
+// trigger's doing): an assigned NULL is a write.
+enum class Write { None, Same, Changed };
+
+// UPDATE: the written side is the source. Both written means the new side
+// wins, or the declared side; but when only one of them changed a value (a
+// MERGE counts the columns of all its UPDATE actions as assigned) that one is
+// the source. Neither written means the new side is recomputed from the old
+// side's inputs that changed. The sides are those of one migration: all its
 // operations go the same way. A declared writer decides only when both sides
 // changed: an UPDATE that touches neither side (say, of another column) must
 // never copy a new side that the backfill has not filled yet over the old one.
-constexpr Side update_side(WriterSetting writer, bool old_changed, bool new_changed) {
-  if (old_changed && new_changed) return writer == WriterSetting::Old ? Side::Old : Side::New;
-  return new_changed ? Side::New : Side::Old;
+constexpr Side update_side(WriterSetting writer, Write old_side, Write new_side) {
+  if (old_side != Write::None && new_side != Write::None) {
+    if (old_side != new_side) return old_side == Write::Changed ? Side::Old : Side::New;
+    return writer == WriterSetting::Old ? Side::Old : Side::New;
+  }
+  return new_side != Write::None ? Side::New : Side::Old;
 }
 
 // INSERT into a table whose migration has no new-side column (it only drops

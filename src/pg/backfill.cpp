@@ -54,17 +54,19 @@ BackfillArgs read_args(FunctionCallInfo fcinfo) {
 }
 
 // Runs one of the backfill's writes with a module flag of the triggers set,
-// and resets it however the statement ends: zdm_force_old_side (the
-// dual-write trigger treats the write as old-side) or zdm_join_sync_off (the
+// and clears it however the statement ends. `set(true)` scopes the flag to the
+// statement's own table and migration (zdm_force_old_side_set: the dual-write
+// trigger treats the write as old-side) or sets zdm_join_sync_off (the
 // join-sync triggers do not echo the copy back to the other shape).
-Row run_flagged(bool& flag, const std::string& sql, const std::vector<Value>& params) {
-  flag = true;
+template <typename Set>
+Row run_flagged(Set set, const std::string& sql, const std::vector<Value>& params) {
+  set(true);
   try {
     std::vector<Row> rows = zdm::pg::query_as_caller(sql.c_str(), params);
-    flag = false;
+    set(false);
     return rows.at(0);
   } catch (...) {
-    flag = false;
+    set(false);
     throw;
   }
 }
@@ -331,13 +333,22 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
         {std::to_string(s.relid)});
     if (density) rows_per_block = std::max(1.0, std::stod(*density));
   }
+  // The batch is an old-side write for this migration on this table only: a
+  // user trigger's write to another table, or another migration open on this
+  // one, follows the ordinary rules.
+  auto old_side = [&](bool on) {
+    if (on)
+      zdm_force_old_side_set(s.relid, migration.c_str());
+    else
+      zdm_force_old_side_clear();
+  };
   walk(migration, s, args, [&](const Progress& p) {
     BatchResult r;
     if (p.keyset && !key.empty()) {
       if (!p.upper) {
         r.done = true;  // the table was empty when the backfill started
       } else {
-        Row row = run_flagged(zdm_force_old_side, p.position ? resume : from_start,
+        Row row = run_flagged(old_side, p.position ? resume : from_start,
                               {p.position, p.upper, std::to_string(args.batch_size)});
         r.visited = std::stol(*row[0]);
         r.converted = std::stol(*row[1]);
@@ -357,8 +368,7 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
       if (first >= last) {
         r.done = true;
       } else {
-        Row row = run_flagged(zdm_force_old_side, by_blocks,
-                              {std::to_string(first), std::to_string(next)});
+        Row row = run_flagged(old_side, by_blocks, {std::to_string(first), std::to_string(next)});
         r.converted = std::stol(*row[0]);
         r.visited = r.converted;
         r.position = "{" + std::to_string(next) + "}";
@@ -402,7 +412,8 @@ void backfill_join_operation(const std::string& migration, const zdm::pg::Stored
     const Value keys = batch[0];
     r.position = batch[2];
     zdm::pg::query_as_caller(sql.lock.c_str(), {keys});
-    r.converted = std::stol(*run_flagged(zdm_join_sync_off, sql.copy, {keys}).at(0));
+    r.converted =
+        std::stol(*run_flagged([](bool on) { zdm_join_sync_off = on; }, sql.copy, {keys}).at(0));
     Row conflicts = zdm::pg::query_as_caller(sql.conflicts.c_str(), {keys}).at(0);
     r.conflicts = std::stol(*conflicts[0]);
     if (r.conflicts > 0) {

@@ -1,10 +1,10 @@
-// Hot path. Per row: deform the row, compare datums, and at most one
-// heap_form_tuple. That is what heap_modify_tuple_by_cols does, minus its two
-// palloc'd arrays per row: the arrays live in the cached plan instead (measured
-// with callgrind: 1,650 -> 1,100 instructions per row). No SPI, no catalog
-// lookups, no string compares and no allocation beyond the result tuple:
-// everything else is planned once per relation from the trigger's arguments and
-// cached in CacheMemoryContext.
+// Hot path. Per row: deform the row (and, on UPDATE, the row before it), compare
+// datums, evaluate only the conversions whose inputs the write touched, and at
+// most one heap_form_tuple. The row is deformed straight into the arrays of the
+// plan's virtual slot, which the expressions read: no copy per expression and
+// no palloc beyond the result tuple. No SPI, no catalog lookups, no string
+// compares: everything else is planned once per relation from the trigger's
+// arguments and cached in CacheMemoryContext.
 #include "trigger/dual_write.hpp"
 
 #include <cstring>
@@ -16,13 +16,18 @@
 #include "pg/postgres.hpp"
 
 extern "C" {
-bool zdm_force_old_side = false;
 PGDLLEXPORT PG_FUNCTION_INFO_V1(zdm_dual_write_trigger);
 }
 
 namespace {
 
 using zdm::core::OpKind;
+
+// The columns an expression reads (for a plain copy: the one column copied).
+struct Reads {
+  AttrNumber* attnos;
+  int n;
+};
 
 // One operation: an old-side and a new-side column (either may be absent),
 // and how each is computed from the other side: an expression, or when there
@@ -34,8 +39,15 @@ struct PlannedOp {
   AttrNumber new_attno;  // 0 when absent (drop_column)
   bool old_byval, new_byval;
   int16 old_len, new_len;
-  ExprState* up;    // new column from the row; NULL: copy, or nothing
-  ExprState* down;  // old column from the row; NULL: copy, or nothing
+  ExprState* up;     // new column from the row; NULL: copy, or nothing
+  ExprState* down;   // old column from the row; NULL: copy, or nothing
+  Reads up_reads;    // what computing the new column reads
+  Reads down_reads;  // what computing the old column reads
+  // An UPDATE that touches nothing this operation reads still fills its new
+  // column when it is NULL (a row the backfill has not reached) if that cannot
+  // fail (a plain copy) or the row needs it: a NOT NULL or CHECK constraint
+  // reads the column, and the updated row would otherwise violate it.
+  bool fill_when_null;
   const char* migration;
   const char* old_name;
   const char* new_name;
@@ -46,36 +58,73 @@ struct DualWritePlan {
   Oid relid;  // hash key
   Oid tgoid;
   bool valid;
+  bool stale;             // invalidated while being built: rebuild on the next row
   MemoryContext context;  // everything below; deleted when the plan is rebuilt
   int nops;
   PlannedOp* ops;
-  // The row is deformed into these, edited in place and formed again: sized
-  // once per relation, so a row costs no palloc beyond the result tuple.
-  int natts;
-  Datum* values;
-  bool* nulls;
+  bool* recompute;  // per operation, scratch for one row
   int ngroups;
-  // Expressions read the row as it stands (after the operations before them)
-  // through this virtual slot.
+  int natts;
+  // The row is deformed into the slot's own arrays, edited in place, read by
+  // the expressions through the slot, and formed again.
   TupleTableSlot* slot;
+  Datum* values;  // slot->tts_values
+  bool* nulls;    // slot->tts_isnull
   ExprContext* econtext;
+  // UPDATE: the row before, deformed once; and per column (by attno) whether
+  // the write touched it: assigned by the statement, or changed OLD vs NEW.
+  Datum* old_values;
+  bool* old_nulls;
+  bool* touched;
+  bool* differs;        // changed OLD vs NEW (or by zdm), a subset of touched
+  AttrNumber* watched;  // the columns whose `touched` the operations consult
+  int nwatched;
+  // The row's key for error messages: the primary key, else the replica
+  // identity index; nkey 0 when there is none.
+  int nkey;
+  AttrNumber* key_attnos;
+  FmgrInfo* key_output;
+  const char* key_names;  // "(id)" or "(a, b)"
+  // Which group the backfill forces to the old side (-1: none), as of
+  // forced_generation.
+  uint32 forced_generation;
+  int forced_group;
 };
 
 HTAB* plans = NULL;
 
+// The backfill's scope (zdm_force_old_side_set): a relation and a migration.
+Oid forced_relid = InvalidOid;
+const char* forced_migration = NULL;
+uint32 forced_generation = 0;
+
+void mark_invalid(DualWritePlan* plan) {
+  plan->valid = false;
+  plan->stale = true;
+}
+
+void invalidate_all_plans() {
+  if (plans == NULL) return;
+  HASH_SEQ_STATUS status;
+  DualWritePlan* plan;
+  hash_seq_init(&status, plans);
+  while ((plan = static_cast<DualWritePlan*>(hash_seq_search(&status))) != NULL) mark_invalid(plan);
+}
+
 void invalidate_plan(Datum, Oid relid) {
   if (plans == NULL) return;
   if (relid == InvalidOid) {
-    HASH_SEQ_STATUS status;
-    DualWritePlan* plan;
-    hash_seq_init(&status, plans);
-    while ((plan = static_cast<DualWritePlan*>(hash_seq_search(&status))) != NULL)
-      plan->valid = false;
+    invalidate_all_plans();
     return;
   }
   DualWritePlan* plan = static_cast<DualWritePlan*>(hash_search(plans, &relid, HASH_FIND, NULL));
-  if (plan != NULL) plan->valid = false;
+  if (plan != NULL) mark_invalid(plan);
 }
+
+// A function was created, replaced or dropped. expression_planner inlines SQL
+// functions into the compiled up/down, so any of them may now be stale; which
+// ones the inlining consumed is not recorded, so every plan is rebuilt.
+void invalidate_plans_for_function(Datum, int, uint32) { invalidate_all_plans(); }
 
 AttrNumber attno_by_name(TupleDesc desc, Relation rel, const char* column) {
   for (int i = 0; i < desc->natts; i++) {
@@ -91,20 +140,49 @@ AttrNumber attno_by_name(TupleDesc desc, Relation rel, const char* column) {
   return InvalidAttrNumber;
 }
 
-// Names the migration and the column when an up/down expression fails on a row
-// (a failed cast, a division by zero), or when it cannot be compiled.
+// Names the migration, the column and the row when an up/down expression
+// fails on a row (a failed cast, a division by zero). Runs while an error is
+// being reported, so it must not raise one itself: a key value is shown only
+// when its output function reads nothing but the datum (no NULL, no toasted
+// or compressed value to fetch).
 struct Computing {
+  const DualWritePlan* plan;
   const PlannedOp* op;
   bool up;
 };
+
+const char* row_key(const DualWritePlan* plan) {
+  if (plan->nkey == 0) return "";
+  StringInfoData out;
+  initStringInfo(&out);
+  appendStringInfo(&out, ", row %s=(", plan->key_names);
+  for (int i = 0; i < plan->nkey; i++) {
+    const int a = plan->key_attnos[i] - 1;
+    if (i > 0) appendStringInfoString(&out, ", ");
+    if (plan->nulls[a]) {
+      appendStringInfoString(&out, "null");
+      continue;
+    }
+    Datum value = plan->values[a];
+    if (TupleDescAttr(plan->slot->tts_tupleDescriptor, a)->attlen == -1 &&
+        (VARATT_IS_EXTERNAL(DatumGetPointer(value)) ||
+         VARATT_IS_COMPRESSED(DatumGetPointer(value)))) {
+      appendStringInfoString(&out, "...");
+      continue;
+    }
+    appendStringInfoString(&out, OutputFunctionCall(&plan->key_output[i], value));
+  }
+  appendStringInfoChar(&out, ')');
+  return out.data;
+}
 
 void expression_context(void* arg) {
   const Computing* c = static_cast<const Computing*>(arg);
   errcontext(
       "zdm: computing column \"%s\" of table \"%s\" with the %s expression of "
-      "migration \"%s\"",
+      "migration \"%s\"%s",
       c->up ? c->op->new_name : c->op->old_name, c->op->table, c->up ? "up" : "down",
-      c->op->migration);
+      c->op->migration, row_key(c->plan));
 }
 
 void compile_context(void* arg) {
@@ -113,16 +191,87 @@ void compile_context(void* arg) {
              op->table);
 }
 
+// The columns `expr` reads; a whole-row reference reads them all.
+Reads reads_of(Expr* expr, TupleDesc desc) {
+  Bitmapset* read = NULL;
+  pull_varattnos(reinterpret_cast<Node*>(expr), 1, &read);
+  const bool whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, read);
+  Reads out;
+  out.attnos = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * (desc->natts + 1)));
+  out.n = 0;
+  for (int i = 0; i < desc->natts; i++) {
+    const AttrNumber attno = TupleDescAttr(desc, i)->attnum;
+    if (TupleDescAttr(desc, i)->attisdropped) continue;
+    if (whole_row || bms_is_member(attno - FirstLowInvalidHeapAttributeNumber, read))
+      out.attnos[out.n++] = attno;
+  }
+  return out;
+}
+
+Reads one_column(AttrNumber attno) {
+  Reads out;
+  out.attnos = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber)));
+  out.attnos[0] = attno;
+  out.n = 1;
+  return out;
+}
+
 // Compiles an operation's expression with search_path pinned to pg_catalog:
 // the text was normalized at begin, so every other name in it is qualified.
-ExprState* compile(Relation rel, const char* text, Form_pg_attribute target, const char* what) {
+ExprState* compile(Relation rel, const char* text, Form_pg_attribute target, const char* what,
+                   Reads* reads) {
   int level = NewGUCNestLevel();
   (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
                           GUC_ACTION_SAVE, true, 0, false);
   Expr* expr = zdm_cook_expression(rel, text, target->atttypid, target->atttypmod, what);
   expr = expression_planner(expr);
   AtEOXact_GUC(true, level);
+  *reads = reads_of(expr, RelationGetDescr(rel));
   return ExecInitExpr(expr, NULL);
+}
+
+// The key that names a row in errors: the primary key, else the replica
+// identity index (both on plain NOT NULL columns).
+void plan_row_key(DualWritePlan* plan, Relation rel) {
+#if PG_VERSION_NUM >= 180000
+  Oid index = RelationGetPrimaryKeyIndex(rel, true);
+#else
+  Oid index = RelationGetPrimaryKeyIndex(rel);
+#endif
+  if (!OidIsValid(index)) index = RelationGetReplicaIndex(rel);
+  plan->nkey = 0;
+  if (!OidIsValid(index)) return;
+  HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
+  if (!HeapTupleIsValid(tuple)) return;
+  Form_pg_index form = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
+  const int n = form->indnkeyatts;
+  plan->key_attnos = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * n));
+  plan->key_output = static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * n));
+  StringInfoData names;
+  initStringInfo(&names);
+  appendStringInfoChar(&names, '(');
+  bool usable = true;
+  TupleDesc desc = RelationGetDescr(rel);
+  for (int i = 0; i < n; i++) {
+    const AttrNumber attno = form->indkey.values[i];
+    if (attno <= 0 || attno > desc->natts) {
+      usable = false;  // an expression: not a column
+      break;
+    }
+    Form_pg_attribute att = TupleDescAttr(desc, attno - 1);
+    Oid output;
+    bool varlena;
+    getTypeOutputInfo(att->atttypid, &output, &varlena);
+    fmgr_info_cxt(output, &plan->key_output[i], CurrentMemoryContext);
+    plan->key_attnos[i] = attno;
+    if (i > 0) appendStringInfoString(&names, ", ");
+    appendStringInfoString(&names, quote_identifier(NameStr(att->attname)));
+  }
+  ReleaseSysCache(tuple);
+  appendStringInfoChar(&names, ')');
+  if (!usable) return;
+  plan->key_names = names.data;
+  plan->nkey = n;
 }
 
 // Parses the trigger's arguments, six per operation: kind, migration, old-side
@@ -136,6 +285,7 @@ void build_plan(DualWritePlan* plan, Relation rel, Trigger* trigger) {
                     errhint("Create the trigger through zdm.begin_*() only.")));
   if (plan->context != NULL) MemoryContextDelete(plan->context);
   plan->context = NULL;
+  plan->stale = false;
   MemoryContext context =
       AllocSetContextCreate(CacheMemoryContext, "zdm dual-write plan", ALLOCSET_SMALL_SIZES);
   plan->context = context;
@@ -191,31 +341,71 @@ void build_plan(DualWritePlan* plan, Relation rel, Trigger* trigger) {
                               "migration with zdm.abort().")));
     ErrorContextCallback callback;
     callback.callback = compile_context;
+    callback.arg = &op;
     callback.previous = error_context_stack;
     error_context_stack = &callback;
-    if (arg[4][0] != '\0' && new_att != NULL) {
-      callback.arg = &op;
-      op.up = compile(rel, arg[4], new_att, "up");
-    }
-    if (arg[5][0] != '\0' && old_att != NULL) {
-      callback.arg = &op;
-      op.down = compile(rel, arg[5], old_att, "down");
-    }
+    if (arg[4][0] != '\0' && new_att != NULL)
+      op.up = compile(rel, arg[4], new_att, "up", &op.up_reads);
+    else if (old_att != NULL && new_att != NULL)
+      op.up_reads = one_column(op.old_attno);
+    if (arg[5][0] != '\0' && old_att != NULL)
+      op.down = compile(rel, arg[5], old_att, "down", &op.down_reads);
+    else if (old_att != NULL && new_att != NULL)
+      op.down_reads = one_column(op.new_attno);
     error_context_stack = callback.previous;
   }
+  // The columns a constraint reads: NOT NULL, or an expression of a CHECK
+  // (zdm's own CHECK (c IS NOT NULL) NOT VALID during the window among them).
+  bool* constrained = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
+  for (int a = 1; a <= desc->natts; a++) constrained[a] = TupleDescAttr(desc, a - 1)->attnotnull;
+  if (desc->constr != NULL)
+    for (int c = 0; c < desc->constr->num_check; c++) {
+      Bitmapset* read = NULL;
+      pull_varattnos(static_cast<Node*>(stringToNode(desc->constr->check[c].ccbin)), 1, &read);
+      for (int a = 1; a <= desc->natts; a++)
+        constrained[a] |= bms_is_member(a - FirstLowInvalidHeapAttributeNumber, read);
+    }
+  for (int i = 0; i < nops; i++) {
+    PlannedOp& op = ops[i];
+    if (op.new_attno != InvalidAttrNumber)
+      op.fill_when_null =
+          (op.up == NULL && op.old_attno != InvalidAttrNumber) || constrained[op.new_attno];
+  }
+  pfree(constrained);
   plan->ops = ops;
   plan->nops = nops;
+  plan->recompute = static_cast<bool*>(palloc0(sizeof(bool) * (nops + 1)));
   plan->ngroups = nops == 0 ? 0 : ops[nops - 1].group + 1;
   plan->natts = desc->natts;
-  plan->values = static_cast<Datum*>(palloc0(sizeof(Datum) * (desc->natts + 1)));
-  plan->nulls = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
   // A private copy of the descriptor: a slot on the relcache's own one would
   // pin it in the current resource owner, which this plan outlives.
   plan->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(desc), &TTSOpsVirtual);
+  plan->values = plan->slot->tts_values;
+  plan->nulls = plan->slot->tts_isnull;
   plan->econtext = CreateStandaloneExprContext();
+  plan->old_values = static_cast<Datum*>(palloc0(sizeof(Datum) * (desc->natts + 1)));
+  plan->old_nulls = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
+  plan->touched = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
+  plan->differs = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
+  bool* watch = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
+  for (int i = 0; i < nops; i++) {
+    const PlannedOp& op = ops[i];
+    watch[op.old_attno] = watch[op.new_attno] = true;
+    for (int k = 0; k < op.up_reads.n; k++) watch[op.up_reads.attnos[k]] = true;
+    for (int k = 0; k < op.down_reads.n; k++) watch[op.down_reads.attnos[k]] = true;
+  }
+  plan->watched = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * (desc->natts + 1)));
+  plan->nwatched = 0;
+  for (int a = 1; a <= desc->natts; a++)
+    if (watch[a]) plan->watched[plan->nwatched++] = static_cast<AttrNumber>(a);
+  pfree(watch);
+  plan_row_key(plan, rel);
   MemoryContextSwitchTo(old);
   plan->tgoid = trigger->tgoid;
-  plan->valid = true;
+  plan->forced_generation = 0;
+  plan->forced_group = -1;
+  // An invalidation that arrived while compiling applies to what was read.
+  plan->valid = !plan->stale;
 }
 
 DualWritePlan* plan_for(Relation rel, Trigger* trigger) {
@@ -241,6 +431,20 @@ DualWritePlan* plan_for(Relation rel, Trigger* trigger) {
   return plan;
 }
 
+// The group of the migration the backfill is converting, or -1.
+int forced_group(DualWritePlan* plan) {
+  if (plan->forced_generation != forced_generation) {
+    plan->forced_group = -1;
+    for (int i = 0; i < plan->nops; i++)
+      if (strcmp(plan->ops[i].migration, forced_migration) == 0) {
+        plan->forced_group = plan->ops[i].group;
+        break;
+      }
+    plan->forced_generation = forced_generation;
+  }
+  return plan->forced_group;
+}
+
 inline bool same_value(Datum a, bool a_null, Datum b, bool b_null, bool byval, int16 len) {
   if (a_null || b_null) return a_null && b_null;
   return datumIsEqual(a, b, byval, len);
@@ -249,67 +453,49 @@ inline bool same_value(Datum a, bool a_null, Datum b, bool b_null, bool byval, i
 using zdm::core::Side;
 using zdm::core::WriterSetting;
 
-// The side of one migration's write: its new-side columns are the renamed and
-// added ones, its old-side columns the original names and the dropped ones.
-Side side_of(const DualWritePlan* plan, int first, int end, WriterSetting writer, bool is_update,
-             HeapTuple before, TupleDesc desc, const Datum* values, const bool* nulls) {
-  bool new_filled = false, new_changed = false, old_changed = false, has_new = false,
-       dropped_left_out = false;
-  for (int i = first; i < end; i++) {
-    const PlannedOp& op = plan->ops[i];
-    AttrNumber cols[2] = {op.old_attno, op.new_attno};
-    for (int k = 0; k < 2; k++) {
-      if (cols[k] == InvalidAttrNumber) continue;
-      const int a = cols[k] - 1;
-      const bool is_new = k == 1;
-      has_new |= is_new;
-      if (is_new) new_filled |= !nulls[a];
-      if (!is_new && op.new_attno == InvalidAttrNumber) dropped_left_out |= nulls[a];
-      if (is_update) {
-        bool was_null;
-        Datum was = heap_getattr(before, cols[k], desc, &was_null);
-        Form_pg_attribute att = TupleDescAttr(desc, a);
-        bool same = (was_null || nulls[a])
-                        ? (was_null && nulls[a])
-                        : datumIsEqual(was, values[a], att->attbyval, att->attlen);
-        (is_new ? new_changed : old_changed) |= !same;
-      }
-    }
-  }
-  if (is_update) return zdm::core::update_side(writer, old_changed, new_changed);
-  if (!has_new) return zdm::core::insert_side_dropping_only(writer, dropped_left_out);
-  return zdm::core::insert_side(writer, new_filled);
-}
-
 struct RowEdit {
   DualWritePlan* plan;
   Datum* values;
   bool* nulls;
+  bool* touched;
+  bool* differs;
   bool changed;
   bool used_slot;
-  HeapTuple before;  // the row before an UPDATE; NULL for an INSERT
-  TupleDesc desc;
 };
+
+bool any_touched(const RowEdit& edit, const Reads& reads) {
+  for (int k = 0; k < reads.n; k++)
+    if (edit.touched[reads.attnos[k]]) return true;
+  return false;
+}
+
+bool reads_column(const Reads& reads, AttrNumber attno) {
+  for (int k = 0; k < reads.n; k++)
+    if (reads.attnos[k] == attno) return true;
+  return false;
+}
 
 void set_value(RowEdit& edit, int attr, bool byval, int16 len, Datum value, bool isnull) {
   if (same_value(value, isnull, edit.values[attr], edit.nulls[attr], byval, len)) return;
   edit.values[attr] = value;
   edit.nulls[attr] = isnull;
   edit.changed = true;
+  // What this write changes is touched for the operations after it (another
+  // migration's up may read it).
+  edit.touched[attr + 1] = edit.differs[attr + 1] = true;
 }
 
-// Evaluates `expr` over the row as it stands.
+// Evaluates `expr` over the row as it stands: the slot's arrays are the row.
 Datum evaluate(RowEdit& edit, const PlannedOp& op, ExprState* expr, bool up, bool* isnull) {
   DualWritePlan* plan = edit.plan;
-  TupleTableSlot* slot = plan->slot;
-  ExecClearTuple(slot);
-  memcpy(slot->tts_values, edit.values, sizeof(Datum) * plan->natts);
-  memcpy(slot->tts_isnull, edit.nulls, sizeof(bool) * plan->natts);
-  ExecStoreVirtualTuple(slot);
-  plan->econtext->ecxt_scantuple = slot;
-  edit.used_slot = true;
-
-  Computing computing{&op, up};
+  if (!edit.used_slot) {
+    TupleTableSlot* slot = plan->slot;
+    if (!TTS_EMPTY(slot)) ExecClearTuple(slot);  // left stored by a row that failed
+    ExecStoreVirtualTuple(slot);
+    plan->econtext->ecxt_scantuple = slot;
+    edit.used_slot = true;
+  }
+  Computing computing{plan, &op, up};
   ErrorContextCallback callback;
   callback.callback = expression_context;
   callback.arg = &computing;
@@ -320,19 +506,11 @@ Datum evaluate(RowEdit& edit, const PlannedOp& op, ExprState* expr, bool up, boo
   return value;
 }
 
-// The new column from the old side: up, or a copy. `only_if_null` fills only a
-// new column that is still NULL because the backfill has not reached the row:
-// an UPDATE that left a NULL there untouched. A NULL the new app writes on
-// purpose (an INSERT, or an UPDATE that sets it) stays.
-void compute_new(RowEdit& edit, const PlannedOp& op, bool copies, bool only_if_null) {
+// The new column from the old side. `copies` selects the plain copies (run
+// first) or the up expressions (run after them, so they see the copies).
+void compute_new(RowEdit& edit, const PlannedOp& op, bool copies) {
   if (op.new_attno == InvalidAttrNumber) return;
   const int n = op.new_attno - 1;
-  if (only_if_null) {
-    if (!edit.nulls[n] || edit.before == NULL) return;
-    bool was_null;
-    (void)heap_getattr(edit.before, op.new_attno, edit.desc, &was_null);
-    if (!was_null) return;
-  }
   if (op.up != NULL) {
     if (copies) return;
     bool isnull;
@@ -359,9 +537,118 @@ void compute_old(RowEdit& edit, const PlannedOp& op, bool copies) {
   }
 }
 
+// INSERT: the side of one migration's write, from the columns it filled. Its
+// new-side columns are the renamed and added ones, its old-side columns the
+// original names and the dropped ones.
+Side insert_side(const DualWritePlan* plan, int first, int end, WriterSetting writer) {
+  const bool* nulls = plan->nulls;
+  bool old_filled = false, new_filled = false, has_new = false, dropped_left_out = false;
+  for (int i = first; i < end; i++) {
+    const PlannedOp& op = plan->ops[i];
+    if (op.old_attno != InvalidAttrNumber) {
+      old_filled |= !nulls[op.old_attno - 1];
+      if (op.new_attno == InvalidAttrNumber) dropped_left_out |= nulls[op.old_attno - 1];
+    }
+    if (op.new_attno != InvalidAttrNumber) {
+      has_new = true;
+      new_filled |= !nulls[op.new_attno - 1];
+    }
+  }
+  if (!has_new) return zdm::core::insert_side_dropping_only(writer, dropped_left_out);
+  (void)old_filled;
+  return zdm::core::insert_side(writer, new_filled);
+}
+
+// UPDATE: a side is written when the write touched one of its columns.
+Side update_side(const RowEdit& edit, int first, int end, WriterSetting writer) {
+  using zdm::core::Write;
+  Write sides[2] = {Write::None, Write::None};
+  for (int i = first; i < end; i++) {
+    const PlannedOp& op = edit.plan->ops[i];
+    const AttrNumber cols[2] = {op.old_attno, op.new_attno};
+    for (int k = 0; k < 2; k++) {
+      const AttrNumber a = cols[k];
+      if (a == InvalidAttrNumber || !edit.touched[a]) continue;
+      if (edit.differs[a])
+        sides[k] = Write::Changed;
+      else if (sides[k] == Write::None)
+        sides[k] = Write::Same;
+    }
+  }
+  return zdm::core::update_side(writer, sides[0], sides[1]);
+}
+
+// A new column this UPDATE left NULL and did not touch: a row the backfill
+// has not reached (or one whose up gave NULL).
+inline bool hole(const RowEdit& edit, const PlannedOp& op, bool is_update) {
+  return is_update && op.new_attno != InvalidAttrNumber && edit.nulls[op.new_attno - 1] &&
+         !edit.touched[op.new_attno];
+}
+
+// One migration's operations [first, end). `all`: convert every operation
+// (an INSERT, or the backfill). Otherwise an UPDATE converts only what it
+// touched: an operation whose inputs and target it did not touch is already
+// consistent or is a row the backfill has not converted yet, and computing it
+// could only fail on a legacy value the write never mentioned. A hole is
+// filled when that cannot fail or a constraint needs it (fill_when_null), and
+// on a new-side write when a down about to run reads it.
+void convert_group(RowEdit& edit, int first, int end, Side side, bool all, bool is_update) {
+  DualWritePlan* plan = edit.plan;
+  const PlannedOp* ops = plan->ops;
+  bool* recompute = plan->recompute;
+  if (side == Side::Old) {
+    // The new side from the old: copies first, then up.
+    for (int pass = 0; pass < 2; pass++)
+      for (int i = first; i < end; i++) {
+        const PlannedOp& op = ops[i];
+        if (op.new_attno == InvalidAttrNumber || (op.up == NULL) != (pass == 0)) continue;
+        if (all || edit.touched[op.new_attno] || any_touched(edit, op.up_reads) ||
+            (op.fill_when_null && hole(edit, op, is_update)))
+          compute_new(edit, op, pass == 0);
+      }
+    return;
+  }
+  // The old side from the new, for the operations whose old column or whose
+  // down inputs the write touched.
+  for (int i = first; i < end; i++) {
+    const PlannedOp& op = ops[i];
+    recompute[i] = op.old_attno != InvalidAttrNumber &&
+                   (op.down != NULL || op.new_attno != InvalidAttrNumber) &&
+                   (all || edit.touched[op.old_attno] || any_touched(edit, op.down_reads));
+  }
+  // Holes first, from the old side, so that down never reads one. A NULL the
+  // write assigned is no hole: it stays.
+  for (int pass = 0; pass < 2; pass++)
+    for (int j = first; j < end; j++) {
+      const PlannedOp& op = ops[j];
+      if ((op.up == NULL) != (pass == 0) || !hole(edit, op, is_update)) continue;
+      bool fill = op.fill_when_null;
+      for (int i = first; i < end && !fill; i++)
+        fill = recompute[i] && reads_column(ops[i].down_reads, op.new_attno);
+      if (fill) compute_new(edit, op, pass == 0);
+    }
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = first; i < end; i++)
+      if (recompute[i]) compute_old(edit, ops[i], pass == 0);
+}
+
 }  // namespace
 
-void zdm_dual_write_init(void) { CacheRegisterRelcacheCallback(invalidate_plan, (Datum)0); }
+void zdm_dual_write_init(void) {
+  CacheRegisterRelcacheCallback(invalidate_plan, (Datum)0);
+  CacheRegisterSyscacheCallback(PROCOID, invalidate_plans_for_function, (Datum)0);
+}
+
+void zdm_force_old_side_set(unsigned int relid, const char* migration) {
+  forced_migration = migration;
+  forced_relid = relid;
+  forced_generation++;
+}
+
+void zdm_force_old_side_clear(void) {
+  forced_relid = InvalidOid;
+  forced_migration = NULL;
+}
 
 extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
   if (!CALLED_AS_TRIGGER(fcinfo))
@@ -376,12 +663,11 @@ extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
 
   const bool is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
   HeapTuple row = is_update ? td->tg_newtuple : td->tg_trigtuple;
-  HeapTuple before = is_update ? td->tg_trigtuple : NULL;
   TupleDesc desc = RelationGetDescr(td->tg_relation);
 
   // The plan is found through fn_extra, which lives as long as the statement:
-  // no hash lookup per row. The relcache callback clears `valid` when the
-  // table or its trigger changes.
+  // no hash lookup per row. The cache callbacks clear `valid` when the table,
+  // its trigger or a function changes.
   DualWritePlan* plan = static_cast<DualWritePlan*>(fcinfo->flinfo->fn_extra);
   if (plan == NULL || !plan->valid || plan->tgoid != td->tg_trigger->tgoid ||
       plan->relid != RelationGetRelid(td->tg_relation)) {
@@ -389,42 +675,50 @@ extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
     fcinfo->flinfo->fn_extra = plan;
   }
 
-  const WriterSetting writer =
-      zdm_force_old_side ? WriterSetting::Old : static_cast<WriterSetting>(zdm_writer);
+  const WriterSetting writer = static_cast<WriterSetting>(zdm_writer);
+  const int forced = forced_relid == plan->relid ? forced_group(plan) : -1;
 
   Datum* values = plan->values;
   bool* nulls = plan->nulls;
   heap_deform_tuple(row, desc, values, nulls);
-  RowEdit edit{plan, values, nulls, false, false, before, desc};
+  RowEdit edit{plan, values, nulls, plan->touched, plan->differs, false, false};
+  if (is_update) {
+    // Touched: assigned by the statement (its SET list, for ON CONFLICT DO
+    // UPDATE and MERGE too), or changed by a BEFORE trigger.
+    heap_deform_tuple(td->tg_trigtuple, desc, plan->old_values, plan->old_nulls);
+    const Bitmapset* assigned = td->tg_updatedcols;
+    for (int w = 0; w < plan->nwatched; w++) {
+      const AttrNumber attno = plan->watched[w];
+      const int a = attno - 1;
+      Form_pg_attribute att = TupleDescAttr(desc, a);
+      edit.differs[attno] = !same_value(plan->old_values[a], plan->old_nulls[a], values[a],
+                                        nulls[a], att->attbyval, att->attlen);
+      edit.touched[attno] = edit.differs[attno] ||
+                            bms_is_member(attno - FirstLowInvalidHeapAttributeNumber, assigned);
+    }
+  }
   for (int g = 0, first = 0; g < plan->ngroups; g++) {
     int end = first;
     while (end < plan->nops && plan->ops[end].group == g) end++;
-    const Side side = side_of(plan, first, end, writer, is_update, before, desc, values, nulls);
-    if (side == Side::Old) {
-      // The new side is computed from the old: copies first, then up.
-      for (int i = first; i < end; i++) compute_new(edit, plan->ops[i], true, false);
-      for (int i = first; i < end; i++) compute_new(edit, plan->ops[i], false, false);
-    } else {
-      // The old side is computed from the new. A new column this write left
-      // NULL (a row the backfill has not reached yet) is filled from the old
-      // side first, so that down never reads a hole.
-      for (int i = first; i < end; i++) compute_new(edit, plan->ops[i], false, true);
-      for (int i = first; i < end; i++) compute_old(edit, plan->ops[i], true);
-      for (int i = first; i < end; i++) compute_old(edit, plan->ops[i], false);
-    }
+    Side side;
+    if (g == forced)
+      side = Side::Old;  // the backfill converts the row from the old side
+    else if (is_update)
+      side = update_side(edit, first, end, writer);
+    else
+      side = insert_side(plan, first, end, writer);
+    convert_group(edit, first, end, side, !is_update || g == forced, is_update);
     first = end;
   }
-  const bool changed = edit.changed;
-  const bool row_in_slot = edit.used_slot;
   HeapTuple result = row;
-  if (changed) {
+  if (edit.changed) {
     result = heap_form_tuple(desc, values, nulls);
     // Keep the row's identity (t_self, t_tableOid), as heap_modify_tuple does.
     result->t_data->t_ctid = row->t_data->t_ctid;
     result->t_self = row->t_self;
     result->t_tableOid = row->t_tableOid;
   }
-  if (row_in_slot) {
+  if (edit.used_slot) {
     ExecClearTuple(plan->slot);
     ResetExprContext(plan->econtext);
   }

@@ -3,10 +3,16 @@
 #pragma once
 
 extern "C" {
-// Registers the relcache callback that invalidates cached plans.
+// Registers the cache callbacks that invalidate cached plans: relcache (the
+// table or its trigger changed) and pg_proc (a function an up or down
+// expression calls, perhaps inlined, was replaced).
 void zdm_dual_write_init(void);
 
-// Set around zdm's own writes (backfill): they are old-side writes whatever
-// zdm.writer says. Reset in PG_FINALLY by whoever sets it.
-extern bool zdm_force_old_side;
+// The backfill's writes to `relid` are old-side writes for the operations of
+// `migration`, whatever zdm.writer says; every other table, and every other
+// migration on this one, follows the ordinary rules. Set around one batch
+// statement and cleared by whoever sets it however that statement ends.
+// `migration` must stay valid until zdm_force_old_side_clear().
+void zdm_force_old_side_set(unsigned int relid, const char* migration);
+void zdm_force_old_side_clear(void);
 }
