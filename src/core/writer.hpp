@@ -10,12 +10,17 @@ enum class WriterSetting : int { Auto = 0, Old = 1, New = 2 };
 
 enum class Side { Old, New };
 
-// INSERT: under auto, a non-NULL new-side column marks a new-side write (the
-// new-side columns have no default during the window, so only the new app
-// fills them).
-constexpr Side insert_side(WriterSetting writer, bool new_side_filled) {
-  if (writer == WriterSetting::Old) return Side::Old;
-  if (writer == WriterSetting::New) return Side::New;
+// INSERT: when the row fills (non-NULL) the columns of one side only, that
+// side is the source, whatever zdm.writer says: a mismatched declaration (a
+// shared role, a pooled connection carrying the other app's SET) never drops
+// an inserted value. Under auto that is the rule as well: new-side columns
+// have no default during the window, so only the new app fills them. Both
+// sides filled, or neither: the declared side decides (auto: the new side if
+// both are filled, else the old side). So the new app's INSERT of a NULL new
+// column under zdm.writer=new stays NULL.
+constexpr Side insert_side(WriterSetting writer, bool old_side_filled, bool new_side_filled) {
+  if (old_side_filled != new_side_filled) return new_side_filled ? Side::New : Side::Old;
+  if (writer != WriterSetting::Auto) return writer == WriterSetting::Old ? Side::Old : Side::New;
   return new_side_filled ? Side::New : Side::Old;
 }
 

@@ -555,8 +555,7 @@ Side insert_side(const DualWritePlan* plan, int first, int end, WriterSetting wr
     }
   }
   if (!has_new) return zdm::core::insert_side_dropping_only(writer, dropped_left_out);
-  (void)old_filled;
-  return zdm::core::insert_side(writer, new_filled);
+  return zdm::core::insert_side(writer, old_filled, new_filled);
 }
 
 // UPDATE: a side is written when the write touched one of its columns.

@@ -4,14 +4,28 @@
 
 using namespace zdm::core;
 
-TEST(InsertSide, AutoInfersFromTheNewSideColumn) {
-  EXPECT_EQ(insert_side(WriterSetting::Auto, true), Side::New);
-  EXPECT_EQ(insert_side(WriterSetting::Auto, false), Side::Old);
+TEST(InsertSide, TheFilledSideIsTheSource) {
+  EXPECT_EQ(insert_side(WriterSetting::Auto, false, true), Side::New);
+  EXPECT_EQ(insert_side(WriterSetting::Auto, true, false), Side::Old);
+  EXPECT_EQ(insert_side(WriterSetting::Auto, false, false), Side::Old);
 }
 
-TEST(InsertSide, DeclaredSideWins) {
-  EXPECT_EQ(insert_side(WriterSetting::Old, true), Side::Old);
-  EXPECT_EQ(insert_side(WriterSetting::New, false), Side::New);
+TEST(InsertSide, AMismatchedDeclarationNeverDropsTheInsertedValue) {
+  // SET zdm.writer = new; INSERT of the old column only: the old side.
+  EXPECT_EQ(insert_side(WriterSetting::New, true, false), Side::Old);
+  EXPECT_EQ(insert_side(WriterSetting::Old, false, true), Side::New);
+}
+
+TEST(InsertSide, NeitherFilledTheDeclaredSideDecides) {
+  // The new app inserting a NULL new column on purpose keeps it NULL.
+  EXPECT_EQ(insert_side(WriterSetting::New, false, false), Side::New);
+  EXPECT_EQ(insert_side(WriterSetting::Old, false, false), Side::Old);
+}
+
+TEST(InsertSide, BothFilledTheDeclaredSideDecides) {
+  EXPECT_EQ(insert_side(WriterSetting::Auto, true, true), Side::New);
+  EXPECT_EQ(insert_side(WriterSetting::New, true, true), Side::New);
+  EXPECT_EQ(insert_side(WriterSetting::Old, true, true), Side::Old);
 }
 
 constexpr Write None = Write::None, Same = Write::Same, Changed = Write::Changed;
@@ -63,5 +77,5 @@ TEST(InsertSideDroppingOnly, ALeftOutDroppedColumnMarksTheNewApp) {
   EXPECT_EQ(insert_side_dropping_only(WriterSetting::New, false), Side::New);
 }
 
-static_assert(insert_side(WriterSetting::Auto, true) == Side::New,
+static_assert(insert_side(WriterSetting::Auto, false, true) == Side::New,
               "the rules are constexpr so the trigger pays nothing for them");
