@@ -152,7 +152,7 @@ void wait_ms(long ms) {
 void commit_batch(bool atomic) {
   if (atomic) return;
   zdm::pg::pg_guard([] { SPI_commit(); });
-  zdm::pg::pin_search_path();
+  zdm::pg::pin_settings();
 }
 
 void notice_progress(const std::string& migration, const zdm::core::Operation& op,
@@ -212,6 +212,31 @@ void start_operation(const zdm::pg::StoredOperation& s, const zdm::core::TableDe
   mark_running(s.op.id, key.empty() ? Value() : Value(key_names), upper, estimate_rows(table));
 }
 
+// The backfill runs with row_security = off (see open_session), so a policy
+// that would hide rows from it makes its statement fail instead of skipping
+// them. This names the table and the ways out: before the walk for a policy
+// already in force, and after a batch fails for one that arrived meanwhile.
+void refuse_if_rls_hides_rows(const std::string& migration, const std::vector<Oid>& relids) {
+  for (Oid relid : relids) {
+    bool hidden =
+        zdm::pg::pg_guard([&] { return check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED; });
+    if (!hidden) continue;
+    Value table = zdm::pg::query_value(
+        "SELECT $1::pg_catalog.oid::pg_catalog.regclass::pg_catalog.text", {std::to_string(relid)});
+    Value role = zdm::pg::query_value("SELECT CURRENT_USER::pg_catalog.text");
+    throw Error(
+        ErrorCode::InsufficientPrivilege,
+        "zdm cannot backfill migration \"" + migration +
+            "\": row-level security hides rows of table " + table.value_or("?") + " from role " +
+            role.value_or("?"),
+        "The backfill must see every row; it runs with row_security = off, so the table's "
+        "policies make it fail rather than skip rows. Nothing was skipped.",
+        "Run the backfill as a role with BYPASSRLS or as a superuser, or, if the owner runs it, "
+        "ALTER TABLE " +
+            table.value_or("?") + " NO FORCE ROW LEVEL SECURITY for the window.");
+  }
+}
+
 // What one batch did.
 struct BatchResult {
   long visited = 0;
@@ -229,7 +254,8 @@ using Batch = std::function<BatchResult(const Progress&)>;
 // short, growing pause, up to kBatchAttempts times; nothing else is undone.
 constexpr int kBatchAttempts = 10;
 
-BatchResult run_retrying(const std::string& migration, const Batch& batch, const Progress& p) {
+BatchResult run_retrying(const std::string& migration, const std::vector<Oid>& relids,
+                         const Batch& batch, const Progress& p) {
   MemoryContext context = CurrentMemoryContext;
   ResourceOwner owner = CurrentResourceOwner;
   auto end_subtransaction = [&](bool commit) {
@@ -255,6 +281,7 @@ BatchResult run_retrying(const std::string& migration, const Batch& batch, const
     } catch (const zdm::pg::PgError& e) {
       sqlstate = e.edata()->sqlerrcode;
       end_subtransaction(false);
+      if (sqlstate == ERRCODE_INSUFFICIENT_PRIVILEGE) refuse_if_rls_hides_rows(migration, relids);
       if ((sqlstate != ERRCODE_T_R_DEADLOCK_DETECTED &&
            sqlstate != ERRCODE_T_R_SERIALIZATION_FAILURE) ||
           attempt >= kBatchAttempts)
@@ -279,11 +306,13 @@ BatchResult run_retrying(const std::string& migration, const Batch& batch, const
 void walk(const std::string& migration, const zdm::pg::StoredOperation& s, const BackfillArgs& args,
           const Batch& batch) {
   const std::string id = std::to_string(s.op.id);
+  std::vector<Oid> relids{s.relid};
+  if (zdm::core::is_join_kind(s.op.kind)) relids.push_back(s.op.join_relid);
   TimestampTz last_notice = 0;
   for (;;) {
     Progress p = read_progress(s.op.id);
     if (p.state == "done") break;
-    BatchResult r = run_retrying(migration, batch, p);
+    BatchResult r = run_retrying(migration, relids, batch, p);
     zdm::pg::execute_as_catalog_owner(
         "UPDATE zdm.operations SET rows_done = rows_done + $2::pg_catalog.int8, "
         "rows_updated = rows_updated + $3::pg_catalog.int8, "
@@ -319,6 +348,7 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
                         const BackfillArgs& args) {
   zdm::core::TableDesc table = zdm::pg::load_table(s.relid);
   zdm::core::BackfillSpec spec = zdm::core::backfill_spec(table, s.op);
+  refuse_if_rls_hides_rows(migration, {s.relid});
   if (read_progress(s.op.id).state == "pending") start_operation(s, table);
 
   std::vector<zdm::core::KeyColumn> key = find_key(s.relid);
@@ -393,6 +423,7 @@ void backfill_join_operation(const std::string& migration, const zdm::pg::Stored
   zdm::core::TableDesc target = zdm::pg::load_table(s.relid);
   zdm::core::TableDesc join = zdm::pg::load_table(s.op.join_relid);
   const zdm::core::JoinBackfillSql sql = zdm::core::join_backfill_sql(join, target, s.op);
+  refuse_if_rls_hides_rows(migration, {s.relid, s.op.join_relid});
   if (read_progress(s.op.id).state == "pending")
     mark_running(s.op.id, to_column ? s.op.join_key : s.op.target_key,
                  zdm::pg::query_value(sql.last_key.c_str()),

@@ -38,9 +38,13 @@ Params make_params(const std::vector<const char*>& texts) {
 }
 
 // Executes `sql` and copies its result into plain C strings. C-style: runs
-// inside pg_guard; everything it allocates lives in the caller's context.
+// inside pg_guard; everything it allocates lives in the context current when it
+// is called. SPI_execute_with_args returns in SPI's procedure context (which
+// lives as long as the SPI connection: a whole committing CALL), so the copies
+// are made only after switching back.
 Grid execute_to_grid(const char* sql, const std::vector<const char*>& texts, bool read_only,
                      Oid run_as) {
+  MemoryContext mine = CurrentMemoryContext;
   Params p = make_params(texts);
   Oid saved_user;
   int saved_sec;
@@ -55,6 +59,7 @@ Grid execute_to_grid(const char* sql, const std::vector<const char*>& texts, boo
     if (run_as != InvalidOid) SetUserIdAndSecContext(saved_user, saved_sec);
   }
   PG_END_TRY();
+  MemoryContextSwitchTo(mine);
   if (rc < 0) elog(ERROR, "zdm: SPI failed (%s) running: %s", SPI_result_code_string(rc), sql);
   Grid g{(long)SPI_processed, 0, nullptr};
   if (SPI_tuptable != NULL) {
@@ -83,8 +88,9 @@ std::vector<Row> to_rows(const Grid& g) {
   return rows;
 }
 
-// One statement, in a memory context of its own that is gone once the result
-// is copied into C++ values: a backfill of a million batches does not grow.
+// One statement, in a memory context of its own that is deleted once the
+// result is copied into C++ values, or when the statement fails: a backfill of
+// a million batches in one committing CALL does not grow.
 struct Result {
   long processed;
   std::vector<Row> rows;
@@ -97,21 +103,26 @@ Result run(const char* sql, const std::vector<Value>& params, bool read_only,
   MemoryContext caller = CurrentMemoryContext;
   MemoryContext scratch = pg_guard(
       [&] { return AllocSetContextCreate(caller, "zdm statement", ALLOCSET_SMALL_SIZES); });
-  Grid g = pg_guard([&] {
-    MemoryContextSwitchTo(scratch);
-    Grid result = execute_to_grid(sql, texts, read_only, run_as);
-    MemoryContextSwitchTo(caller);
-    return result;
-  });
-  // On an error the scratch context stays with its parent until the
-  // transaction's cleanup; here it is freed at once.
-  Result out{g.rows, to_rows(g)};
-  MemoryContextDelete(scratch);
-  return out;
+  try {
+    Grid g = pg_guard([&] {
+      MemoryContextSwitchTo(scratch);
+      Grid result = execute_to_grid(sql, texts, read_only, run_as);
+      MemoryContextSwitchTo(caller);
+      return result;
+    });
+    Result out{g.rows, to_rows(g)};
+    MemoryContextDelete(scratch);
+    return out;
+  } catch (...) {
+    // pg_guard copied the error into `caller`, never into `scratch`.
+    MemoryContextDelete(scratch);
+    throw;
+  }
 }
 
 int session_guc_level = 0;
 std::string caller_search_path;
+std::string caller_time_zone;
 
 }  // namespace
 
@@ -146,32 +157,62 @@ Value query_value_as_catalog_owner(const char* sql, const std::vector<Value>& pa
   return r.rows[0][0];
 }
 
+namespace {
+
+// What zdm's own statements run under, whatever the caller's session says:
+// names resolve in pg_catalog first; every text form zdm writes or reads back
+// (a stored backfill position, a key in a message) is the same in every
+// session; and no row-level security policy can hide a row from zdm (a policy
+// that would filter a statement makes it fail instead).
+struct Setting {
+  const char* name;
+  const char* value;
+};
+constexpr Setting kPinned[] = {
+    {"search_path", "pg_catalog, pg_temp"},
+    {"DateStyle", "ISO, MDY"},
+    {"IntervalStyle", "postgres"},
+    {"TimeZone", "UTC"},
+    {"extra_float_digits", "3"},
+    {"bytea_output", "hex"},
+    {"lc_monetary", "C"},
+    {"standard_conforming_strings", "on"},
+    {"array_nulls", "on"},
+    {"row_security", "off"},
+};
+
+void set_saved(const char* name, const char* value) {
+  (void)set_config_option(name, value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+}
+
+}  // namespace
+
 void open_session(bool nonatomic) {
   // pg_catalog goes first, so that nothing placed earlier on the caller's path
   // can shadow an operator or function in zdm's SQL; the caller's schemas
   // follow, so that user triggers fired by backfill resolve names as usual.
   const char* path = pg_guard([] { return GetConfigOption("search_path", false, false); });
   caller_search_path = std::string("pg_catalog, ") + (path ? path : "");
+  const char* zone = pg_guard([] { return GetConfigOption("TimeZone", false, false); });
+  caller_time_zone = zone ? zone : "UTC";
   pg_guard([&] {
     if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
       elog(ERROR, "zdm: SPI_connect failed");
   });
-  pin_search_path();
+  pin_settings();
 }
 
-void pin_search_path() {
+void pin_settings() {
   pg_guard([&] {
     session_guc_level = NewGUCNestLevel();
-    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-                            GUC_ACTION_SAVE, true, 0, false);
+    for (const Setting& setting : kPinned) set_saved(setting.name, setting.value);
   });
 }
 
 int push_caller_search_path() {
   return pg_guard([] {
     int level = NewGUCNestLevel();
-    (void)set_config_option("search_path", caller_search_path.c_str(), PGC_USERSET, PGC_S_SESSION,
-                            GUC_ACTION_SAVE, true, 0, false);
+    set_saved("search_path", caller_search_path.c_str());
     return level;
   });
 }
@@ -182,6 +223,7 @@ void pop_search_path(int level) {
 
 std::vector<Row> query_as_caller(const char* sql, const std::vector<Value>& params) {
   int level = push_caller_search_path();
+  pg_guard([] { set_saved("TimeZone", caller_time_zone.c_str()); });
   std::vector<Row> rows = query(sql, params);
   pop_search_path(level);
   return rows;

@@ -18,7 +18,10 @@ Value query_value(const char* sql, const std::vector<Value>& params = {});
 // For statements that fire the user's own triggers (backfill's UPDATEs): they
 // run under the caller's search_path with pg_catalog forced to its front, so
 // user triggers resolve their names as they do for the application while no
-// schema on the caller's path can shadow a built-in that zdm's SQL uses.
+// schema on the caller's path can shadow a built-in that zdm's SQL uses, and
+// under the caller's TimeZone (current_date, timestamp casts in the user's
+// triggers); the other pinned settings stay (see open_session). A key passed
+// as text survives the TimeZone: zdm's ISO forms carry their offset.
 std::vector<Row> query_as_caller(const char* sql, const std::vector<Value>& params);
 
 // The same search_path for anything else that must resolve names as the
@@ -31,14 +34,18 @@ void pop_search_path(int level);
 long execute_as_catalog_owner(const char* sql, const std::vector<Value>& params = {});
 Value query_value_as_catalog_owner(const char* sql, const std::vector<Value>& params = {});
 
-// Opens SPI and pins search_path to pg_catalog, pg_temp for the call, so that
-// nothing zdm runs resolves names through the caller's search_path. `nonatomic`
-// lets a procedure commit between batches.
+// Opens SPI and pins, for the call, the settings that could change what zdm's
+// statements mean or the text forms it writes and reads back: search_path
+// (pg_catalog, pg_temp), DateStyle (ISO), IntervalStyle (postgres), TimeZone
+// (UTC), extra_float_digits (3), bytea_output (hex), lc_monetary (C),
+// standard_conforming_strings and array_nulls (on), and row_security (off: a
+// policy that would hide a row from zdm is an error, never a silent skip).
+// `nonatomic` lets a procedure commit between batches.
 void open_session(bool nonatomic = false);
 void close_session();
 
-// A commit pops the search_path pinned by open_session; a procedure that
-// commits calls this right after each commit.
-void pin_search_path();
+// A commit pops the settings pinned by open_session; a procedure that commits
+// calls this right after each commit.
+void pin_settings();
 
 }  // namespace zdm::pg
