@@ -149,10 +149,32 @@ void wait_ms(long ms) {
   });
 }
 
+// A batch that waits for rows the applications hold, or is picked as a
+// deadlock or serialization victim, is retried; under REPEATABLE READ or
+// SERIALIZABLE every retry reads the same snapshot and fails the same way, and
+// rows written after it were never seen. So the backfill refuses to start in
+// such a transaction, and checks again in each transaction a commit starts
+// (they take default_transaction_isolation).
+void refuse_transaction_snapshot() {
+  if (!IsolationUsesXactSnapshot()) return;
+  const bool from_default = XactIsoLevel == DefaultXactIsoLevel;
+  throw Error(ErrorCode::InvalidState,
+              std::string("zdm.backfill cannot run in a ") +
+                  (IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ") + " transaction",
+              "Its batches are retried when they lose a deadlock or a serialization conflict to "
+              "the applications' writes; with one snapshot for the whole transaction, every "
+              "retry would fail the same way.",
+              from_default ? "Run it with default_transaction_isolation = 'read committed' "
+                             "(SET it in this session), then CALL zdm.backfill() again."
+                           : "CALL zdm.backfill() outside a transaction block, or in a READ "
+                             "COMMITTED one.");
+}
+
 void commit_batch(bool atomic) {
   if (atomic) return;
   zdm::pg::pg_guard([] { SPI_commit(); });
   zdm::pg::pin_settings();
+  refuse_transaction_snapshot();
 }
 
 void notice_progress(const std::string& migration, const zdm::core::Operation& op,
@@ -474,6 +496,7 @@ void backfill_join_operation(const std::string& migration, const zdm::pg::Stored
 
 ZDM_FUNCTION(zdm_backfill) {
   BackfillArgs args = read_args(fcinfo);
+  refuse_transaction_snapshot();
   zdm::pg::open_session(!args.atomic);
   std::string migration = zdm::pg::resolve_migration(args.migration);
   zdm::pg::require_migration_owner(migration);
