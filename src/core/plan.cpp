@@ -164,16 +164,22 @@ std::vector<std::string> trigger_args(const std::vector<Operation>& open) {
   return args;
 }
 
-std::string create_dual_write_trigger(const TableDesc& table, const std::vector<Operation>& ops) {
+std::string enable_always(const std::string& qualified_table, const std::string& trigger) {
+  return "ALTER TABLE " + qualified_table + " ENABLE ALWAYS TRIGGER " + quote_ident(trigger);
+}
+
+Statements create_dual_write_trigger(const TableDesc& table, const std::vector<Operation>& ops) {
   if (same_table(ops).empty()) return {};
   std::string args;
   for (const std::string& arg : trigger_args(ops)) {
     if (!args.empty()) args += ", ";
     args += quote_literal(arg);
   }
-  return "CREATE TRIGGER " + quote_ident(dual_write_trigger_name()) +
-         " BEFORE INSERT OR UPDATE ON " + table.qualified() + " FOR EACH ROW EXECUTE FUNCTION " +
-         quote_qualified("zdm", "dual_write_trigger") + "(" + args + ")";
+  return {"CREATE TRIGGER " + quote_ident(dual_write_trigger_name()) +
+              " BEFORE INSERT OR UPDATE ON " + table.qualified() +
+              " FOR EACH ROW EXECUTE FUNCTION " + quote_qualified("zdm", "dual_write_trigger") +
+              "(" + args + ")",
+          enable_always(table.qualified(), dual_write_trigger_name())};
 }
 
 Statements with_dual_write_trigger(const TableDesc& table, Statements statements,
@@ -183,7 +189,7 @@ Statements with_dual_write_trigger(const TableDesc& table, Statements statements
     out.push_back("DROP TRIGGER " + quote_ident(dual_write_trigger_name()) + " ON " +
                   table.qualified());
   for (std::string& s : statements) out.push_back(std::move(s));
-  if (!same_table(remaining).empty()) out.push_back(create_dual_write_trigger(table, remaining));
+  for (std::string& s : create_dual_write_trigger(table, remaining)) out.push_back(std::move(s));
   return out;
 }
 

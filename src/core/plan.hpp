@@ -146,8 +146,13 @@ std::vector<std::string> trigger_args(const std::vector<Operation>& ops);
 // operations still open on the table afterwards), or leave it dropped.
 Statements with_dual_write_trigger(const TableDesc& table, Statements statements,
                                    const std::vector<Operation>& remaining);
-// "" when none of `ops` is served by the dual-write trigger.
-std::string create_dual_write_trigger(const TableDesc& table, const std::vector<Operation>& ops);
+// CREATE TRIGGER, then ENABLE ALWAYS (so that it fires under
+// session_replication_role = replica too: bulk loads, a subscriber's apply
+// worker); empty when none of `ops` is served by the dual-write trigger.
+Statements create_dual_write_trigger(const TableDesc& table, const std::vector<Operation>& ops);
+// ALTER TABLE ... ENABLE ALWAYS TRIGGER: a trigger zdm creates fires whatever
+// session_replication_role says.
+std::string enable_always(const std::string& qualified_table, const std::string& trigger);
 
 // Rejects a name that PostgreSQL would silently truncate or cannot store.
 void check_identifier(const std::string& what, const std::string& name);

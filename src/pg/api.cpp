@@ -199,8 +199,8 @@ std::string begin_operation(unsigned int relid, const std::optional<std::string>
   if (after_columns) after_columns(op);
   op.id = zdm::pg::record_operation(op, relid);
   open_ops.push_back(op);
-  std::string trigger = zdm::core::create_dual_write_trigger(table, open_ops);
-  if (!trigger.empty()) zdm::pg::run_statements(op.migration, "begin", locking, {trigger});
+  zdm::core::Statements trigger = zdm::core::create_dual_write_trigger(table, open_ops);
+  if (!trigger.empty()) zdm::pg::run_statements(op.migration, "begin", locking, trigger);
   return op.migration;
 }
 

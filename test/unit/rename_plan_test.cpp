@@ -129,7 +129,7 @@ TEST(DualWriteTrigger, RecreatedForTheRemainingOperations) {
   Operation b = validate_rename(t, {"first_name", "given'name"}, {a});
   b.migration = "m2";
   Statements s = with_dual_write_trigger(t, {"X"}, {a, b});
-  ASSERT_EQ(s.size(), 3u);
+  ASSERT_EQ(s.size(), 4u);
   EXPECT_EQ(s[0], "DROP TRIGGER \"zzz_zdm_dual_write\" ON \"public\".\"person\"");
   EXPECT_EQ(s[1], "X");
   EXPECT_EQ(s[2],
@@ -137,6 +137,7 @@ TEST(DualWriteTrigger, RecreatedForTheRemainingOperations) {
             "\"public\".\"person\" FOR EACH ROW EXECUTE FUNCTION \"zdm\".\"dual_write_trigger\"("
             "E'rename', E'm', E'last_name', E'surname', E'', E'', E'rename', E'm2', "
             "E'first_name', E'given''name', E'', E'')");
+  EXPECT_EQ(s[3], "ALTER TABLE \"public\".\"person\" ENABLE ALWAYS TRIGGER \"zzz_zdm_dual_write\"");
 }
 
 TEST(DualWriteTrigger, DroppedWhenNothingRemainsAndNotDroppedWhenAbsent) {
@@ -145,7 +146,7 @@ TEST(DualWriteTrigger, DroppedWhenNothingRemainsAndNotDroppedWhenAbsent) {
   EXPECT_EQ(with_dual_write_trigger(t, {"X"}, {}).size(), 2u);
   t.has_dual_write_trigger = false;
   Statements s = with_dual_write_trigger(t, {"X"}, {rename_op()});
-  ASSERT_EQ(s.size(), 2u);
+  ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s[0], "X");
 }
 

@@ -35,16 +35,22 @@ std::string trigger_call(const char* role, const Operation& op) {
 Statements create_triggers(const TableDesc& target, const Operation& op) {
   const std::string join = join_qualified(op);
   const std::string row = " FOR EACH ROW EXECUTE FUNCTION ";
+  // ENABLE ALWAYS: writes under session_replication_role = replica (bulk
+  // loads, a subscriber's apply worker) stay in sync too.
   return {"CREATE TRIGGER " + quote_ident(lock_trigger_name(op)) + " BEFORE INSERT ON " + join +
               row + trigger_call("lock", op),
+          enable_always(join, lock_trigger_name(op)),
           "CREATE TRIGGER " + quote_ident(sync_trigger_name(op)) + " AFTER INSERT OR UPDATE OF " +
               quote_ident(op.join_key) + ", " + quote_ident(op.join_value) + " OR DELETE ON " +
               join + row + trigger_call("join", op),
+          enable_always(join, sync_trigger_name(op)),
           "CREATE TRIGGER " + quote_ident(truncate_trigger_name(op)) + " AFTER TRUNCATE ON " +
               join + " FOR EACH STATEMENT EXECUTE FUNCTION " + trigger_call("truncate", op),
+          enable_always(join, truncate_trigger_name(op)),
           "CREATE TRIGGER " + quote_ident(sync_trigger_name(op)) + " AFTER INSERT OR UPDATE OF " +
               quote_ident(op.target_key) + ", " + quote_ident(op.column) + " OR DELETE ON " +
-              target.qualified() + row + trigger_call("target", op)};
+              target.qualified() + row + trigger_call("target", op),
+          enable_always(target.qualified(), sync_trigger_name(op))};
 }
 
 Statements drop_join_triggers(const Operation& op) {
