@@ -43,22 +43,44 @@ std::string touch(const BackfillSpec& spec) {
 
 }  // namespace
 
-std::string keyset_batch_sql(const TableDesc& table, const std::vector<KeyColumn>& key,
-                             const BackfillSpec& spec, bool from_start) {
+namespace {
+
+// "(t.a, t.b) > (pos) AND (t.a, t.b) <= (last)", with, for a composite key,
+// the same bounds on its leading column alone: the planner estimates a row
+// comparison from its leading column's statistics, and a plain range on that
+// column is what it reads its histogram for.
+std::string key_range(const std::vector<KeyColumn>& key, bool from_start, int lower, int upper) {
   const std::string row = "(" + key_list(key, "t") + ")";
-  std::string where = row + " <= " + key_param(key, 2);
-  if (!from_start) where = row + " > " + key_param(key, 1) + " AND " + where;
+  std::string where = row + " <= " + key_param(key, upper);
+  if (!from_start) where = row + " > " + key_param(key, lower) + " AND " + where;
+  if (key.size() > 1) {
+    const std::string lead = "t." + quote_ident(key[0].name);
+    auto element = [&](int param) {
+      return "($" + std::to_string(param) + "::pg_catalog.text[])[1]::" + key[0].type_sql;
+    };
+    if (!from_start) where += " AND " + lead + " >= " + element(lower);
+    where += " AND " + lead + " <= " + element(upper);
+  }
+  return where;
+}
+
+}  // namespace
+
+std::string keyset_batch_end_sql(const TableDesc& table, const std::vector<KeyColumn>& key,
+                                 bool from_start) {
   return "WITH batch AS (SELECT " + key_list(key, "t") + " FROM " + table.qualified() +
-         " t WHERE " + where + " ORDER BY " + key_list(key, "t") +
-         " LIMIT $3::pg_catalog.int4), "
-         "converted AS (UPDATE " +
-         table.qualified() + " t SET " + touch(spec) + " FROM batch b WHERE " + row + " = (" +
-         key_list(key, "b") + ") AND " + spec.needs_work +
-         " RETURNING 1) "
-         "SELECT (SELECT pg_catalog.count(*) FROM batch), "
-         "(SELECT pg_catalog.count(*) FROM converted), (SELECT " +
+         " t WHERE " + key_range(key, from_start, 1, 2) + " ORDER BY " + key_list(key, "t") +
+         " LIMIT $3::pg_catalog.int4) "
+         "SELECT (SELECT pg_catalog.count(*) FROM batch), (SELECT " +
          key_as_text_array(key, "b") + " FROM batch b ORDER BY " + key_list(key, "b", " DESC") +
          " LIMIT 1)";
+}
+
+std::string keyset_update_sql(const TableDesc& table, const std::vector<KeyColumn>& key,
+                              const BackfillSpec& spec, bool from_start) {
+  return "WITH converted AS (UPDATE " + table.qualified() + " t SET " + touch(spec) + " WHERE " +
+         key_range(key, from_start, 1, 2) + " AND " + spec.needs_work +
+         " RETURNING 1) SELECT pg_catalog.count(*) FROM converted";
 }
 
 std::string keyset_last_key_sql(const TableDesc& table, const std::vector<KeyColumn>& key) {
@@ -68,9 +90,10 @@ std::string keyset_last_key_sql(const TableDesc& table, const std::vector<KeyCol
 
 std::string ctid_batch_sql(const TableDesc& table, const BackfillSpec& spec) {
   return "WITH converted AS (UPDATE " + table.qualified() + " t SET " + touch(spec) +
-         " WHERE t.ctid >= pg_catalog.format('(%s,0)', $1::pg_catalog.int8)::pg_catalog.tid "
-         "AND t.ctid < pg_catalog.format('(%s,0)', $2::pg_catalog.int8)::pg_catalog.tid AND " +
+         " WHERE t.ctid >= $1::pg_catalog.tid AND t.ctid < $2::pg_catalog.tid AND " +
          spec.needs_work + " RETURNING 1) SELECT pg_catalog.count(*) FROM converted";
 }
+
+std::string block_start_tid(long block) { return "(" + std::to_string(block) + ",0)"; }
 
 }  // namespace zdm::core

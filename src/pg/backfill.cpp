@@ -267,7 +267,25 @@ struct BatchResult {
   Value position;  // the batch's last key (or block), or unchanged when NULL
   bool done = false;
 };
-using Batch = std::function<BatchResult(const Progress&)>;
+// A batch sets `range` to what it is working on (keys or blocks), so that an
+// error raised by its statements names it.
+using Batch = std::function<BatchResult(const Progress&, std::string& range)>;
+
+// Adds to an error raised by a batch's statements which migration, table and
+// batch it was working on, as a CONTEXT line after PostgreSQL's own (the
+// error's DETAIL stays PostgreSQL's, e.g. the key a unique violation names).
+void add_batch_context(ErrorData* edata, const std::string& migration, Oid relid,
+                       const std::string& range) {
+  Value table = zdm::pg::query_value(
+      "SELECT $1::pg_catalog.oid::pg_catalog.regclass::pg_catalog.text", {std::to_string(relid)});
+  const std::string line = "zdm: backfill of migration \"" + migration + "\", table " +
+                           table.value_or("?") + ", batch of " +
+                           (range.empty() ? std::string("(not started)") : range);
+  zdm::pg::pg_guard([&] {
+    edata->context =
+        edata->context ? psprintf("%s\n%s", edata->context, line.c_str()) : pstrdup(line.c_str());
+  });
+}
 
 // Runs one batch in a subtransaction. When PostgreSQL picks the batch as the
 // victim of a deadlock (the apps' transactions locking the same rows in
@@ -296,14 +314,16 @@ BatchResult run_retrying(const std::string& migration, const std::vector<Oid>& r
       MemoryContextSwitchTo(context);
     });
     int sqlstate = 0;
+    std::string range;
     try {
-      BatchResult r = batch(p);
+      BatchResult r = batch(p, range);
       end_subtransaction(true);
       return r;
     } catch (const zdm::pg::PgError& e) {
       sqlstate = e.edata()->sqlerrcode;
       end_subtransaction(false);
       if (sqlstate == ERRCODE_INSUFFICIENT_PRIVILEGE) refuse_if_rls_hides_rows(migration, relids);
+      add_batch_context(e.edata(), migration, relids.at(0), range);
       if ((sqlstate != ERRCODE_T_R_DEADLOCK_DETECTED &&
            sqlstate != ERRCODE_T_R_SERIALIZATION_FAILURE) ||
           attempt >= kBatchAttempts)
@@ -374,8 +394,10 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
   if (read_progress(s.op.id).state == "pending") start_operation(s, table);
 
   std::vector<zdm::core::KeyColumn> key = find_key(s.relid);
-  const std::string from_start = zdm::core::keyset_batch_sql(table, key, spec, true);
-  const std::string resume = zdm::core::keyset_batch_sql(table, key, spec, false);
+  const std::string end_from_start = zdm::core::keyset_batch_end_sql(table, key, true);
+  const std::string end_resume = zdm::core::keyset_batch_end_sql(table, key, false);
+  const std::string update_from_start = zdm::core::keyset_update_sql(table, key, spec, true);
+  const std::string update_resume = zdm::core::keyset_update_sql(table, key, spec, false);
   const std::string by_blocks = zdm::core::ctid_batch_sql(table, spec);
   double rows_per_block = 1;
   {
@@ -394,19 +416,29 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
     else
       zdm_force_old_side_clear();
   };
-  walk(migration, s, args, [&](const Progress& p) {
+  std::string key_names;
+  for (const auto& k : key) key_names += (key_names.empty() ? "" : ", ") + k.name;
+  walk(migration, s, args, [&](const Progress& p, std::string& range) {
     BatchResult r;
     if (p.keyset && !key.empty()) {
       if (!p.upper) {
         r.done = true;  // the table was empty when the backfill started
-      } else {
-        Row row = run_flagged(old_side, p.position ? resume : from_start,
-                              {p.position, p.upper, std::to_string(args.batch_size)});
-        r.visited = std::stol(*row[0]);
-        r.converted = std::stol(*row[1]);
-        r.position = row[2];
-        r.done = r.visited < args.batch_size;
+        return r;
       }
+      const std::string from =
+          "keys (" + key_names + ") " + (p.position ? "after " + *p.position : "from the first");
+      range = from;
+      Row end = zdm::pg::query(p.position ? end_resume.c_str() : end_from_start.c_str(),
+                               {p.position, p.upper, std::to_string(args.batch_size)})
+                    .at(0);
+      r.visited = std::stol(*end[0]);
+      r.done = r.visited < args.batch_size;
+      if (r.visited == 0) return r;
+      r.position = end[1];
+      range = from + " up to " + *end[1];
+      Row row = run_flagged(old_side, p.position ? update_resume : update_from_start,
+                            {p.position, end[1]});
+      r.converted = std::stol(*row[0]);
     } else if (p.keyset) {
       throw Error(
           ErrorCode::InvalidState,
@@ -420,7 +452,10 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
       if (first >= last) {
         r.done = true;
       } else {
-        Row row = run_flagged(old_side, by_blocks, {std::to_string(first), std::to_string(next)});
+        range = "blocks " + std::to_string(first) + " to " + std::to_string(next - 1);
+        Row row =
+            run_flagged(old_side, by_blocks,
+                        {zdm::core::block_start_tid(first), zdm::core::block_start_tid(next)});
         r.converted = std::stol(*row[0]);
         r.visited = r.converted;
         r.position = "{" + std::to_string(next) + "}";
@@ -450,12 +485,14 @@ void backfill_join_operation(const std::string& migration, const zdm::pg::Stored
     mark_running(s.op.id, to_column ? s.op.join_key : s.op.target_key,
                  zdm::pg::query_value(sql.last_key.c_str()),
                  estimate_rows(to_column ? join : target));
-  walk(migration, s, args, [&](const Progress& p) {
+  const std::string walk_key = to_column ? s.op.join_key : s.op.target_key;
+  walk(migration, s, args, [&](const Progress& p, std::string& range) {
     BatchResult r;
     if (!p.upper) {
       r.done = true;  // nothing to copy when the backfill started
       return r;
     }
+    range = "keys (" + walk_key + ") " + (p.position ? "after " + *p.position : "from the first");
     Row batch = zdm::pg::query(p.position ? sql.next_keys.c_str() : sql.first_keys.c_str(),
                                {p.position, p.upper, std::to_string(args.batch_size)})
                     .at(0);
@@ -464,6 +501,7 @@ void backfill_join_operation(const std::string& migration, const zdm::pg::Stored
     if (r.visited == 0) return r;
     const Value keys = batch[0];
     r.position = batch[2];
+    range += " up to " + batch[2].value_or("?");
     zdm::pg::query_as_caller(sql.lock.c_str(), {keys});
     r.converted =
         std::stol(*run_flagged([](bool on) { zdm_join_sync_off = on; }, sql.copy, {keys}).at(0));

@@ -161,22 +161,37 @@ TEST(Backfill, RenameConvertsOnlyRowsThatDiffer) {
 TEST(Backfill, KeysetBatchWalksACompositeKeyInOrder) {
   std::vector<KeyColumn> key{{"a", "integer"}, {"b", "text"}};
   BackfillSpec spec = backfill_spec(person(), rename_op());
-  std::string first = keyset_batch_sql(person(), key, spec, true);
-  std::string next = keyset_batch_sql(person(), key, spec, false);
+  std::string first = keyset_batch_end_sql(person(), key, true);
+  std::string next = keyset_batch_end_sql(person(), key, false);
   EXPECT_EQ(first.find("$1"), std::string::npos) << "the first batch has no lower bound";
   EXPECT_NE(next.find("(t.\"a\", t.\"b\") > (($1::pg_catalog.text[])[1]::integer, "
                       "($1::pg_catalog.text[])[2]::text)"),
             std::string::npos);
   EXPECT_NE(next.find("ORDER BY t.\"a\", t.\"b\" LIMIT $3"), std::string::npos);
+  EXPECT_NE(next.find("ORDER BY b.\"a\" DESC, b.\"b\" DESC LIMIT 1"), std::string::npos);
+}
+
+TEST(Backfill, KeysetUpdateIsARangeBetweenTwoConstants) {
+  std::vector<KeyColumn> key{{"a", "integer"}, {"b", "text"}};
+  BackfillSpec spec = backfill_spec(person(), rename_op());
+  std::string first = keyset_update_sql(person(), key, spec, true);
+  std::string next = keyset_update_sql(person(), key, spec, false);
+  EXPECT_EQ(first.find("$1"), std::string::npos) << "the first batch has no lower bound";
+  EXPECT_EQ(next.substr(0, next.find("RETURNING")).find(" FROM "), std::string::npos)
+      << "no join: a range of the key's index";
+  EXPECT_NE(next.find("(t.\"a\", t.\"b\") <= (($2::pg_catalog.text[])[1]::integer, "
+                      "($2::pg_catalog.text[])[2]::text)"),
+            std::string::npos);
+  // The leading column's own bounds, which the planner estimates from its histogram.
+  EXPECT_NE(next.find("t.\"a\" >= ($1::pg_catalog.text[])[1]::integer"), std::string::npos);
+  EXPECT_NE(next.find("t.\"a\" <= ($2::pg_catalog.text[])[1]::integer"), std::string::npos);
   EXPECT_NE(next.find("SET \"last_name\" = t.\"last_name\""), std::string::npos);
   EXPECT_NE(next.find(spec.needs_work), std::string::npos);
-  EXPECT_NE(next.find("ORDER BY b.\"a\" DESC, b.\"b\" DESC LIMIT 1"), std::string::npos);
 }
 
 TEST(Backfill, CtidBatchCoversABlockRange) {
   std::string sql = ctid_batch_sql(person(), backfill_spec(person(), rename_op()));
-  EXPECT_NE(sql.find("t.ctid >= pg_catalog.format('(%s,0)', $1::pg_catalog.int8)"),
+  EXPECT_NE(sql.find("t.ctid >= $1::pg_catalog.tid AND t.ctid < $2::pg_catalog.tid"),
             std::string::npos);
-  EXPECT_NE(sql.find("t.ctid < pg_catalog.format('(%s,0)', $2::pg_catalog.int8)"),
-            std::string::npos);
+  EXPECT_EQ(block_start_tid(12), "(12,0)");
 }

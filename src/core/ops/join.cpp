@@ -336,15 +336,19 @@ JoinBackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, con
              " = ANY (" + keys + ") ORDER BY t." + tk +
              (to_column(op) ? " FOR NO KEY UPDATE" : " FOR SHARE") + ") s";
   if (to_column(op)) {
+    // Both sides restricted to the batch's keys, so that each is read through
+    // its key's index: with only the join side restricted, the planner hashed
+    // a sequential scan of the whole target, once per batch.
     sql.copy = "WITH c AS (UPDATE " + t + " t SET " + col + " = w." + jv + " FROM " + j +
-               " w WHERE t." + tk + " = w." + jk + " AND w." + jk + " = ANY (" + keys + ") AND " +
-               image_distinct_sql("t." + col, "w." + jv) +
+               " w WHERE t." + tk + " = w." + jk + " AND w." + jk + " = ANY (" + keys + ") AND t." +
+               tk + " = ANY (" + keys + ") AND " + image_distinct_sql("t." + col, "w." + jv) +
                " RETURNING 1) SELECT pg_catalog.count(*) FROM c";
   } else {
     sql.copy = "WITH c AS (INSERT INTO " + j + " (" + jk + ", " + jv + ") SELECT t." + tk + ", t." +
                col + " FROM " + t + " t WHERE t." + tk + " = ANY (" + keys + ") AND t." + col +
                " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " + j + " w WHERE w." + jk + " = t." +
-               tk + ") ON CONFLICT DO NOTHING RETURNING 1) SELECT pg_catalog.count(*) FROM c";
+               tk + " AND w." + jk + " = ANY (" + keys +
+               ")) ON CONFLICT DO NOTHING RETURNING 1) SELECT pg_catalog.count(*) FROM c";
   }
   // The batch's source rows whose value the other shape does not hold after
   // the copy (the key found no row there, or a different value).
@@ -353,7 +357,8 @@ JoinBackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, con
       "SELECT pg_catalog.count(*), (pg_catalog.array_agg(" + source_key +
       "::pg_catalog.text ORDER BY " + source_key + "))[1:10] FROM " +
       (to_column(op) ? j + " w LEFT JOIN " + t + " t" : t + " t LEFT JOIN " + j + " w") + " ON t." +
-      tk + " = w." + jk + " WHERE " + source_key + " = ANY (" + keys + ") AND " +
+      tk + " = w." + jk + " AND " + (to_column(op) ? "t." + tk : "w." + jk) + " = ANY (" + keys +
+      ") WHERE " + source_key + " = ANY (" + keys + ") AND " +
       image_distinct_sql("t." + col, "w." + jv);
   return sql;
 }
