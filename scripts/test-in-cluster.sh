@@ -31,6 +31,8 @@ regress() {
 
 run_suite "pg_regress + isolation" regress
 run_suite "pgTAP" bash test/pgtap/run.sh
+# Needs max_prepared_transactions > 0: scripts/test.sh sets it; fails without.
+run_suite "prepared transactions" bash test/prepared/run.sh
 run_suite "stress" bash test/stress/run.sh
 run_suite "clients" bash test/clients/run.sh
 # Last: its crash checks restart the cluster. --no-report keeps RELIABILITY.md

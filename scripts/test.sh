@@ -10,4 +10,5 @@ echo "== unit tests (ctest)"
 (cd build && ctest --output-on-failure)
 
 echo "== server tests in a throwaway cluster"
-PGPORT=$(scripts/free-port.sh) pg_virtualenv -t -v 15 scripts/test-in-cluster.sh "$@"
+PGPORT=$(scripts/free-port.sh) pg_virtualenv -t -v 15 -o 'max_prepared_transactions=10' \
+  scripts/test-in-cluster.sh "$@"

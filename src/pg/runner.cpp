@@ -101,6 +101,19 @@ std::string oid_array(const std::vector<unsigned int>& relids) {
       "FROM pg_catalog.pg_stat_activity a WHERE a.pid IN (SELECT l.pid FROM pg_catalog.pg_locks l "
       "WHERE l.relation = ANY ($1::pg_catalog.oid[]) AND l.pid <> pg_catalog.pg_backend_pid())",
       {oid_array(relids)});
+  // A prepared transaction keeps its locks with no session behind it: pg_locks
+  // shows them with no pid, under the virtual transaction that also holds the
+  // prepared transaction's own transactionid lock.
+  Value prepared = query_value(
+      "SELECT pg_catalog.string_agg(pg_catalog.format('%L (owner %s, prepared at %s, %s ago)', "
+      "p.gid, p.owner, p.prepared, pg_catalog.date_trunc('second', pg_catalog.now() - "
+      "p.prepared)), '; ' ORDER BY p.prepared, p.gid) "
+      "FROM pg_catalog.pg_prepared_xacts p WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_locks l "
+      "JOIN pg_catalog.pg_locks x ON x.virtualtransaction = l.virtualtransaction "
+      "AND x.locktype = 'transactionid' AND x.pid IS NULL "
+      "WHERE l.relation = ANY ($1::pg_catalog.oid[]) AND l.pid IS NULL "
+      "AND x.transactionid = p.transaction)",
+      {oid_array(relids)});
   Value tables = query_value(
       "SELECT pg_catalog.string_agg(r::pg_catalog.regclass::pg_catalog.text, ', ') "
       "FROM pg_catalog.unnest($1::pg_catalog.oid[]) r",
@@ -113,9 +126,13 @@ std::string oid_array(const std::vector<unsigned int>& relids) {
           migration + "\"",
       "Gave up after " + std::to_string(attempts) + " attempts of zdm.lock_timeout = " +
           std::to_string(zdm_lock_timeout_ms) + " ms (" + waited +
-          " spent waiting). Sessions holding locks on it: " + blockers.value_or("none seen") + ".",
-      "Let those sessions finish or end them with pg_terminate_backend(pid), or raise "
-      "zdm.lock_retries, then call again. Nothing was changed.");
+          " spent waiting). Sessions holding locks on it: " + blockers.value_or("none seen") + "." +
+          (prepared ? " Prepared transactions holding locks on it: " + *prepared + "." : ""),
+      std::string(prepared ? "End each prepared transaction with COMMIT PREPARED 'gid' or "
+                             "ROLLBACK PREPARED 'gid'. "
+                           : "") +
+          "Let those sessions finish or end them with pg_terminate_backend(pid), or raise "
+          "zdm.lock_retries, then call again. Nothing was changed.");
 }
 
 }  // namespace
