@@ -20,6 +20,7 @@ OBJS = \
 	src/pg/boundary.o \
 	src/pg/catalog.o \
 	src/pg/copy_check.o \
+	src/pg/event_trigger.o \
 	src/pg/expression.o \
 	src/pg/module.o \
 	src/pg/runner.o \

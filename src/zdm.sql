@@ -194,3 +194,27 @@ AS $$
     ORDER BY m.created_at, o.id
 $$;
 COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress.';
+
+-- DDL around an open migration (src/pg/event_trigger.cpp) ----------------------
+-- Event triggers that refuse what would leave an open migration unable to
+-- finish or abort: dropping the extension, a BEFORE trigger that would fire
+-- after zdm's, a table under migration joining an inheritance tree.
+
+CREATE FUNCTION zdm.guard_ddl_start()
+RETURNS event_trigger LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_guard_ddl_start';
+COMMENT ON FUNCTION zdm.guard_ddl_start() IS
+  'Event trigger: refuses DROP EXTENSION zdm, DROP SCHEMA zdm and DROP OWNED BY its owner while migrations are open.';
+
+CREATE FUNCTION zdm.guard_ddl_end()
+RETURNS event_trigger LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_guard_ddl_end';
+COMMENT ON FUNCTION zdm.guard_ddl_end() IS
+  'Event trigger: refuses a BEFORE row trigger named after zzz_zdm_dual_write, and inheritance or partitioning, on a table under migration.';
+
+CREATE EVENT TRIGGER zdm_guard_drop ON ddl_command_start
+  WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED')
+  EXECUTE FUNCTION zdm.guard_ddl_start();
+
+CREATE EVENT TRIGGER zdm_guard_ddl ON ddl_command_end
+  WHEN TAG IN ('CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE TABLE', 'CREATE FOREIGN TABLE',
+               'ALTER TABLE')
+  EXECUTE FUNCTION zdm.guard_ddl_end();

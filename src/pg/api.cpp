@@ -11,6 +11,7 @@
 #include "core/state.hpp"
 #include "pg/boundary.hpp"
 #include "pg/catalog.hpp"
+#include "pg/event_trigger.hpp"
 #include "pg/expression.hpp"
 #include "pg/runner.hpp"
 #include "pg/spi.hpp"
@@ -109,7 +110,7 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
     // reads and writes go on.
     zdm::core::Statements validation;
     for (unsigned int relid : relids) {
-      zdm::core::TableDesc table = zdm::pg::load_table(relid);
+      zdm::core::TableDesc table = zdm::pg::load_table(relid, !finishing);
       for (const zdm::core::Operation& op : by_table[relid]) {
         zdm::core::Statements s = zdm::core::finish_validation_statements(table, op);
         validation.insert(validation.end(), s.begin(), s.end());
@@ -133,7 +134,7 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
   // are what they are now, not what they were before this session queued.
   zdm::core::Statements statements;
   for (unsigned int relid : relids) {
-    zdm::core::TableDesc table = zdm::pg::load_table(relid);
+    zdm::core::TableDesc table = zdm::pg::load_table(relid, !finishing);
     zdm::core::Statements table_statements;
     for (const zdm::core::Operation& op : by_table[relid]) {
       zdm::core::Statements s = finishing ? zdm::core::finish_statements(table, op)
@@ -190,6 +191,7 @@ std::string begin_operation(unsigned int relid, const std::optional<std::string>
 
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   zdm::pg::require_rls_bypass(relid);  // again, as the table is now
+  zdm::pg::require_trigger_order(relid);
   std::vector<zdm::core::Operation> open_ops = zdm::pg::open_operations_on(relid);
   zdm::core::Operation op = validate(table, open_ops);
   op.migration = zdm::pg::open_migration(requested, name_parts);

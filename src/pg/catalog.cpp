@@ -81,7 +81,7 @@ void require_rls_bypass(unsigned int relid) {
                   "policies) and FORCE it again after finish.");
 }
 
-core::TableDesc load_table(unsigned int relid) {
+core::TableDesc load_table(unsigned int relid, bool allow_family) {
   std::vector<Row> rows = query(
       "SELECT n.nspname, c.relname, c.relkind, pg_catalog.pg_has_role(c.relowner, 'USAGE'), "
       "c.relowner::pg_catalog.regrole::pg_catalog.text "
@@ -114,11 +114,28 @@ core::TableDesc load_table(unsigned int relid) {
       "    THEN 'other tables inherit from it' END "
       "FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid",
       {rel(relid)});
-  if (family)
+  // abort undoes begin on the table (its DROP COLUMN / DROP CONSTRAINT recurse
+  // to children), so a tree that grew during the window never traps a
+  // migration; backfill and finish name the way out.
+  if (family && !allow_family) {
+    std::string hint = "Migrate a table outside any inheritance or partitioning tree.";
+    if (!open_operations_on(relid).empty())
+      hint =
+          "The tree grew during the migration. Detach the tables (ALTER TABLE ... NO INHERIT "
+          "..., or DETACH PARTITION) and call again, or call zdm.abort(), which works on a "
+          "tree. Tables involved: " +
+          query_value(
+              "SELECT pg_catalog.string_agg(r::pg_catalog.regclass::pg_catalog.text, "
+              "', ' ORDER BY r) FROM (SELECT i.inhrelid FROM pg_catalog.pg_inherits i "
+              "WHERE i.inhparent = $1::pg_catalog.oid UNION SELECT i.inhparent FROM "
+              "pg_catalog.pg_inherits i WHERE i.inhrelid = $1::pg_catalog.oid) s(r)",
+              {rel(relid)})
+              .value_or("?") +
+          ".";
     throw Error(ErrorCode::WrongObjectType,
                 t.qualified() + " cannot be migrated by zdm: " + *family,
-                "The dual-write trigger would not cover the whole inheritance tree.",
-                "Migrate a table outside any inheritance or partitioning tree.");
+                "The dual-write trigger would not cover the whole inheritance tree.", hint);
+  }
   if (!is_true(rows[0][3]))
     throw Error(ErrorCode::InsufficientPrivilege, "must be owner of table " + t.qualified(),
                 "Only the table's owner (or a superuser) can migrate it.",

@@ -12,8 +12,9 @@
 namespace zdm::pg {
 
 // Reads a table for planning. Refuses what is not an ordinary table and callers
-// who do not own it.
-core::TableDesc load_table(unsigned int relid);
+// who do not own it, and tables in an inheritance tree (abort passes
+// allow_family: a tree that grew during the window must not trap it).
+core::TableDesc load_table(unsigned int relid, bool allow_family = false);
 
 // Refuses a table with FORCE ROW LEVEL SECURITY when the caller cannot bypass
 // row security (neither a superuser nor BYPASSRLS): the backfill would see only
