@@ -1,3 +1,27 @@
 -- zdm 0.1.0 -> 0.2.0. Every change to src/zdm.sql since 0.1.0 has its line
 -- here: sql/upgrade.sql checks that an updated 0.1.0 equals a fresh install.
 \echo Use "ALTER EXTENSION zdm UPDATE TO '0.2.0'" to load this file. \quit
+
+-- DDL around an open migration (src/pg/event_trigger.cpp) ----------------------
+-- Event triggers that refuse what would leave an open migration unable to
+-- finish or abort: dropping the extension, a BEFORE trigger that would fire
+-- after zdm's, a table under migration joining an inheritance tree.
+
+CREATE FUNCTION zdm.guard_ddl_start()
+RETURNS event_trigger LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_guard_ddl_start';
+COMMENT ON FUNCTION zdm.guard_ddl_start() IS
+  'Event trigger: refuses DROP EXTENSION zdm, DROP SCHEMA zdm and DROP OWNED BY its owner while migrations are open.';
+
+CREATE FUNCTION zdm.guard_ddl_end()
+RETURNS event_trigger LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_guard_ddl_end';
+COMMENT ON FUNCTION zdm.guard_ddl_end() IS
+  'Event trigger: refuses a BEFORE row trigger named after zzz_zdm_dual_write, and inheritance or partitioning, on a table under migration.';
+
+CREATE EVENT TRIGGER zdm_guard_drop ON ddl_command_start
+  WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED')
+  EXECUTE FUNCTION zdm.guard_ddl_start();
+
+CREATE EVENT TRIGGER zdm_guard_ddl ON ddl_command_end
+  WHEN TAG IN ('CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE TABLE', 'CREATE FOREIGN TABLE',
+               'ALTER TABLE')
+  EXECUTE FUNCTION zdm.guard_ddl_end();
