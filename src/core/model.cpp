@@ -13,6 +13,14 @@ const Column* TableDesc::find_column(const std::string& column) const {
   return nullptr;
 }
 
+ColumnExtras TableDesc::extras_of(const std::string& column) const {
+  for (const ColumnExtras& e : extras)
+    if (e.column == column) return e;
+  ColumnExtras none;
+  none.column = column;
+  return none;
+}
+
 std::string TableDesc::default_of(const std::string& column) const {
   for (const auto& [name, expression] : defaults)
     if (name == column) return expression;

@@ -17,6 +17,31 @@ struct ColumnDependent {
   std::string description;  // "view v", "policy p on table t", ...
 };
 
+// A column privilege (pg_attribute.attacl): what GRANT ... (column) gave.
+struct ColumnGrant {
+  std::string grantee;    // "" = PUBLIC
+  std::string privilege;  // SELECT, INSERT, UPDATE or REFERENCES
+  bool grantable = false;
+  bool operator==(const ColumnGrant& o) const {
+    return grantee == o.grantee && privilege == o.privilege && grantable == o.grantable;
+  }
+};
+
+// What else is attached to a column and follows it to the column that takes
+// its place: privileges, comment, statistics target, options, storage.
+struct ColumnExtras {
+  std::string column;
+  std::vector<ColumnGrant> grants;
+  bool has_comment = false;
+  std::string comment;
+  int statistics_target = -1;                                // -1: the default
+  std::vector<std::pair<std::string, std::string>> options;  // n_distinct, ...
+  std::string storage;           // "" = the type's default; else PLAIN, EXTERNAL, EXTENDED, MAIN
+  std::string compression;       // "" = the default; else pglz, lz4
+  bool storage_settable = true;  // the type is not fixed-length PLAIN (storage and
+                                 // compression may be set)
+};
+
 struct Column {
   std::string name;
   std::string type_sql;       // schema-qualified type with its modifier
@@ -65,6 +90,7 @@ struct TableDesc {
   std::vector<std::string> foreign_key_columns;               // in a FOREIGN KEY, either end
   std::vector<ForeignKey> foreign_keys;                       // the table's own
   std::vector<std::pair<std::string, std::string>> defaults;  // column, expression
+  std::vector<ColumnExtras> extras;  // one per column that has any, in attnum order
   // What reads each column, outside the table's own indexes, constraints and
   // defaults and zdm's triggers.
   std::vector<ColumnDependent> dependents;
@@ -73,6 +99,8 @@ struct TableDesc {
   std::vector<std::pair<std::string, std::string>> privileges;  // grantee ("" = PUBLIC), privilege
 
   const Column* find_column(const std::string& column) const;
+  // The column's extras; an empty set (nothing attached) when it has none.
+  ColumnExtras extras_of(const std::string& column) const;
   std::string default_of(const std::string& column) const;  // "" when none
   bool has_constraint(const std::string& constraint) const;
   // A valid, simple (no expression, no predicate) unique index whose key is
@@ -106,9 +134,14 @@ struct Operation {
   std::string down;         // computes the old column from the new side; may be empty
   bool not_null = false;    // add_column
   std::string default_sql;  // add_column: set at finish; may be empty
-  std::string check_name;   // add_column: the NOT VALID check begin adds; join_to_column: the
-                            // NOT VALID foreign key of the new column; column_to_join: the
-                            // join table's UNIQUE (join_key) that finish drops
+  // At begin only (not stored). add_column: the columns `up` reads, whose
+  // column privileges the new column inherits; alter_type: whether the new type
+  // takes the old column's storage and compression (not fixed-length PLAIN).
+  std::vector<std::string> up_reads;
+  bool storage_settable = true;
+  std::string check_name;  // add_column: the NOT VALID check begin adds; join_to_column: the
+                           // NOT VALID foreign key of the new column; column_to_join: the
+                           // join table's UNIQUE (join_key) that finish drops
 
   // join_to_column, column_to_join. The operation's table is the target; the
   // join table maps join_key (= target_key of the target) to join_value, which

@@ -35,13 +35,15 @@ struct AddColumnRequest {
   std::string up;  // may be empty: old-side writes then leave the column NULL
   bool not_null = false;
   std::string default_sql;
+  std::vector<std::string> up_reads = {};  // the columns `up` reads
 };
 
 struct AlterTypeRequest {
   std::string column;
-  std::string type_sql;  // normalized
-  std::string up;        // normalized; the caller defaults it to a cast
-  std::string down;      // normalized; over the shadow column, so filled in after validate
+  std::string type_sql;          // normalized
+  std::string up;                // normalized; the caller defaults it to a cast
+  std::string down;              // normalized; over the shadow column, so filled in after validate
+  bool storage_settable = true;  // the new type is not a fixed-length PLAIN one
 };
 
 struct DropColumnRequest {

@@ -240,7 +240,7 @@ ZDM_FUNCTION(zdm_begin_add_column) {
   zdm::pg::open_session();
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   request.type_sql = zdm::pg::normalize_type(*type);
-  if (up) request.up = zdm::pg::normalize_up(relid, *up, request.type_sql);
+  if (up) request.up = zdm::pg::normalize_up(relid, *up, request.type_sql, {}, &request.up_reads);
   if (default_expr)
     request.default_sql = zdm::pg::normalize_default(*default_expr, request.type_sql);
   std::string migration = begin_operation(
@@ -292,6 +292,10 @@ ZDM_FUNCTION(zdm_begin_alter_type) {
   if (column == nullptr)  // zdm's own error, before any expression is parsed
     zdm::core::validate_alter_type(table, request, {});
   request.type_sql = zdm::pg::normalize_type(*type);
+  request.storage_settable = zdm::pg::query_value(
+                                 "SELECT typstorage <> 'p' FROM pg_catalog.pg_type WHERE oid = "
+                                 "$1::pg_catalog.regtype",
+                                 {request.type_sql}) == Value("t");
   // Without up or down, the column converts by assignment, as ALTER TABLE ...
   // TYPE does without USING (never an explicit cast, which would truncate).
   request.up = up ? zdm::pg::normalize_up(relid, *up, request.type_sql)

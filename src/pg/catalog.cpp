@@ -164,6 +164,50 @@ core::TableDesc load_table(unsigned int relid, bool allow_family) {
     c.identity = is_true(r[5]);
     t.columns.push_back(std::move(c));
   }
+  // What is attached to each column besides its type and constraints.
+  for (Row& r : query(
+           "SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum::pg_catalog.int4), "
+           "  COALESCE(a.attstattarget::pg_catalog.int4, -1), "
+           "  pg_catalog.array_to_string(a.attoptions, E'\\x1f'), "
+           "  CASE WHEN a.attstorage <> t.typstorage THEN CASE a.attstorage WHEN 'p' THEN 'PLAIN' "
+           "    WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' WHEN 'x' THEN 'EXTENDED' END END, "
+#if PG_VERSION_NUM >= 140000
+           "  CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END, "
+#else
+           "  NULL::pg_catalog.text, "
+#endif
+           "  t.typstorage <> 'p' "
+           "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+           "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped "
+           "ORDER BY a.attnum",
+           {rel(relid)})) {
+    core::ColumnExtras e;
+    e.column = *r[0];
+    e.has_comment = r[1].has_value();
+    e.comment = r[1].value_or("");
+    e.statistics_target = std::stoi(*r[2]);
+    for (const std::string& option : split_names(r[3].value_or(""))) {
+      std::size_t eq = option.find('=');
+      // PostgreSQL's own attribute options only (a build may keep private
+      // entries there, such as pg_attver, that are not to be set by hand).
+      const std::string key = option.substr(0, eq == std::string::npos ? 0 : eq);
+      if (key == "n_distinct" || key == "n_distinct_inherited")
+        e.options.emplace_back(option.substr(0, eq), option.substr(eq + 1));
+    }
+    e.storage = r[4].value_or("");
+    e.compression = r[5].value_or("");
+    e.storage_settable = is_true(r[6]);
+    t.extras.push_back(std::move(e));
+  }
+  for (Row& r : query("SELECT a.attname, CASE WHEN x.grantee = 0 THEN '' ELSE "
+                      "  (SELECT rolname FROM pg_catalog.pg_roles WHERE oid = x.grantee) END, "
+                      "  x.privilege_type, x.is_grantable "
+                      "FROM pg_catalog.pg_attribute a, pg_catalog.aclexplode(a.attacl) x "
+                      "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 "
+                      "AND NOT a.attisdropped ORDER BY a.attnum, 2, 3",
+                      {rel(relid)}))
+    for (core::ColumnExtras& e : t.extras)
+      if (e.column == *r[0]) e.grants.push_back({r[1].value_or(""), *r[2], is_true(r[3])});
   // What reads each column, besides the table's own indexes, constraints and
   // defaults and zdm's triggers: views, rules and policies (normal
   // dependencies), generated columns (their pg_attrdef), triggers (UPDATE OF,

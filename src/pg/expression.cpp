@@ -260,13 +260,14 @@ namespace {
 
 std::string normalize_over_table(unsigned int relid, const std::string& text, Oid typid,
                                  int32 typmod, const char* what, const std::string& cast_from,
-                                 AttrNumber computed = InvalidAttrNumber) {
+                                 AttrNumber computed = InvalidAttrNumber,
+                                 std::vector<std::string>* reads = nullptr) {
+  List* read_names = NIL;  // of palloc'd names: no C++ object lives across pg_guard
   Expr* expr = with_caller_path([&] {
     return pg_guard([&] {
       Relation rel = table_open(relid, AccessShareLock);
       Expr* cooked = cook(rel, text.c_str(), typid, typmod, what,
                           cast_from.empty() ? NULL : cast_from.c_str());
-      table_close(rel, NoLock);
       // down computes the old column from the new side: reading that very
       // column would make the two shapes drift apart on every new-side write.
       Bitmapset* read = NULL;
@@ -276,15 +277,29 @@ std::string normalize_over_table(unsigned int relid, const std::string& text, Oi
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("%s must not read the column it computes: %s", what, text.c_str()),
                         errhint("Write it over the new-side columns only.")));
+      TupleDesc desc = RelationGetDescr(rel);
+      for (int i = 0; i < desc->natts; i++) {
+        Form_pg_attribute att = TupleDescAttr(desc, i);
+        // A whole-row reference (attnum 0) reads every column.
+        if (!att->attisdropped &&
+            (bms_is_member(att->attnum - FirstLowInvalidHeapAttributeNumber, read) ||
+             bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, read)))
+          read_names = lappend(read_names, pstrdup(NameStr(att->attname)));
+      }
       // Planning folds constants: 1/0 fails here, at begin, not on a write.
       Checking checking{what, text.c_str()};
       ErrorContextCallback callback{error_context_stack, checking_context, &checking};
       error_context_stack = &callback;
       (void)expression_planner(static_cast<Expr*>(copyObjectImpl(cooked)));
       error_context_stack = callback.previous;
+      table_close(rel, NoLock);
       return cooked;
     });
   });
+  if (reads != nullptr) {
+    ListCell* cell;
+    foreach (cell, read_names) reads->emplace_back(static_cast<const char*>(lfirst(cell)));
+  }
   const char* out = pg_guard([&] {
     char* name = get_rel_name(relid);
     return deparse_expression(reinterpret_cast<Node*>(expr), deparse_context_for(name, relid),
@@ -296,7 +311,7 @@ std::string normalize_over_table(unsigned int relid, const std::string& text, Oi
 }  // namespace
 
 std::string normalize_up(unsigned int relid, const std::string& text, const std::string& type_sql,
-                         const std::string& cast_from) {
+                         const std::string& cast_from, std::vector<std::string>* reads) {
   struct Type {
     Oid typid;
     int32 typmod;
@@ -306,7 +321,8 @@ std::string normalize_up(unsigned int relid, const std::string& text, const std:
     type_of(type_sql.c_str(), &out.typid, &out.typmod);
     return out;
   });
-  return normalize_over_table(relid, text, t.typid, t.typmod, "up", cast_from);
+  return normalize_over_table(relid, text, t.typid, t.typmod, "up", cast_from, InvalidAttrNumber,
+                              reads);
 }
 
 std::string normalize_down(unsigned int relid, const std::string& text, const std::string& column,

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "pg/postgres.hpp"
 
@@ -22,8 +23,10 @@ std::string normalize_type(const std::string& type_text);
 // `cast_from`: the column, when `text` is zdm's default conversion of it (then
 // a missing assignment cast is refused with the USING that ALTER TABLE would
 // need).
+// `reads`, when given, receives the columns it reads (in attnum order).
 std::string normalize_up(unsigned int relid, const std::string& text, const std::string& type_sql,
-                         const std::string& cast_from = {});
+                         const std::string& cast_from = {},
+                         std::vector<std::string>* reads = nullptr);
 // down: over the table's columns, to the type of `column`, by assignment.
 std::string normalize_down(unsigned int relid, const std::string& text, const std::string& column,
                            const std::string& cast_from = {});

@@ -29,6 +29,7 @@ Operation validate(const TableDesc& table, const AddColumnRequest& request,
   op.up = request.up;
   op.not_null = request.not_null;
   op.default_sql = request.default_sql;
+  op.up_reads = request.up_reads;
   if (op.not_null) op.check_name = free_constraint_name(table, op.column + "_not_null");
   return op;
 }
@@ -40,6 +41,12 @@ Statements begin(const TableDesc& table, const Operation& op) {
   if (op.not_null)
     out.push_back(alter_table(table) + "ADD CONSTRAINT " + quote_ident(op.check_name) + " CHECK (" +
                   quote_ident(op.column) + " IS NOT NULL) NOT VALID");
+  // A role that may read (or write) every column `up` reads may read (or
+  // write) what it computes from them.
+  ColumnExtras inherited;
+  inherited.grants = grants_common_to(table, op.up_reads);
+  for (std::string& s : carry_extras(table, inherited, {}, op.column, Carry::FillGaps, false))
+    out.push_back(std::move(s));
   return out;
 }
 

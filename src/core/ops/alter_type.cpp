@@ -152,6 +152,7 @@ Operation validate(const TableDesc& table, const AlterTypeRequest& request,
   op.not_null = column.not_null;
   if (op.not_null) op.check_name = free_constraint_name(table, op.new_column + "_not_null");
   op.default_sql = table.default_of(request.column);
+  op.storage_settable = request.storage_settable;
   return op;
 }
 
@@ -187,6 +188,12 @@ Statements begin(const TableDesc& table, const Operation& op) {
                   quote_literal(check->name) + ", " + quote_literal(op.column) + ", " +
                   quote_literal(op.new_column) + ", " +
                   quote_literal(twin_check_name(*check, op.new_column)) + ")");
+  // The shadow column takes the column's privileges, comment and settings
+  // (storage and compression where the new type allows), so the new app can
+  // use it under the same grants, and they survive finish's swap.
+  for (std::string& s : carry_extras(table, table.extras_of(op.column), {}, op.new_column,
+                                     Carry::FillGaps, op.storage_settable))
+    out.push_back(std::move(s));
   return out;
 }
 
@@ -233,6 +240,12 @@ Statements finish(const TableDesc& table, const Operation& op) {
     out.push_back(alter + "DROP CONSTRAINT " + quote_ident(op.check_name));
   }
   if (!op.default_sql.empty()) out.push_back(column + "SET DEFAULT " + op.default_sql);
+  // Privileges granted on the old column during the window (and a comment or
+  // setting the shadow column lacks) follow it.
+  const ColumnExtras shadow = table.extras_of(op.new_column);
+  for (std::string& s : carry_extras(table, table.extras_of(op.column), shadow, op.column,
+                                     Carry::FillGaps, shadow.storage_settable))
+    out.push_back(std::move(s));
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "core/ops/common.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/quote.hpp"
 
@@ -27,5 +29,65 @@ std::string type_with_collation(const Column& column) {
 }
 
 std::string alter_table(const TableDesc& table) { return "ALTER TABLE " + table.qualified() + " "; }
+
+Statements carry_extras(const TableDesc& table, const ColumnExtras& from, const ColumnExtras& to,
+                        const std::string& to_name, Carry carry, bool storage_settable) {
+  Statements out;
+  const std::string column = quote_ident(to_name);
+  for (const ColumnGrant& g : from.grants) {
+    if (std::find(to.grants.begin(), to.grants.end(), g) != to.grants.end()) continue;
+    out.push_back("GRANT " + g.privilege + " (" + column + ") ON " + table.qualified() + " TO " +
+                  (g.grantee.empty() ? std::string("PUBLIC") : quote_ident(g.grantee)) +
+                  (g.grantable ? " WITH GRANT OPTION" : ""));
+  }
+  const bool override = carry == Carry::Override;
+  if (from.has_comment &&
+      (override ? !to.has_comment || to.comment != from.comment : !to.has_comment))
+    out.push_back("COMMENT ON COLUMN " + table.qualified() + "." + column + " IS " +
+                  quote_literal(from.comment));
+  const std::string alter = alter_table(table) + "ALTER COLUMN " + column + " ";
+  if (from.statistics_target >= 0 &&
+      (override ? to.statistics_target != from.statistics_target : to.statistics_target < 0))
+    out.push_back(alter + "SET STATISTICS " + std::to_string(from.statistics_target));
+  std::string options;
+  for (const auto& [key, value] : from.options) {
+    bool has = false, same = false;
+    for (const auto& [k, v] : to.options)
+      if (k == key) has = true, same = v == value;
+    if (override ? same : has) continue;
+    options += (options.empty() ? "" : ", ") + quote_ident(key) + " = " + quote_literal(value);
+  }
+  if (!options.empty()) out.push_back(alter + "SET (" + options + ")");
+  if (storage_settable && !from.storage.empty() &&
+      (override ? to.storage != from.storage : to.storage.empty()))
+    out.push_back(alter + "SET STORAGE " + from.storage);
+  if (storage_settable && !from.compression.empty() &&
+      (override ? to.compression != from.compression : to.compression.empty()))
+    out.push_back(alter + "SET COMPRESSION " + quote_ident(from.compression));
+  return out;
+}
+
+std::vector<ColumnGrant> grants_common_to(const TableDesc& table,
+                                          const std::vector<std::string>& columns) {
+  if (columns.empty()) return {};
+  std::vector<ColumnGrant> out;
+  for (const ColumnGrant& candidate : table.extras_of(columns[0]).grants) {
+    bool everywhere = true, grantable = candidate.grantable;
+    for (std::size_t i = 1; i < columns.size() && everywhere; i++) {
+      bool found = false;
+      for (const ColumnGrant& g : table.extras_of(columns[i]).grants)
+        if (g.grantee == candidate.grantee && g.privilege == candidate.privilege) {
+          found = true;
+          grantable = grantable && g.grantable;
+        }
+      everywhere = found;
+    }
+    if (!everywhere) continue;
+    ColumnGrant g = candidate;
+    g.grantable = grantable;
+    if (std::find(out.begin(), out.end(), g) == out.end()) out.push_back(g);
+  }
+  return out;
+}
 
 }  // namespace zdm::core

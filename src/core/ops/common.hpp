@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/model.hpp"
+#include "core/plan.hpp"
 
 namespace zdm::core {
 
@@ -22,5 +23,26 @@ std::string type_with_collation(const Column& column);
 
 // "ALTER TABLE "s"."t" "
 std::string alter_table(const TableDesc& table);
+
+// How carry_extras treats what the receiving column already has.
+enum class Carry {
+  FillGaps,  // keep the receiver's own comment, statistics target, options, storage
+  Override,  // `from`'s win wherever it has them
+};
+
+// The statements that give column `to_name` (its name when they run) what is
+// attached to `from`: every column privilege `to` lacks (GRANT ... (column),
+// grantee and grant option kept), and its comment, statistics target, options
+// (n_distinct, ...), storage and compression, as `carry` says. Storage and
+// compression only when `storage_settable` (the receiving type is not a
+// fixed-length PLAIN one). `to` describes what the receiver has now.
+Statements carry_extras(const TableDesc& table, const ColumnExtras& from, const ColumnExtras& to,
+                        const std::string& to_name, Carry carry, bool storage_settable);
+
+// The column privileges that every one of `columns` grants (same grantee,
+// privilege; with grant option only if all have it): what a column computed
+// from them inherits.
+std::vector<ColumnGrant> grants_common_to(const TableDesc& table,
+                                          const std::vector<std::string>& columns);
 
 }  // namespace zdm::core

@@ -69,6 +69,12 @@ Statements begin(const TableDesc& table, const Operation& op) {
                   quote_literal(check.name) + ", " + quote_literal(op.column) + ", " +
                   quote_literal(op.new_column) + ", " + quote_literal(name) + ")");
   }
+  // The new name carries the column's privileges, comment and settings, so
+  // that a role granted the column can use it under either name.
+  const ColumnExtras extras = table.extras_of(op.column);
+  for (std::string& s :
+       carry_extras(table, extras, {}, op.new_column, Carry::FillGaps, extras.storage_settable))
+    out.push_back(std::move(s));
   return out;
 }
 
@@ -87,8 +93,16 @@ Statements finish(const TableDesc& table, const Operation& op) {
   require_column(table, op.column, hint);
   require_column(table, op.new_column, hint);
   const std::string alter = "ALTER TABLE " + table.qualified() + " ";
-  return {alter + "DROP COLUMN " + quote_ident(op.new_column),
-          alter + "RENAME COLUMN " + quote_ident(op.column) + " TO " + quote_ident(op.new_column)};
+  Statements out{
+      alter + "DROP COLUMN " + quote_ident(op.new_column),
+      alter + "RENAME COLUMN " + quote_ident(op.column) + " TO " + quote_ident(op.new_column)};
+  // What was granted or set on the new name during the window follows it to
+  // the physical column that keeps that name.
+  const ColumnExtras kept = table.extras_of(op.column);
+  for (std::string& s : carry_extras(table, table.extras_of(op.new_column), kept, op.new_column,
+                                     Carry::Override, kept.storage_settable))
+    out.push_back(std::move(s));
+  return out;
 }
 
 Statements abort(const TableDesc& table, const Operation& op) {
