@@ -22,6 +22,7 @@ OBJS = \
 	src/pg/copy_check.o \
 	src/pg/event_trigger.o \
 	src/pg/expression.o \
+	src/pg/forget.o \
 	src/pg/module.o \
 	src/pg/runner.o \
 	src/pg/spi.o \

@@ -25,3 +25,8 @@ CREATE EVENT TRIGGER zdm_guard_ddl ON ddl_command_end
   WHEN TAG IN ('CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE TABLE', 'CREATE FOREIGN TABLE',
                'ALTER TABLE')
   EXECUTE FUNCTION zdm.guard_ddl_end();
+
+CREATE FUNCTION zdm.forget(tbl regclass)
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_forget';
+COMMENT ON FUNCTION zdm.forget(regclass) IS
+  'Repair: removes zdm''s triggers, and the columns (with their NOT VALID checks) they show zdm added, from a table no open migration holds (restored by pg_dump -t or --schema-only without zdm''s catalog).';

@@ -64,6 +64,12 @@ const char* const kOperationSql =
     "JOIN pg_catalog.pg_namespace tn ON tn.oid OPERATOR(pg_catalog.=) tc.relnamespace "
     "WHERE o.id OPERATOR(pg_catalog.=) $1";
 
+// Whether the operation is open at all (see build()).
+const char* const kOpenOperationSql =
+    "SELECT 1 FROM zdm.operations o JOIN zdm.migrations m ON m.name OPERATOR(pg_catalog.=) "
+    "o.migration WHERE o.id OPERATOR(pg_catalog.=) $1 AND m.state OPERATOR(pg_catalog.=) "
+    "'active'";
+
 enum Role { RoleLock, RoleJoin, RoleTruncate, RoleTarget };
 
 struct SyncPlan {
@@ -71,6 +77,7 @@ struct SyncPlan {
   Oid relid;        // the table the trigger is on
   Oid other_relid;  // the other table of the operation
   bool valid;
+  bool orphan;  // no open operation: the trigger does nothing
   Role role;
   // The key and the value in the firing table: join_key and join_value on the
   // join table, target_key and the column on the target.
@@ -187,14 +194,38 @@ void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
 
   Oid id_type = INT8OID;
   Datum id = DirectFunctionCall1(int8in, CStringGetDatum(args[kOperation]));
+  plan->orphan = false;
   if (SPI_execute_with_args(kOperationSql, 1, &id_type, &id, NULL, true, 1) != SPI_OK_SELECT ||
-      SPI_processed != 1)
+      SPI_processed != 1) {
+    // No open operation at all: the trigger outlived its migration (a table
+    // restored by pg_dump -t or --schema-only, without zdm's catalog rows).
+    // Nothing can finish or abort it, and blocking every write of the
+    // application would be an outage: the write goes through unsynced, and a
+    // WARNING (once per backend) says how to remove the leftovers.
+    if (SPI_execute_with_args(kOpenOperationSql, 1, &id_type, &id, NULL, true, 1) ==
+            SPI_OK_SELECT &&
+        SPI_processed == 0) {
+      ereport(WARNING,
+              (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+               errmsg("zdm: trigger \"%s\" on table \"%s\" belongs to operation %s, which no "
+                      "open migration holds; writes are not synced",
+                      trigger->tgname, RelationGetRelationName(rel), args[kOperation]),
+               errhint("Remove zdm's leftovers from the table with SELECT zdm.forget(%s).",
+                       quote_literal_cstr(
+                           quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+                                                      RelationGetRelationName(rel))))));
+      plan->orphan = true;
+      plan->other_relid = InvalidOid;
+      plan->valid = true;
+      return;
+    }
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("zdm: trigger \"%s\" on table \"%s\" belongs to operation %s, which "
                            "zdm.operations does not hold with both of its tables",
                            trigger->tgname, RelationGetRelationName(rel), args[kOperation]),
-                    errhint("Abort the migration with zdm.abort(); if it is gone, drop the "
-                            "trigger.")));
+                    errhint("A table of the migration was dropped or replaced; abort the "
+                            "migration with zdm.abort().")));
+  }
   const char* a[kNfields];
   for (int i = 0; i < kNfields; i++)
     a[i] = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
@@ -323,6 +354,7 @@ SyncPlan* plan_for(Trigger* trigger) {
       static_cast<SyncPlan*>(hash_search(sync_plans, &trigger->tgoid, HASH_ENTER, &found));
   if (!found) {
     plan->valid = false;
+    plan->orphan = false;
     plan->set = plan->clear = NULL;
   }
   return plan;
@@ -375,6 +407,10 @@ extern "C" Datum zdm_join_sync_trigger(PG_FUNCTION_ARGS) {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "zdm: SPI_connect failed");
     connected = true;
     build(plan, td->tg_relation, td->tg_trigger);
+  }
+  if (plan->orphan) {
+    if (connected) SPI_finish();
+    return result;
   }
   TupleDesc desc = RelationGetDescr(td->tg_relation);
   if (plan->role == RoleLock && plan->lock_index != InvalidOid) {

@@ -1,9 +1,9 @@
 -- The event triggers that guard an open migration against DDL around it
--- (src/pg/event_trigger.cpp): installed with the extension,
+-- (src/pg/event_trigger.cpp), and the repair function zdm.forget: installed with the extension,
 -- compiled, owned by it, never SECURITY DEFINER.
 BEGIN;
 SET LOCAL client_min_messages = warning;
-SELECT plan(12);
+SELECT plan(16);
 
 SELECT has_function('zdm', 'guard_ddl_start', ARRAY[]::text[], 'zdm.guard_ddl_start()');
 SELECT function_returns('zdm', 'guard_ddl_start', ARRAY[]::text[], 'event_trigger',
@@ -33,6 +33,12 @@ SELECT is_empty(
   'the event triggers belong to the extension (pg_dump recreates them with it)');
 SELECT throws_ok('SELECT zdm.guard_ddl_start()', '55000', NULL,
                  'guard_ddl_start cannot be called directly');
+
+SELECT has_function('zdm', 'forget', ARRAY['regclass'], 'zdm.forget(regclass)');
+SELECT function_returns('zdm', 'forget', ARRAY['regclass'], 'void', 'forget returns void');
+SELECT isnt_definer('zdm', 'forget', ARRAY['regclass'], 'forget is SECURITY INVOKER');
+SELECT throws_ok('SELECT zdm.forget(NULL)', '22004', 'tbl must not be NULL',
+                 'forget(NULL) names the argument');
 
 -- The guard is live: an open migration keeps the extension.
 CREATE TABLE pgtap_guarded (id int PRIMARY KEY, a int);
