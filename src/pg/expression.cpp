@@ -172,8 +172,10 @@ void require_immutable(Node* expr, Relation rel, const char* what) {
 // truncation. `rel` is NULL for a DEFAULT. `cast_from` names the column when
 // the expression is zdm's own default conversion (that bare column), so that a
 // missing assignment cast says what ALTER TABLE would need as USING.
+// `at_begin`: the IMMUTABLE rule applies (begin); the trigger, compiling what
+// begin stored, only refuses volatile functions.
 Expr* cook(Relation rel, const char* text, Oid typid, int32 typmod, const char* what,
-           const char* cast_from = NULL) {
+           const char* cast_from = NULL, bool at_begin = true) {
   Checking checking{what, text};
   ErrorContextCallback callback;
   callback.callback = checking_context;
@@ -212,7 +214,15 @@ Expr* cook(Relation rel, const char* text, Oid typid, int32 typmod, const char* 
                            format_type_be(type), format_type_with_typemod(typid, typmod)),
                     errhint("Add an explicit cast to the expression.")));
   assign_expr_collations(pstate, coerced);
-  require_immutable(coerced, rel, what);
+  if (at_begin) {
+    require_immutable(coerced, rel, what);
+  } else if (rel != NULL && contain_volatile_functions(coerced)) {
+    // The trigger compiles what begin stored. A migration opened by an
+    // earlier zdm may hold a stable expression (only volatile ones were
+    // refused then): it keeps working rather than failing every write.
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("%s must not call volatile functions: %s", what, text)));
+  }
   free_parsestate(pstate);
   error_context_stack = callback.previous;
   return reinterpret_cast<Expr*>(coerced);
@@ -372,5 +382,5 @@ std::string normalize_default(const std::string& text, const std::string& type_s
 
 Expr* zdm_cook_expression(Relation rel, const char* text, Oid typid, int32 typmod,
                           const char* what) {
-  return cook(rel, text, typid, typmod, what);
+  return cook(rel, text, typid, typmod, what, NULL, false);
 }
