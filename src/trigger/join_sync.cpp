@@ -163,6 +163,20 @@ void find_lock_index(SyncPlan* plan, Oid target_relid, const char* target_key, O
   table_close(target, AccessShareLock);
 }
 
+// Reads zdm's catalog as committed now, not as the transaction's snapshot saw
+// it: a REPEATABLE READ transaction that began before begin committed fires
+// the new triggers too, and must find their operation (it is cached for the
+// backend's life).
+int select_latest(const char* sql, Oid type, Datum arg) {
+  SPIPlanPtr plan = SPI_prepare(sql, 1, &type);
+  if (plan == NULL)
+    elog(ERROR, "zdm: could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+  int rc =
+      SPI_execute_snapshot(plan, &arg, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 1);
+  SPI_freeplan(plan);
+  return rc;
+}
+
 // Builds the entry from the trigger's arguments and the operation in
 // zdm.operations; runs inside SPI.
 void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
@@ -195,16 +209,13 @@ void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
   Oid id_type = INT8OID;
   Datum id = DirectFunctionCall1(int8in, CStringGetDatum(args[kOperation]));
   plan->orphan = false;
-  if (SPI_execute_with_args(kOperationSql, 1, &id_type, &id, NULL, true, 1) != SPI_OK_SELECT ||
-      SPI_processed != 1) {
+  if (select_latest(kOperationSql, id_type, id) != SPI_OK_SELECT || SPI_processed != 1) {
     // No open operation at all: the trigger outlived its migration (a table
     // restored by pg_dump -t or --schema-only, without zdm's catalog rows).
     // Nothing can finish or abort it, and blocking every write of the
     // application would be an outage: the write goes through unsynced, and a
     // WARNING (once per backend) says how to remove the leftovers.
-    if (SPI_execute_with_args(kOpenOperationSql, 1, &id_type, &id, NULL, true, 1) ==
-            SPI_OK_SELECT &&
-        SPI_processed == 0) {
+    if (select_latest(kOpenOperationSql, id_type, id) == SPI_OK_SELECT && SPI_processed == 0) {
       ereport(WARNING,
               (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                errmsg("zdm: trigger \"%s\" on table \"%s\" belongs to operation %s, which no "
