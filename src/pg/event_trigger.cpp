@@ -94,6 +94,9 @@ void guard_drop(Node* parsetree) {
       what = "DROP OWNED BY the owner of extension zdm";
   }
   if (what == nullptr) return;
+  // A begin still in flight holds its new zdm.migrations row uncommitted:
+  // wait for it (SHARE conflicts with its ROW EXCLUSIVE), then look.
+  zdm::pg::execute_as_catalog_owner("LOCK TABLE zdm.migrations IN SHARE MODE");
   Value open = active_migrations();
   if (!open) return;
   throw Error(ErrorCode::ObjectInUse,
