@@ -98,14 +98,18 @@ void notice(const std::string& message, const std::string& detail = {}) {
 
 }  // namespace
 
-ZDM_FUNCTION(zdm_forget) {
-  if (PG_ARGISNULL(0)) throw Error(ErrorCode::NullValue, "tbl must not be NULL");
-  const Oid relid = PG_GETARG_OID(0);
-  zdm::pg::open_session();
-  // The owner's (or a superuser's) call, like every other; a table in an
-  // inheritance tree is no obstacle to undoing.
-  zdm::core::TableDesc table = zdm::pg::load_table(relid, true);
+// What forget would do now: refuses a table under an open migration, then
+// reads zdm's triggers. Called before the lock and again under it.
+struct Forget {
+  std::vector<unsigned int> relids;
+  std::vector<std::string> statements;  // empty: nothing to forget
+  std::vector<std::string> migrations;
+  std::vector<std::string> remaining;  // the join operations' two shapes
+  std::string label;
+};
 
+Forget plan_forget(Oid relid) {
+  zdm::core::TableDesc table = zdm::pg::load_table(relid, true);
   Value open = zdm::pg::query_value(
       "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('\"%s\"', m.name), ', ') "
       "FROM zdm.operations o JOIN zdm.migrations m ON m.name = o.migration "
@@ -122,16 +126,12 @@ ZDM_FUNCTION(zdm_forget) {
   const Oid dual_write_fn = function_oid("zdm.dual_write_trigger()");
   const Oid join_sync_fn = function_oid("zdm.join_sync_trigger()");
   std::vector<ZdmTrigger> triggers = zdm_triggers_on(relid, dual_write_fn, join_sync_fn);
-  if (triggers.empty()) {
-    notice("zdm: table " + table.qualified() + " has no zdm trigger; nothing to forget");
-    zdm::pg::close_session();
-    PG_RETURN_VOID();
-  }
-
-  std::vector<unsigned int> relids{relid};
-  std::vector<std::string> statements;
-  std::vector<std::string> migrations;
-  std::vector<std::string> remaining;  // the join operations' two shapes
+  Forget f;
+  f.relids.push_back(relid);
+  std::vector<unsigned int>& relids = f.relids;
+  std::vector<std::string>& statements = f.statements;
+  std::vector<std::string>& migrations = f.migrations;
+  std::vector<std::string>& remaining = f.remaining;
   for (const ZdmTrigger& t : triggers) {
     if (!t.dual_write) continue;
     // Six arguments per operation: kind, migration, old, new, up, down.
@@ -175,20 +175,42 @@ ZDM_FUNCTION(zdm_forget) {
     }
   }
 
-  std::string label;
-  for (const std::string& m : migrations) label += (label.empty() ? "" : ", ") + m;
-  zdm::pg::StepOutcome locking = zdm::pg::lock_tables(label, "forget", relids);
-  zdm::pg::run_statements(label, "forget", locking, statements);
-  std::string done;
-  for (const std::string& s : statements) done += (done.empty() ? "" : "; ") + s;
-  notice("zdm: forgot " + label + " on table " + table.qualified(), done + ".");
-  if (!remaining.empty()) {
-    std::string shapes;
-    for (const std::string& s : remaining) shapes += (shapes.empty() ? "" : " and ") + s;
-    notice("zdm: both shapes of the join operation stay: " + shapes,
-           "Without zdm's catalog it cannot tell which one the migration added; drop the one "
-           "the application no longer uses.");
+  for (const std::string& m : migrations) f.label += (f.label.empty() ? "" : ", ") + m;
+  return f;
+}
+
+ZDM_FUNCTION(zdm_forget) {
+  if (PG_ARGISNULL(0)) throw Error(ErrorCode::NullValue, "tbl must not be NULL");
+  const Oid relid = PG_GETARG_OID(0);
+  zdm::pg::open_session();
+  // The owner's (or a superuser's) call, like every other; a table in an
+  // inheritance tree is no obstacle to undoing.
+  zdm::core::TableDesc table = zdm::pg::load_table(relid, true);
+  Forget first = plan_forget(relid);
+  if (!first.statements.empty()) {
+    zdm::pg::StepOutcome locking = zdm::pg::lock_tables(first.label, "forget", first.relids);
+    // Under the locks: a begin that committed meanwhile is seen, and refused.
+    Forget f = plan_forget(relid);
+    for (unsigned int r : f.relids)
+      if (std::find(first.relids.begin(), first.relids.end(), r) == first.relids.end())
+        locking = zdm::pg::lock_tables(f.label, "forget", f.relids);
+    if (!f.statements.empty()) {
+      zdm::pg::run_statements(f.label, "forget", locking, f.statements);
+      std::string done;
+      for (const std::string& s : f.statements) done += (done.empty() ? "" : "; ") + s;
+      notice("zdm: forgot " + f.label + " on table " + table.qualified(), done + ".");
+      if (!f.remaining.empty()) {
+        std::string shapes;
+        for (const std::string& s : f.remaining) shapes += (shapes.empty() ? "" : " and ") + s;
+        notice("zdm: both shapes of the join operation stay: " + shapes,
+               "Without zdm's catalog it cannot tell which one the migration added; drop the "
+               "one the application no longer uses.");
+      }
+      zdm::pg::close_session();
+      PG_RETURN_VOID();
+    }
   }
+  notice("zdm: table " + table.qualified() + " has no zdm trigger; nothing to forget");
   zdm::pg::close_session();
   PG_RETURN_VOID();
 }
