@@ -58,6 +58,16 @@ CREATE TABLE base (id int);
 ALTER TABLE person INHERIT base;
 CREATE TABLE people (id int, last_name text, surname text) PARTITION BY RANGE (id);
 ALTER TABLE people ATTACH PARTITION person FOR VALUES FROM (0) TO (100);
+CREATE FOREIGN DATA WRAPPER ddl_guards_fdw;
+CREATE SERVER ddl_guards_server FOREIGN DATA WRAPPER ddl_guards_fdw;
+CREATE FOREIGN TABLE person_remote () INHERITS (person) SERVER ddl_guards_server;
+CREATE FOREIGN TABLE person_remote (id int NOT NULL, last_name text, surname text,
+                                    CONSTRAINT surname_not_null CHECK (surname IS NOT NULL))
+  SERVER ddl_guards_server;
+ALTER FOREIGN TABLE person_remote INHERIT person;
+DROP FOREIGN TABLE person_remote;
+DROP SERVER ddl_guards_server;
+DROP FOREIGN DATA WRAPPER ddl_guards_fdw;
 -- Unrelated inheritance and ALTER TABLE still work.
 CREATE TABLE base_child () INHERITS (base);
 ALTER TABLE person_extra ADD COLUMN note text;

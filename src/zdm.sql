@@ -216,7 +216,7 @@ CREATE EVENT TRIGGER zdm_guard_drop ON ddl_command_start
 
 CREATE EVENT TRIGGER zdm_guard_ddl ON ddl_command_end
   WHEN TAG IN ('CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE TABLE', 'CREATE FOREIGN TABLE',
-               'ALTER TABLE')
+               'ALTER TABLE', 'ALTER FOREIGN TABLE')
   EXECUTE FUNCTION zdm.guard_ddl_end();
 
 CREATE FUNCTION zdm.forget(tbl regclass)

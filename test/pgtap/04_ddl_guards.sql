@@ -22,7 +22,7 @@ SELECT is(
                             evttags), '; ' ORDER BY evtname)
    FROM pg_event_trigger WHERE evtname LIKE 'zdm\_%'),
   'zdm_guard_ddl ddl_command_end zdm.guard_ddl_end O {"CREATE TRIGGER","ALTER TRIGGER",'
-  '"CREATE TABLE","CREATE FOREIGN TABLE","ALTER TABLE"}; zdm_guard_drop ddl_command_start '
+  '"CREATE TABLE","CREATE FOREIGN TABLE","ALTER TABLE","ALTER FOREIGN TABLE"}; zdm_guard_drop ddl_command_start '
   'zdm.guard_ddl_start O {"DROP EXTENSION","DROP SCHEMA","DROP OWNED"}',
   'two event triggers, filtered by command tag');
 SELECT is_empty(
