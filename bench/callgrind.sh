@@ -5,12 +5,14 @@
 # backend (postgres --single) under callgrind; the per-row cost of a statement is
 # (instructions with it - instructions without it) / rows.
 # Usage: bench/callgrind.sh   (as root; BENCH_ROWS, default 20000). Writes
-# bench/results-callgrind.md. Needs zdm installed system-wide and valgrind.
+# bench/results-callgrind.md. Needs valgrind and zdm installed in the
+# PostgreSQL of $PG_CONFIG (default: the system's PostgreSQL 15), e.g. a
+# private install from tools/devpg.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROWS="${BENCH_ROWS:-20000}"
 OUT="${BENCH_RESULTS:-bench/results-callgrind.md}"
-BIN=/usr/lib/postgresql/15/bin
+BIN=$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --bindir)
 WORK=$(mktemp -d)
 chown postgres "$WORK"
 trap 'rm -rf "$WORK"' EXIT

@@ -64,6 +64,7 @@ struct DualWritePlan {
   PlannedOp* ops;
   bool* recompute;  // per operation, scratch for one row
   int ngroups;
+  int* group_end;  // per group, one past its last operation
   int natts;
   // The row is deformed into the slot's own arrays, edited in place, read by
   // the expressions through the slot, and formed again.
@@ -376,6 +377,8 @@ void build_plan(DualWritePlan* plan, Relation rel, Trigger* trigger) {
   plan->nops = nops;
   plan->recompute = static_cast<bool*>(palloc0(sizeof(bool) * (nops + 1)));
   plan->ngroups = nops == 0 ? 0 : ops[nops - 1].group + 1;
+  plan->group_end = static_cast<int*>(palloc0(sizeof(int) * (plan->ngroups + 1)));
+  for (int i = 0; i < nops; i++) plan->group_end[ops[i].group] = i + 1;
   plan->natts = desc->natts;
   // A private copy of the descriptor: a slot on the relcache's own one would
   // pin it in the current resource owner, which this plan outlives.
@@ -697,8 +700,7 @@ extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
     }
   }
   for (int g = 0, first = 0; g < plan->ngroups; g++) {
-    int end = first;
-    while (end < plan->nops && plan->ops[end].group == g) end++;
+    const int end = plan->group_end[g];
     Side side;
     if (g == forced)
       side = Side::Old;  // the backfill converts the row from the old side
