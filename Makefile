@@ -5,6 +5,7 @@ MODULE_big = zdm
 
 OBJS = \
 	src/core/backfill.o \
+	src/core/ddl_lint.o \
 	src/core/model.o \
 	src/core/ops/add_column.o \
 	src/core/ops/alter_type.o \
@@ -24,6 +25,7 @@ OBJS = \
 	src/pg/expression.o \
 	src/pg/forget.o \
 	src/pg/module.o \
+	src/pg/run_ddl.o \
 	src/pg/runner.o \
 	src/pg/spi.o \
 	src/trigger/dual_write.o \

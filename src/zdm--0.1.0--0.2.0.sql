@@ -30,3 +30,10 @@ CREATE FUNCTION zdm.forget(tbl regclass)
 RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_forget';
 COMMENT ON FUNCTION zdm.forget(regclass) IS
   'Repair: removes zdm''s triggers, and the columns (with their NOT VALID checks) they show zdm added, from a table no open migration holds (restored by pg_dump -t or --schema-only without zdm''s catalog).';
+-- zdm.run_ddl: any DDL, lock-safe, logged (a NULL migration outside one).
+ALTER TABLE zdm.ddl_log ALTER COLUMN migration DROP NOT NULL;
+CREATE FUNCTION zdm.run_ddl(statement text, force boolean DEFAULT false,
+                            migration text DEFAULT NULL)
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_run_ddl';
+COMMENT ON FUNCTION zdm.run_ddl(text, boolean, text) IS
+  'Runs one DDL statement under zdm.lock_timeout with jittered retries, logged in zdm.ddl_log; refuses (unless force) what takes long locks or rewrites the table, with the safe alternative.';

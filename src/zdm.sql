@@ -53,7 +53,7 @@ COMMENT ON TABLE zdm.operations IS 'The operations of each migration and their b
 
 CREATE TABLE zdm.ddl_log (
     id         bigserial PRIMARY KEY,
-    migration  text NOT NULL,
+    migration  text,            -- NULL: zdm.run_ddl outside a migration
     phase      text NOT NULL,
     statement  text NOT NULL,
     attempts   integer NOT NULL,
@@ -223,3 +223,10 @@ CREATE FUNCTION zdm.forget(tbl regclass)
 RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_forget';
 COMMENT ON FUNCTION zdm.forget(regclass) IS
   'Repair: removes zdm''s triggers, and the columns (with their NOT VALID checks) they show zdm added, from a table no open migration holds (restored by pg_dump -t or --schema-only without zdm''s catalog).';
+-- Any DDL, lock-safe ----------------------------------------------------------
+
+CREATE FUNCTION zdm.run_ddl(statement text, force boolean DEFAULT false,
+                            migration text DEFAULT NULL)
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_run_ddl';
+COMMENT ON FUNCTION zdm.run_ddl(text, boolean, text) IS
+  'Runs one DDL statement under zdm.lock_timeout with jittered retries, logged in zdm.ddl_log; refuses (unless force) what takes long locks or rewrites the table, with the safe alternative.';

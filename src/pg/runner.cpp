@@ -122,8 +122,8 @@ std::string oid_array(const std::vector<unsigned int>& relids) {
   snprintf(waited, sizeof waited, "%.0f ms", lock_wait_ms);
   throw core::Error(
       core::ErrorCode::LockNotAvailable,
-      "zdm could not lock " + tables.value_or("?") + " for the " + phase + " of migration \"" +
-          migration + "\"",
+      "zdm could not lock " + tables.value_or("?") + " for the " + phase +
+          (migration.empty() ? std::string() : " of migration \"" + migration + "\""),
       "Gave up after " + std::to_string(attempts) + " attempts of zdm.lock_timeout = " +
           std::to_string(zdm_lock_timeout_ms) + " ms (" + waited +
           " spent waiting). Sessions holding locks on it: " + blockers.value_or("none seen") + "." +
@@ -187,7 +187,7 @@ void run_statements(const std::string& migration, const std::string& phase,
   for (const std::string& s : statements)
     execute_as_catalog_owner(
         "INSERT INTO zdm.ddl_log (migration, phase, statement, attempts, lock_wait, ran_by) "
-        "VALUES ($1, $2, $3, $4::pg_catalog.int4, $5::pg_catalog.interval, $6)",
+        "VALUES (NULLIF($1, ''), $2, $3, $4::pg_catalog.int4, $5::pg_catalog.interval, $6)",
         {migration, phase, s, std::to_string(attempts), std::string(wait_text), caller});
 }
 
