@@ -43,26 +43,28 @@ SELECT * FROM s ORDER BY id;
 DROP TABLE s;
 
 -- join_to_column: every trigger of both tables fires always.
-CREATE TABLE voucher (id int PRIMARY KEY, code text);
-CREATE TABLE used_voucher (voucher_id int PRIMARY KEY REFERENCES voucher, user_id int NOT NULL);
-INSERT INTO voucher VALUES (1, 'a'), (2, 'b'), (3, 'c');
-INSERT INTO used_voucher VALUES (1, 10);
-SELECT zdm.begin_join_to_column('used_voucher', 'voucher_id', 'voucher', 'id', 'user_id',
+DROP TABLE IF EXISTS rr_used_voucher, rr_voucher;
+CREATE TABLE rr_voucher (id int PRIMARY KEY, code text);
+CREATE TABLE rr_used_voucher (voucher_id int PRIMARY KEY REFERENCES rr_voucher, user_id int NOT NULL);
+INSERT INTO rr_voucher VALUES (1, 'a'), (2, 'b'), (3, 'c');
+INSERT INTO rr_used_voucher VALUES (1, 10);
+SELECT zdm.begin_join_to_column('rr_used_voucher', 'voucher_id', 'rr_voucher', 'id', 'user_id',
                                 migration => 'v');
-SELECT c.relname, t.tgname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-WHERE c.relname IN ('voucher', 'used_voucher') AND NOT t.tgisinternal ORDER BY 1, 2;
+SELECT c.relname, regexp_replace(t.tgname, '_[0-9]+$', '_<id>') AS tgname, t.tgenabled
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+WHERE c.relname IN ('rr_voucher', 'rr_used_voucher') AND NOT t.tgisinternal ORDER BY 1, 2;
 SET client_min_messages = warning;
 CALL zdm.backfill('v');
 RESET client_min_messages;
 -- session_replication_role = replica also skips foreign-key checks; these
 -- writes keep to the keys that exist.
 SET session_replication_role = replica;
-INSERT INTO used_voucher VALUES (2, 20);
-UPDATE voucher SET user_id = 30 WHERE id = 3;
-DELETE FROM used_voucher WHERE voucher_id = 1;
+INSERT INTO rr_used_voucher VALUES (2, 20);
+UPDATE rr_voucher SET user_id = 30 WHERE id = 3;
+DELETE FROM rr_used_voucher WHERE voucher_id = 1;
 RESET session_replication_role;
-SELECT * FROM voucher ORDER BY id;
-SELECT * FROM used_voucher ORDER BY voucher_id;
+SELECT * FROM rr_voucher ORDER BY id;
+SELECT * FROM rr_used_voucher ORDER BY voucher_id;
 SELECT zdm.finish('v');
-SELECT * FROM voucher ORDER BY id;
-DROP TABLE voucher;
+SELECT * FROM rr_voucher ORDER BY id;
+DROP TABLE rr_voucher;
