@@ -16,6 +16,7 @@ OBJS = \
 	src/core/plan.o \
 	src/core/quote.o \
 	src/core/state.o \
+	src/core/throttle.o \
 	src/pg/api.o \
 	src/pg/backfill.o \
 	src/pg/boundary.o \
@@ -28,6 +29,7 @@ OBJS = \
 	src/pg/run_ddl.o \
 	src/pg/runner.o \
 	src/pg/spi.o \
+	src/pg/throttle.o \
 	src/trigger/dual_write.o \
 	src/trigger/join_sync.o
 

@@ -37,3 +37,14 @@ CREATE FUNCTION zdm.run_ddl(statement text, force boolean DEFAULT false,
 RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_run_ddl';
 COMMENT ON FUNCTION zdm.run_ddl(text, boolean, text) IS
   'Runs one DDL statement under zdm.lock_timeout with jittered retries, logged in zdm.ddl_log; refuses (unless force) what takes long locks or rewrites the table, with the safe alternative.';
+
+-- zdm.backfill throttles (src/pg/throttle.cpp): max_lag, max_rate, and the
+-- reason it waits, shown by zdm.status().
+ALTER TABLE zdm.operations ADD COLUMN throttle text, ADD COLUMN throttle_pid integer;
+DROP PROCEDURE zdm.backfill(text, integer, interval);
+CREATE PROCEDURE zdm.backfill(migration text DEFAULT NULL, batch_size integer DEFAULT 5000,
+                              pause interval DEFAULT '0', max_lag interval DEFAULT NULL,
+                              max_rate integer DEFAULT NULL)
+LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_backfill';
+COMMENT ON PROCEDURE zdm.backfill(text, integer, interval, interval, integer) IS
+  'Converts the rows that existed before begin, in batches committed one by one; resumable; waits between batches for pause, max_rate (rows/s) and standbys over max_lag.';

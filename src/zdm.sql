@@ -45,7 +45,9 @@ CREATE TABLE zdm.operations (
     rows_estimate        bigint,
     backfill_started_at  timestamptz,
     backfill_updated_at  timestamptz,
-    backfill_finished_at timestamptz
+    backfill_finished_at timestamptz,
+    throttle             text,     -- why the backfill waits now (max_rate, max_lag), or NULL
+    throttle_pid         integer   -- the backend that waits (a stale reason is not shown)
 );
 CREATE INDEX ON zdm.operations (migration);
 CREATE INDEX ON zdm.operations (tbl);
@@ -136,10 +138,11 @@ COMMENT ON FUNCTION zdm.pending_statements(text) IS
   'Statements the migration tool must run top-level before finish (CREATE INDEX CONCURRENTLY); in psql: SELECT * FROM zdm.pending_statements() \gexec';
 
 CREATE PROCEDURE zdm.backfill(migration text DEFAULT NULL, batch_size integer DEFAULT 5000,
-                              pause interval DEFAULT '0')
+                              pause interval DEFAULT '0', max_lag interval DEFAULT NULL,
+                              max_rate integer DEFAULT NULL)
 LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_backfill';
-COMMENT ON PROCEDURE zdm.backfill(text, integer, interval) IS
-  'Converts the rows that existed before begin, in batches committed one by one; resumable.';
+COMMENT ON PROCEDURE zdm.backfill(text, integer, interval, interval, integer) IS
+  'Converts the rows that existed before begin, in batches committed one by one; resumable; waits between batches for pause, max_rate (rows/s) and standbys over max_lag.';
 
 CREATE FUNCTION zdm.finish(migration text DEFAULT NULL)
 RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_finish';

@@ -13,6 +13,7 @@
 #include "pg/boundary.hpp"
 #include "pg/catalog.hpp"
 #include "pg/spi.hpp"
+#include "pg/throttle.hpp"
 #include "trigger/dual_write.hpp"
 #include "trigger/join_sync.hpp"
 
@@ -23,35 +24,8 @@ using zdm::core::ErrorCode;
 using zdm::pg::Row;
 using zdm::pg::Value;
 
-struct BackfillArgs {
-  std::optional<std::string> migration;
-  int batch_size;
-  long pause_ms;
-  bool atomic;
-};
-
-BackfillArgs read_args(FunctionCallInfo fcinfo) {
-  BackfillArgs a;
-  if (!PG_ARGISNULL(0)) {
-    text* t = zdm::pg::pg_guard([&] { return PG_GETARG_TEXT_PP(0); });
-    a.migration = std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-  }
-  if (PG_ARGISNULL(1)) throw Error(ErrorCode::NullValue, "batch_size must not be NULL");
-  a.batch_size = PG_GETARG_INT32(1);
-  if (a.batch_size < 1)
-    throw Error(ErrorCode::InvalidParameter,
-                "batch_size must be at least 1, not " + std::to_string(a.batch_size));
-  if (PG_ARGISNULL(2)) throw Error(ErrorCode::NullValue, "pause must not be NULL");
-  Interval* pause = PG_GETARG_INTERVAL_P(2);
-  double ms =
-      (pause->time / 1000.0) + (pause->day * 86400000.0) + (pause->month * 30.0 * 86400000.0);
-  if (ms < 0) throw Error(ErrorCode::InvalidParameter, "pause must not be negative");
-  a.pause_ms = static_cast<long>(ms);
-  a.atomic = true;
-  if (fcinfo->context != nullptr && IsA(fcinfo->context, CallContext))
-    a.atomic = reinterpret_cast<CallContext*>(fcinfo->context)->atomic;
-  return a;
-}
+using zdm::pg::BackfillArgs;
+using zdm::pg::wait_ms;
 
 // Runs one of the backfill's writes with a module flag of the triggers set,
 // and clears it however the statement ends. `set(true)` scopes the flag to the
@@ -137,16 +111,6 @@ Progress read_progress(long op_id) {
   p.estimate = r[5];
   p.keyset = *r[6] == "t";
   return p;
-}
-
-void wait_ms(long ms) {
-  if (ms <= 0) return;
-  zdm::pg::pg_guard([&] {
-    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms,
-                    PG_WAIT_EXTENSION);
-    ResetLatch(MyLatch);
-    CHECK_FOR_INTERRUPTS();
-  });
 }
 
 // A batch that waits for rows the applications hold, or is picked as a
@@ -351,6 +315,9 @@ void walk(const std::string& migration, const zdm::pg::StoredOperation& s, const
   std::vector<Oid> relids{s.relid};
   if (zdm::core::is_join_kind(s.op.kind)) relids.push_back(s.op.join_relid);
   TimestampTz last_notice = 0;
+  zdm::pg::Throttle throttle(
+      args, s.op.id,
+      args.atomic ? std::function<void()>() : [&args] { commit_batch(args.atomic); });
   for (;;) {
     Progress p = read_progress(s.op.id);
     if (p.state == "done") break;
@@ -360,8 +327,9 @@ void walk(const std::string& migration, const zdm::pg::StoredOperation& s, const
         "rows_updated = rows_updated + $3::pg_catalog.int8, "
         "conflicts = conflicts + $6::pg_catalog.int8, "
         "backfill_position = COALESCE($4::pg_catalog.text[], backfill_position), "
-        "backfill_updated_at = pg_catalog.clock_timestamp(), "
-        "backfill_state = CASE WHEN $5::pg_catalog.bool THEN 'done' ELSE backfill_state END, "
+        "backfill_updated_at = pg_catalog.clock_timestamp(), throttle = NULL, "
+        "throttle_pid = NULL, backfill_state = CASE WHEN $5::pg_catalog.bool THEN 'done' ELSE "
+        "backfill_state END, "
         "backfill_finished_at = CASE WHEN $5::pg_catalog.bool THEN pg_catalog.clock_timestamp() "
         "END WHERE id = $1::pg_catalog.int8",
         {id, std::to_string(r.visited), std::to_string(r.converted), r.position,
@@ -375,6 +343,9 @@ void walk(const std::string& migration, const zdm::pg::StoredOperation& s, const
     }
     commit_batch(args.atomic);
     if (r.done) break;
+    // pause, max_rate, max_lag: with the migration's lock released (after the
+    // commit), so finish or abort are not held back by the wait.
+    throttle.between_batches(r.visited);
     // Each batch after a commit re-checks that the migration is still open
     // and that nobody else is finishing or aborting it.
     if (!args.atomic) {
@@ -382,7 +353,6 @@ void walk(const std::string& migration, const zdm::pg::StoredOperation& s, const
       zdm::core::check_transition(migration, zdm::pg::migration_state(migration),
                                   zdm::core::Action::Backfill);
     }
-    wait_ms(args.pause_ms);
   }
 }
 
@@ -533,7 +503,7 @@ void backfill_join_operation(const std::string& migration, const zdm::pg::Stored
 }  // namespace
 
 ZDM_FUNCTION(zdm_backfill) {
-  BackfillArgs args = read_args(fcinfo);
+  BackfillArgs args = zdm::pg::read_backfill_args(fcinfo);
   refuse_transaction_snapshot();
   zdm::pg::open_session(!args.atomic);
   std::string migration = zdm::pg::resolve_migration(args.migration);

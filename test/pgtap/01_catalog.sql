@@ -3,7 +3,7 @@
 -- DEFINER.
 BEGIN;
 SET LOCAL client_min_messages = warning;
-SELECT plan(94);
+SELECT plan(95);
 
 -- Extension and schema ------------------------------------------------------
 SELECT has_extension('zdm');
@@ -88,13 +88,16 @@ SELECT is(pg_get_function_arguments('zdm.begin_rename(regclass, name, name, text
           'tbl regclass, old_name name, new_name name, migration text DEFAULT NULL::text',
           'begin_rename argument names and defaults');
 
-SELECT has_function('zdm', 'backfill', ARRAY['text', 'integer', 'interval'],
-                    'zdm.backfill(text, integer, interval)');
-SELECT is_procedure('zdm', 'backfill', ARRAY['text', 'integer', 'interval'],
+SELECT has_function('zdm', 'backfill', ARRAY['text', 'integer', 'interval', 'interval', 'integer'],
+                    'zdm.backfill(text, integer, interval, interval, integer)');
+SELECT hasnt_function('zdm', 'backfill', ARRAY['text', 'integer', 'interval'],
+                      'the 3-argument zdm.backfill is gone (calls with 1-3 arguments take the defaults)');
+SELECT is_procedure('zdm', 'backfill', ARRAY['text', 'integer', 'interval', 'interval', 'integer'],
                     'zdm.backfill is a procedure');
-SELECT is(pg_get_function_arguments('zdm.backfill(text, integer, interval)'::regprocedure),
+SELECT is(pg_get_function_arguments('zdm.backfill(text, integer, interval, interval, integer)'::regprocedure),
           $$IN migration text DEFAULT NULL::text, IN batch_size integer DEFAULT 5000, $$ ||
-          $$IN pause interval DEFAULT '00:00:00'::interval$$,
+          $$IN pause interval DEFAULT '00:00:00'::interval, $$ ||
+          $$IN max_lag interval DEFAULT NULL::interval, IN max_rate integer DEFAULT NULL::integer$$,
           'backfill argument names and defaults');
 
 SELECT has_function('zdm', 'finish', ARRAY['text'], 'zdm.finish(text)');
