@@ -195,7 +195,7 @@ SELECT is_empty(
   'no routine in schema zdm is SECURITY DEFINER');
 SELECT isnt_definer('zdm', 'begin_rename', ARRAY['regclass', 'name', 'name', 'text'],
                     'begin_rename is SECURITY INVOKER');
-SELECT isnt_definer('zdm', 'backfill', ARRAY['text', 'integer', 'interval'],
+SELECT isnt_definer('zdm', 'backfill', ARRAY['text', 'integer', 'interval', 'interval', 'integer'],
                     'backfill is SECURITY INVOKER');
 SELECT isnt_definer('zdm', 'finish', ARRAY['text'], 'finish is SECURITY INVOKER');
 SELECT isnt_definer('zdm', 'abort', ARRAY['text'], 'abort is SECURITY INVOKER');
