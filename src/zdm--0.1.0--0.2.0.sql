@@ -48,3 +48,43 @@ CREATE PROCEDURE zdm.backfill(migration text DEFAULT NULL, batch_size integer DE
 LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_backfill';
 COMMENT ON PROCEDURE zdm.backfill(text, integer, interval, interval, integer) IS
   'Converts the rows that existed before begin, in batches committed one by one; resumable; waits between batches for pause, max_rate (rows/s) and standbys over max_lag.';
+
+DROP FUNCTION zdm.status();
+CREATE FUNCTION zdm.status()
+RETURNS TABLE (migration text, state text, operation text, table_name regclass,
+               backfill text, rows_done bigint, rows_estimate bigint, progress numeric,
+               rows_converted bigint, created_at timestamptz, backfill_updated_at timestamptz,
+               ended_at timestamptz, conflicts bigint,
+               throttle text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT m.name, m.state,
+           CASE WHEN o.kind = 'alter_type'
+                THEN 'alter_type ' || o.column_name || ' -> ' || o.new_type || ' (as ' || o.new_column || ')'
+                WHEN o.kind = 'join_to_column'
+                THEN 'join_to_column ' || coalesce((SELECT c.oid::regclass::text FROM pg_class c
+                                                     WHERE c.oid = o.join_table), '(dropped)')
+                     || '(' || o.join_key
+                     || ', ' || o.join_value || ') -> ' || o.column_name
+                WHEN o.kind = 'column_to_join'
+                THEN 'column_to_join ' || o.column_name || ' -> '
+                     || coalesce((SELECT c.oid::regclass::text FROM pg_class c
+                                  WHERE c.oid = o.join_table), '(dropped)')
+                     || '(' || o.join_key || ', ' || o.join_value || ')'
+                ELSE o.kind || ' ' || o.column_name || coalesce(' -> ' || o.new_column, '') END,
+           o.tbl, o.backfill_state, o.rows_done, o.rows_estimate,
+           CASE WHEN o.backfill_state = 'done' THEN 100.0
+                WHEN o.rows_estimate > 0
+                THEN least(99.9, round(100.0 * o.rows_done / o.rows_estimate, 1))
+                ELSE 0.0 END,
+           o.rows_updated, m.created_at, o.backfill_updated_at, m.ended_at, o.conflicts,
+           -- why the backfill waits now; only while the backend that wrote it lives
+           CASE WHEN o.throttle IS NOT NULL AND EXISTS (SELECT 1 FROM pg_stat_activity a
+                                                        WHERE a.pid = o.throttle_pid)
+                THEN 'throttled: ' || o.throttle END
+    FROM zdm.migrations m
+    LEFT JOIN zdm.operations o ON o.migration = m.name
+    ORDER BY m.created_at, o.id
+$$;
+COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress; throttle: why the backfill waits now (max_rate, max_lag), else NULL.';

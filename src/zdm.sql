@@ -168,7 +168,8 @@ CREATE FUNCTION zdm.status()
 RETURNS TABLE (migration text, state text, operation text, table_name regclass,
                backfill text, rows_done bigint, rows_estimate bigint, progress numeric,
                rows_converted bigint, created_at timestamptz, backfill_updated_at timestamptz,
-               ended_at timestamptz, conflicts bigint)
+               ended_at timestamptz, conflicts bigint,
+               throttle text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -191,12 +192,16 @@ AS $$
                 WHEN o.rows_estimate > 0
                 THEN least(99.9, round(100.0 * o.rows_done / o.rows_estimate, 1))
                 ELSE 0.0 END,
-           o.rows_updated, m.created_at, o.backfill_updated_at, m.ended_at, o.conflicts
+           o.rows_updated, m.created_at, o.backfill_updated_at, m.ended_at, o.conflicts,
+           -- why the backfill waits now; only while the backend that wrote it lives
+           CASE WHEN o.throttle IS NOT NULL AND EXISTS (SELECT 1 FROM pg_stat_activity a
+                                                        WHERE a.pid = o.throttle_pid)
+                THEN 'throttled: ' || o.throttle END
     FROM zdm.migrations m
     LEFT JOIN zdm.operations o ON o.migration = m.name
     ORDER BY m.created_at, o.id
 $$;
-COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress.';
+COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress; throttle: why the backfill waits now (max_rate, max_lag), else NULL.';
 
 -- DDL around an open migration (src/pg/event_trigger.cpp) ----------------------
 -- Event triggers that refuse what would leave an open migration unable to
