@@ -35,6 +35,8 @@ run_suite "pgTAP" bash test/pgtap/run.sh
 run_suite "prepared transactions" bash test/prepared/run.sh
 run_suite "stress" bash test/stress/run.sh
 run_suite "clients" bash test/clients/run.sh
+# A streaming standby (pg_basebackup -R) of this cluster on a free port.
+run_suite "replication: lag throttle" bash test/replication/lag_throttle.sh
 # Last: its crash checks restart the cluster. --no-report keeps RELIABILITY.md
 # as committed (regenerate it with test/reliability/run.sh).
 run_suite "reliability" bash test/reliability/run.sh --no-report
