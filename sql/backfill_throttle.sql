@@ -70,4 +70,13 @@ CALL zdm.backfill('t6', 100, max_rate => 200);
 COMMIT;
 SELECT clock_timestamp() - t0 >= interval '0.4 s' AS rate_bounded_in_block FROM clock;
 SELECT zdm.finish('t6');
+-- A reason left by a backend that is gone (cancelled while it waited, crashed)
+-- is not shown: only while its pid is alive.
+SELECT zdm.begin_rename('thr', 'x', 'y', migration => 't7');
+UPDATE zdm.operations SET throttle = 'max_rate 1 rows/s', throttle_pid = pg_backend_pid()
+WHERE migration = 't7';
+SELECT throttle FROM zdm.status() WHERE migration = 't7';
+UPDATE zdm.operations SET throttle_pid = 0 WHERE migration = 't7';
+SELECT throttle FROM zdm.status() WHERE migration = 't7';
+SELECT zdm.abort('t7');
 DROP TABLE thr;
