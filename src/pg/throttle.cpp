@@ -106,7 +106,11 @@ void Throttle::wait_for_standbys() {
         "pg_catalog.date_part('epoch', r.replay_lag)::pg_catalog.text, "
         "pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), "
         "r.replay_lsn)::pg_catalog.int8 "
-        "FROM pg_catalog.pg_stat_replication r");
+        "FROM pg_catalog.pg_stat_replication r "
+        // Standbys only: a logical consumer (a subscription, a CDC tool) is
+        // not one, and its lag is none of the backfill's business.
+        "WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots s "
+        "                  WHERE s.active_pid = r.pid AND s.slot_type = 'logical')");
     if (rows.empty()) return;  // no standby: max_lag has nothing to watch
     const long max_lag = args_.max_lag_ms.value_or(zdm::core::kDefaultMaxLagMs);
     std::vector<zdm::core::StandbyLag> standbys;
