@@ -435,20 +435,39 @@ core::MigrationState migration_state(const std::string& migration) {
   return core::parse_state(*state);
 }
 
+// The active migrations the caller can act on: it is a member of the owner of
+// every table they change (of the role that began them, for a dropped table).
+// Other roles' migrations never make a call without a name ambiguous.
+const char* kActiveForCaller =
+    "SELECT m.name FROM zdm.migrations m WHERE m.state = 'active' AND NOT EXISTS ("
+    "  SELECT 1 FROM zdm.operations o "
+    "  LEFT JOIN pg_catalog.pg_class c ON c.oid = o.tbl::pg_catalog.oid "
+    "  WHERE o.migration = m.name AND NOT CASE WHEN c.oid IS NULL "
+    "    THEN pg_catalog.pg_has_role(m.created_by, 'USAGE') "
+    "    ELSE pg_catalog.pg_has_role(c.relowner, 'USAGE') END) "
+    "ORDER BY m.created_at";
+
 std::string resolve_migration(const std::optional<std::string>& requested) {
   if (requested) {
     migration_state(*requested);  // raises when it does not exist
     return *requested;
   }
-  std::vector<Row> active =
-      query("SELECT name FROM zdm.migrations WHERE state = 'active' ORDER BY created_at");
+  std::vector<Row> active = query(kActiveForCaller);
   if (active.size() == 1) return *active[0][0];
-  if (active.empty())
-    throw Error(ErrorCode::UndefinedObject, "there is no active migration", {},
+  std::string names;
+  for (const Row& r : active) names += (names.empty() ? "'" : ", '") + *r[0] + "'";
+  if (active.empty()) {
+    std::string others = list_active();
+    throw Error(ErrorCode::UndefinedObject,
+                others == "none" ? "there is no active migration"
+                                 : "there is no active migration you can act on",
+                others == "none" ? std::string()
+                                 : "Active migrations of tables you do not own: " + others + ".",
                 "Start one with zdm.begin_rename() or another zdm.begin_*() function.");
+  }
   throw Error(ErrorCode::InvalidParameter,
               std::to_string(active.size()) + " migrations are active; name the one you mean",
-              "Active migrations: " + list_active() + ".",
+              "Active migrations: " + names + ".",
               "Pass the migration name, e.g. zdm.finish('name').");
 }
 
@@ -688,16 +707,23 @@ void end_migration(const std::string& migration, core::MigrationState final_stat
 }
 
 void lock_migration(const std::string& migration) {
-  Value got = query_value(
-      "SELECT pg_catalog.pg_try_advisory_xact_lock(2051983, pg_catalog.hashtext($1))", {migration});
-  if (is_true(got)) return;
+  // A row lock on the migration's own catalog row, taken as the catalog's
+  // owner: every other role only has SELECT on zdm.migrations, so none can
+  // lock that row (SELECT ... FOR UPDATE needs UPDATE) and make zdm "busy"
+  // (an advisory lock key, by contrast, anyone could take). NO KEY UPDATE
+  // lets the foreign key checks of zdm.operations' inserts through.
+  Value got = query_value_as_catalog_owner(
+      "SELECT 1 FROM zdm.migrations WHERE name = $1 FOR NO KEY UPDATE SKIP LOCKED", {migration});
+  if (got) return;
+  // The row's xmax is the locking transaction; each transaction holds a lock
+  // on its own id, which names its backend.
   Value holder = query_value(
-      "SELECT pg_catalog.string_agg(pg_catalog.format('pid %s: %s', a.pid, "
-      "pg_catalog.left(a.query, 200)), '; ') FROM pg_catalog.pg_locks l "
+      "SELECT pg_catalog.string_agg(pg_catalog.format('pid %s (role %s, since %s): %s', a.pid, "
+      "a.usename, a.xact_start, pg_catalog.left(a.query, 200)), '; ') "
+      "FROM zdm.migrations m, pg_catalog.pg_locks l "
       "JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
-      "WHERE l.locktype = 'advisory' AND l.classid = 2051983 "
-      "AND l.objid = (pg_catalog.hashtext($1)::pg_catalog.int8 & 4294967295)::pg_catalog.oid "
-      "AND l.granted",
+      "WHERE m.name = $1 AND l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' "
+      "AND l.granted AND l.transactionid = m.xmax",
       {migration});
   throw Error(ErrorCode::ObjectInUse, "migration \"" + migration + "\" is busy in another session",
               "Held by " + holder.value_or("another session") + ".",
