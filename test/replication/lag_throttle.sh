@@ -5,7 +5,8 @@
 # CALL zdm.backfill(max_lag => ...) must wait between batches with zdm.status()
 # showing why (read from another session); once replay resumes it completes,
 # before its wait cap (no "goes on" WARNING). zdm.status() also runs on the
-# standby. Needs max_wal_senders > 0 and a replication entry in pg_hba.conf.
+# standby. With max_lag NULL and the standby connected, the 1 s default (16 MB of
+# WAL) throttles the same way. Needs max_wal_senders > 0 and a replication entry in pg_hba.conf.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
@@ -97,4 +98,28 @@ grep -q "goes on" "$work/backfill.out" && { cat "$work/backfill.out"; fail "the 
   fail "the backfill did not complete: $(primary -c "SELECT * FROM zdm.status()")"
 echo "ok - replay resumed: the backfill completed and status shows no throttle"
 primary -c "SELECT zdm.finish('lag')" >/dev/null
+
+# max_lag NULL (the default) with a standby connected: 1 s, i.e. 16 MB of WAL.
+primary -c "SELECT zdm.begin_rename('lagged', 'w', 'x', migration => 'lag_default')" >/dev/null
+standby -c "SELECT pg_wal_replay_pause()" >/dev/null
+primary -c "INSERT INTO wal_filler SELECT repeat('x', 1000) FROM generate_series(1, 24000)"
+primary -c "CALL zdm.backfill('lag_default', batch_size => 500)" >"$work/backfill_default.out" 2>&1 &
+bg=$!
+reason=
+for _ in $(seq 1 200); do
+  reason=$(primary -c "SELECT throttle FROM zdm.status() WHERE migration = 'lag_default'")
+  [ -n "$reason" ] && break
+  sleep 0.1
+done
+case "$reason" in
+  "throttled: replica lag "*"on zdm_standby > 16.0 MB (max_lag 1 s at 16 MB/s)") echo "ok - default max_lag with a standby: $reason" ;;
+  *) fail "the default max_lag did not throttle (got '$reason')" ;;
+esac
+standby -c "SELECT pg_wal_replay_resume()" >/dev/null
+wait "$bg" || { cat "$work/backfill_default.out"; fail "the default backfill failed after replay resumed"; }
+bg=
+[ "$(primary -c "SELECT backfill || ' ' || coalesce(throttle, '-') FROM zdm.status() WHERE migration = 'lag_default'")" = "done -" ] ||
+  fail "the default backfill did not complete"
+echo "ok - replay resumed: the default backfill completed"
+primary -c "SELECT zdm.finish('lag_default')" >/dev/null
 echo "lag throttle: all passed"
