@@ -16,6 +16,7 @@ OBJS = \
 	src/core/plan.o \
 	src/core/quote.o \
 	src/core/state.o \
+	src/core/verify.o \
 	src/core/throttle.o \
 	src/pg/api.o \
 	src/pg/backfill.o \

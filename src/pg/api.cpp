@@ -9,6 +9,7 @@
 #include "core/plan.hpp"
 #include "core/quote.hpp"
 #include "core/state.hpp"
+#include "core/verify.hpp"
 #include "pg/boundary.hpp"
 #include "pg/catalog.hpp"
 #include "pg/event_trigger.hpp"
@@ -68,6 +69,30 @@ void check_join_in_sync(const std::string& migration, const zdm::core::TableDesc
                   zdm::core::quote_literal(migration) + ") again, then call zdm.finish().");
 }
 
+// Refuses to finish while a row's two shapes disagree (zdm::core::verify_sql),
+// naming up to 10 keys: contracting would lose the side that holds the write.
+void verify_rows(const std::string& migration, const zdm::core::TableDesc& table,
+                 const std::string& sql) {
+  zdm::pg::Row found = zdm::pg::query(sql.c_str()).at(0);
+  if (*found[0] == "0") return;
+  const std::string key = table.primary_key.empty() ? std::string("ctid") : [&] {
+    std::string k;
+    for (const std::string& c : table.primary_key) k += (k.empty() ? "" : ", ") + c;
+    return k;
+  }();
+  throw Error(ErrorCode::InvalidState,
+              "cannot finish migration \"" + migration + "\": " + *found[0] + " row(s) of " +
+                  table.qualified() + " hold two shapes that disagree",
+              "Their old-side columns are not what the new side implies, nor the other way "
+              "round: they were written past zdm's trigger (disabled, or a write it did not "
+              "see). Keys (" +
+                  key + "), first ones: " + found[1].value_or("") + ".",
+              "Re-sync each from the side that holds the right value with an UPDATE that "
+              "assigns that side's column to itself (UPDATE ... SET col = col WHERE ...: zdm's "
+              "trigger then recomputes the other side), then call zdm.finish() again. Nothing "
+              "was changed.");
+}
+
 // finish and abort share their shape: lock every table of the migration, then
 // per table the operations' statements wrapped in the trigger's maintenance,
 // run as one step.
@@ -122,10 +147,20 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
           zdm::pg::check_no_table_dependents(op.join_relid, migration);
       }
     }
-    if (!validation.empty()) {
+    // And every row is checked before anything contracts: whatever bypassed
+    // the trigger would be lost by the contraction.
+    std::vector<std::pair<zdm::core::TableDesc, std::string>> checks;
+    for (unsigned int relid : relids) {
+      if (by_table.count(relid) == 0) continue;  // a join table: compared with its target
+      zdm::core::TableDesc table = zdm::pg::load_table(relid, !finishing);
+      std::string sql = zdm::core::verify_sql(table, by_table[relid]);
+      if (!sql.empty()) checks.emplace_back(std::move(table), std::move(sql));
+    }
+    if (!validation.empty() || !checks.empty()) {
       zdm::pg::StepOutcome validating =
           zdm::pg::lock_tables(migration, "finish", relids, zdm::pg::LockStrength::Validate);
-      zdm::pg::run_statements(migration, "finish", validating, validation);
+      if (!validation.empty()) zdm::pg::run_statements(migration, "finish", validating, validation);
+      for (const auto& [table, sql] : checks) verify_rows(migration, table, sql);
     }
   }
   zdm::pg::StepOutcome locking = zdm::pg::lock_tables(migration, phase, relids);
