@@ -311,8 +311,9 @@ void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
 // Locks the target row whose key is `key` (the latest version, waiting for
 // transactions that are changing it), as SELECT ... FOR NO KEY UPDATE would.
 // No row: nothing to lock (the foreign key, if any, reports it).
-void lock_target_row(const SyncPlan* plan, Datum key) {
-  Relation target = table_open(plan->other_relid, RowShareLock);
+// `target` is open and locked (RowShareLock), and the plan was valid after
+// that lock was taken, so its lock_index exists.
+void lock_target_row(const SyncPlan* plan, Relation target, Datum key) {
   Relation index = index_open(plan->lock_index, AccessShareLock);
   ScanKeyData skey;
   ScanKeyInit(&skey, 1, BTEqualStrategyNumber, plan->lock_eq, key);
@@ -348,7 +349,6 @@ void lock_target_row(const SyncPlan* plan, Datum key) {
   index_endscan(scan);
   ExecDropSingleTupleTableSlot(slot);
   index_close(index, NoLock);
-  table_close(target, NoLock);
 }
 
 // The trigger's entry; build() fills it when it is not valid.
@@ -414,20 +414,33 @@ extern "C" Datum zdm_join_sync_trigger(PG_FUNCTION_ARGS) {
 
   SyncPlan* plan = plan_for(td->tg_trigger);
   bool connected = false;
-  if (!plan->valid) {
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "zdm: SPI_connect failed");
-    connected = true;
-    build(plan, td->tg_relation, td->tg_trigger);
-  }
-  if (plan->orphan) {
-    if (connected) SPI_finish();
-    return result;
-  }
   TupleDesc desc = RelationGetDescr(td->tg_relation);
-  if (plan->role == RoleLock && plan->lock_index != InvalidOid) {
+  for (;;) {
+    if (!plan->valid) {
+      if (!connected && SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "zdm: SPI_connect failed");
+      connected = true;
+      build(plan, td->tg_relation, td->tg_trigger);
+    }
+    if (plan->orphan) {
+      if (connected) SPI_finish();
+      return result;
+    }
+    if (plan->role != RoleLock || plan->lock_index == InvalidOid) break;
+    // Taking the target's lock may wait, and processes the invalidations that
+    // arrived meanwhile: the cached index may have been dropped or replaced
+    // (REINDEX CONCURRENTLY, DROP INDEX). Only a plan still valid under the
+    // lock may open it; else rebuild and lock again. (A dropped target leaves
+    // the plan invalid, and build() names the broken operation.)
+    Relation target = try_relation_open(plan->other_relid, RowShareLock);
+    if (target == NULL || !plan->valid) {
+      plan->valid = false;
+      if (target != NULL) relation_close(target, NoLock);
+      continue;
+    }
     bool key_null;
     Datum key = heap_getattr(td->tg_trigtuple, plan->key_attno, desc, &key_null);
-    if (!key_null) lock_target_row(plan, key);
+    if (!key_null) lock_target_row(plan, target, key);
+    relation_close(target, NoLock);
     if (connected) SPI_finish();
     return result;
   }
