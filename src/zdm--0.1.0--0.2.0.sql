@@ -49,6 +49,8 @@ LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_backfill';
 COMMENT ON PROCEDURE zdm.backfill(text, integer, interval, interval, integer) IS
   'Converts the rows that existed before begin, in batches committed one by one; resumable; waits between batches for pause, max_rate (rows/s) and standbys over max_lag.';
 
+-- status() tells an interrupted backfill from a running one by its backend.
+ALTER TABLE zdm.operations ADD COLUMN backfill_pid integer;
 DROP FUNCTION zdm.status();
 CREATE FUNCTION zdm.status()
 RETURNS TABLE (migration text, state text, operation text, table_name regclass,
@@ -73,8 +75,22 @@ AS $$
                                   WHERE c.oid = o.join_table), '(dropped)')
                      || '(' || o.join_key || ', ' || o.join_value || ')'
                 ELSE o.kind || ' ' || o.column_name || coalesce(' -> ' || o.new_column, '') END,
-           o.tbl, o.backfill_state, o.rows_done, o.rows_estimate,
-           CASE WHEN o.backfill_state = 'done' THEN 100.0
+           o.tbl,
+           -- an ended migration's operations end with it; an operation begin
+           -- recorded as done (drop_column) never needed a backfill; a running
+           -- one whose backend is gone or idle was killed or timed out
+           CASE WHEN o.id IS NULL THEN NULL
+                WHEN m.state <> 'active' THEN m.state
+                WHEN o.backfill_state = 'done' AND o.backfill_started_at IS NULL THEN 'not needed'
+                WHEN o.backfill_state = 'running' AND NOT EXISTS (
+                  SELECT 1 FROM pg_stat_activity a WHERE a.pid = o.backfill_pid
+                  AND a.pid <> pg_backend_pid() AND coalesce(a.state, 'active') NOT LIKE 'idle%')
+                THEN 'interrupted'
+                ELSE o.backfill_state END,
+           o.rows_done, o.rows_estimate,
+           CASE WHEN o.id IS NULL OR m.state = 'aborted'
+                  OR (o.backfill_state = 'done' AND o.backfill_started_at IS NULL) THEN NULL
+                WHEN o.backfill_state = 'done' OR m.state = 'finished' THEN 100.0
                 WHEN o.rows_estimate > 0
                 THEN least(99.9, round(100.0 * o.rows_done / o.rows_estimate, 1))
                 ELSE 0.0 END,
@@ -87,4 +103,4 @@ AS $$
     LEFT JOIN zdm.operations o ON o.migration = m.name
     ORDER BY m.created_at, o.id
 $$;
-COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress; throttle: why the backfill waits now (max_rate, max_lag), else NULL.';
+COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress (backfill: pending, running, interrupted, done, not needed, finished or aborted); throttle: why the backfill waits now (max_rate, max_lag), else NULL.';

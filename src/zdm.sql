@@ -47,7 +47,9 @@ CREATE TABLE zdm.operations (
     backfill_updated_at  timestamptz,
     backfill_finished_at timestamptz,
     throttle             text,     -- why the backfill waits now (max_rate, max_lag), or NULL
-    throttle_pid         integer   -- the backend that waits (a stale reason is not shown)
+    throttle_pid         integer,  -- the backend that waits (a stale reason is not shown)
+    backfill_pid         integer   -- the backend that runs the backfill; status() shows
+                                   -- 'interrupted' when it no longer does
 );
 CREATE INDEX ON zdm.operations (migration);
 CREATE INDEX ON zdm.operations (tbl);
@@ -187,8 +189,22 @@ AS $$
                                   WHERE c.oid = o.join_table), '(dropped)')
                      || '(' || o.join_key || ', ' || o.join_value || ')'
                 ELSE o.kind || ' ' || o.column_name || coalesce(' -> ' || o.new_column, '') END,
-           o.tbl, o.backfill_state, o.rows_done, o.rows_estimate,
-           CASE WHEN o.backfill_state = 'done' THEN 100.0
+           o.tbl,
+           -- an ended migration's operations end with it; an operation begin
+           -- recorded as done (drop_column) never needed a backfill; a running
+           -- one whose backend is gone or idle was killed or timed out
+           CASE WHEN o.id IS NULL THEN NULL
+                WHEN m.state <> 'active' THEN m.state
+                WHEN o.backfill_state = 'done' AND o.backfill_started_at IS NULL THEN 'not needed'
+                WHEN o.backfill_state = 'running' AND NOT EXISTS (
+                  SELECT 1 FROM pg_stat_activity a WHERE a.pid = o.backfill_pid
+                  AND a.pid <> pg_backend_pid() AND coalesce(a.state, 'active') NOT LIKE 'idle%')
+                THEN 'interrupted'
+                ELSE o.backfill_state END,
+           o.rows_done, o.rows_estimate,
+           CASE WHEN o.id IS NULL OR m.state = 'aborted'
+                  OR (o.backfill_state = 'done' AND o.backfill_started_at IS NULL) THEN NULL
+                WHEN o.backfill_state = 'done' OR m.state = 'finished' THEN 100.0
                 WHEN o.rows_estimate > 0
                 THEN least(99.9, round(100.0 * o.rows_done / o.rows_estimate, 1))
                 ELSE 0.0 END,
@@ -201,7 +217,7 @@ AS $$
     LEFT JOIN zdm.operations o ON o.migration = m.name
     ORDER BY m.created_at, o.id
 $$;
-COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress; throttle: why the backfill waits now (max_rate, max_lag), else NULL.';
+COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress (backfill: pending, running, interrupted, done, not needed, finished or aborted); throttle: why the backfill waits now (max_rate, max_lag), else NULL.';
 
 -- DDL around an open migration (src/pg/event_trigger.cpp) ----------------------
 -- Event triggers that refuse what would leave an open migration unable to

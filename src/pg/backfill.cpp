@@ -173,7 +173,8 @@ void mark_running(long op_id, const Value& key_names, const Value& upper, const 
       "UPDATE zdm.operations SET backfill_state = 'running', "
       "backfill_key = pg_catalog.string_to_array($2, E'\\x1f')::pg_catalog.name[], "
       "backfill_upper = $3::pg_catalog.text[], rows_estimate = $4::pg_catalog.int8, "
-      "backfill_started_at = pg_catalog.clock_timestamp() WHERE id = $1::pg_catalog.int8",
+      "backfill_started_at = pg_catalog.clock_timestamp(), "
+      "backfill_pid = pg_catalog.pg_backend_pid() WHERE id = $1::pg_catalog.int8",
       {std::to_string(op_id), key_names, upper, estimate});
 }
 
@@ -328,6 +329,7 @@ void walk(const std::string& migration, const zdm::pg::StoredOperation& s, const
         "conflicts = conflicts + $6::pg_catalog.int8, "
         "backfill_position = COALESCE($4::pg_catalog.text[], backfill_position), "
         "backfill_updated_at = pg_catalog.clock_timestamp(), throttle = NULL, "
+        "backfill_pid = pg_catalog.pg_backend_pid(), "
         "throttle_pid = NULL, backfill_state = CASE WHEN $5::pg_catalog.bool THEN 'done' ELSE "
         "backfill_state END, "
         "backfill_finished_at = CASE WHEN $5::pg_catalog.bool THEN pg_catalog.clock_timestamp() "

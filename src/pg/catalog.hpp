@@ -70,7 +70,7 @@ void require_indexes_built(const std::string& migration);
 void require_migration_owner(const std::string& migration);
 void end_migration(const std::string& migration, core::MigrationState final_state);
 
-// Takes the migration's transaction-level advisory lock, so that finish, abort
+// Locks the migration's row of zdm.migrations (as the catalog owner), so that finish, abort
 // and a backfill batch never run at the same time on one migration. A backfill
 // that commits between batches takes it again after each commit.
 void lock_migration(const std::string& migration);
