@@ -142,6 +142,8 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
         if (op.kind == zdm::core::OpKind::DropColumn || op.kind == zdm::core::OpKind::AlterType ||
             op.kind == zdm::core::OpKind::ColumnToJoin)
           zdm::pg::check_no_dependents(relid, op.column, migration);
+        if (op.kind == zdm::core::OpKind::Rename)
+          zdm::pg::check_no_dependents(relid, op.new_column, migration, op.column);
         if (zdm::core::is_join_kind(op.kind)) check_join_in_sync(migration, table, op);
         if (op.kind == zdm::core::OpKind::JoinToColumn && op.join_relid != 0)
           zdm::pg::check_no_table_dependents(op.join_relid, migration);

@@ -530,10 +530,14 @@ namespace {
 }  // namespace
 
 void check_no_dependents(unsigned int relid, const std::string& column,
-                         const std::string& migration) {
+                         const std::string& migration, const std::string& kept_as) {
   // Objects that depend on the column itself, or on an index over it (a
   // foreign key from another table). The table's own indexes and constraints
-  // on the column go with it, as ALTER TABLE DROP COLUMN does.
+  // on the column go with it, as ALTER TABLE DROP COLUMN does, unless the
+  // column's values live on under another column (`kept_as`: rename's finish
+  // drops the new copy and gives the old column its name): then what was built
+  // on the copy during the window would be lost silently, and is refused too,
+  // but for zdm's own NOT VALID checks (named after the copy).
   Value dependents = query_value(
       "WITH col AS (SELECT a.attnum FROM pg_catalog.pg_attribute a "
       "             WHERE a.attrelid = $1::pg_catalog.oid AND a.attname = $2), "
@@ -542,20 +546,39 @@ void check_no_dependents(unsigned int relid, const std::string& column,
       "        AND col.attnum = ANY (i.indkey::pg_catalog.int2[])) "
       "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, "
       "d.objsubid), ', ') FROM pg_catalog.pg_depend d, col "
-      "WHERE d.deptype = 'n' AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+      "WHERE (d.deptype = 'n' OR ($3::pg_catalog.bool AND d.deptype = 'a')) "
+      "AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
       "AND ((d.refobjid = $1::pg_catalog.oid AND d.refobjsubid = col.attnum) "
       "     OR d.refobjid IN (SELECT indexrelid FROM idx)) "
       // The table's own constraints go with the column (DROP COLUMN drops them).
-      "AND NOT (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND EXISTS ("
+      "AND NOT (NOT $3::pg_catalog.bool "
+      "  AND d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND EXISTS ("
       "  SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.oid = d.objid "
       "  AND c.conrelid = $1::pg_catalog.oid)) "
-      // zdm's own join-sync triggers are dropped by the same finish.
+      // zdm's own NOT VALID checks on a copy.
+      "AND NOT (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND EXISTS ("
+      "  SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.oid = d.objid "
+      "  AND c.conrelid = $1::pg_catalog.oid AND c.contype = 'c' AND NOT c.convalidated "
+      "  AND (pg_catalog.starts_with(c.conname, $2 || '_not_null') "
+      "       OR pg_catalog.strpos(c.conname, '_' || $2) > 0))) "
+      // zdm's own triggers are dropped by the same finish.
       "AND NOT (d.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass AND EXISTS ("
       "  SELECT 1 FROM pg_catalog.pg_trigger tg WHERE tg.oid = d.objid "
-      "  AND tg.tgname OPERATOR(pg_catalog.~~) '0zdm\\_%'))",
-      {rel(relid), column});
-  if (dependents)
+      "  AND (tg.tgname OPERATOR(pg_catalog.~~) '0zdm\\_%' "
+      "       OR tg.tgname OPERATOR(pg_catalog.=) 'zzz_zdm_dual_write')))",
+      {rel(relid), column, std::string(kept_as.empty() ? "false" : "true")});
+  if (!dependents) return;
+  if (kept_as.empty())
     refuse_dependents(migration, "column \"" + column + "\"", "the column", *dependents);
+  throw Error(ErrorCode::ObjectInUse,
+              "cannot finish migration \"" + migration + "\": objects were built on column \"" +
+                  column + "\", which finish drops",
+              "Built on it: " + *dependents + ". finish keeps the column \"" + kept_as +
+                  "\" (with its indexes, constraints and statistics) under the name \"" + column +
+                  "\", and drops the copy.",
+              "Build them on \"" + kept_as + "\" instead (it takes the name \"" + column +
+                  "\" at finish), or drop them and build them again after finish; then call "
+                  "zdm.finish() again. Nothing was changed.");
 }
 
 void check_no_table_dependents(unsigned int relid, const std::string& migration) {

@@ -52,7 +52,7 @@ long record_operation(const core::Operation& op, unsigned int relid);
 // Refuses to drop a column that views, foreign keys or other objects still
 // need, naming them.
 void check_no_dependents(unsigned int relid, const std::string& column,
-                         const std::string& migration);
+                         const std::string& migration, const std::string& kept_as = {});
 
 // Refuses to drop a table that views, foreign keys from other tables or other
 // objects still need, naming them.
