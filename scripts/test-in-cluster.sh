@@ -37,6 +37,10 @@ run_suite "stress" bash test/stress/run.sh
 run_suite "clients" bash test/clients/run.sh
 # A streaming standby (pg_basebackup -R) of this cluster on a free port.
 run_suite "replication: lag throttle" bash test/replication/lag_throttle.sh
+# Differential fuzz (issue 9): fixed seed, bounded at 150 s; needs psycopg2.
+fuzz_python=python3
+"$fuzz_python" -c 'import psycopg2' 2>/dev/null || fuzz_python=/usr/bin/python3
+run_suite "fuzz" "$fuzz_python" test/fuzz/fuzz.py
 # Last: its crash checks restart the cluster. --no-report keeps RELIABILITY.md
 # as committed (regenerate it with test/reliability/run.sh).
 run_suite "reliability" bash test/reliability/run.sh --no-report

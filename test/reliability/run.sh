@@ -196,6 +196,16 @@ write_report() {
             cat "$REPO/test/stress/last_run.txt"
             echo '```'
         fi
+        # The differential fuzz (test/fuzz) writes its coverage to last_run.md.
+        if [[ -r "$REPO/test/fuzz/last_run.md" ]]; then
+            echo
+            echo "## Differential fuzz (test/fuzz, from its last run)"
+            echo
+            echo "Operations, DML forms, session settings, writes and divergent rows (must be 0)."
+            echo "Regenerate with \`python3 test/fuzz/fuzz.py\` (CI seed) or \`--seed random --minutes 30\`."
+            echo
+            sed 1d "$REPO/test/fuzz/last_run.md"
+        fi
         echo
         echo "## Failed checks"
         echo
