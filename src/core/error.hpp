@@ -21,6 +21,7 @@ enum class ErrorCode {
   InsufficientPrivilege,
   LockNotAvailable,     // 55P03
   FeatureNotSupported,  // 0A000
+  ReadOnly,             // 25006 read_only_sql_transaction (a hot standby)
   Internal,
 };
 

@@ -99,6 +99,7 @@ void verify_rows(const std::string& migration, const zdm::core::TableDesc& table
 void end_migration(const std::optional<std::string>& requested, zdm::core::Action action) {
   const bool finishing = action == zdm::core::Action::Finish;
   const char* phase = finishing ? "finish" : "abort";
+  zdm::pg::require_primary(finishing ? "zdm.finish()" : "zdm.abort()");
   zdm::pg::open_session();
   std::string migration = zdm::pg::resolve_migration(requested);
   zdm::pg::require_migration_owner(migration);
@@ -251,6 +252,7 @@ ZDM_FUNCTION(zdm_begin_rename) {
                                    required_name(fcinfo, 2, "new_name")};
   std::optional<std::string> requested = text_arg(fcinfo, 3);
 
+  zdm::pg::require_primary("zdm.begin_rename()");
   zdm::pg::open_session();
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   std::string migration = begin_operation(
@@ -274,6 +276,7 @@ ZDM_FUNCTION(zdm_begin_add_column) {
   std::optional<std::string> default_expr = text_arg(fcinfo, 5);
   std::optional<std::string> requested = text_arg(fcinfo, 6);
 
+  zdm::pg::require_primary("zdm.begin_add_column()");
   zdm::pg::open_session();
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   request.type_sql = zdm::pg::normalize_type(*type);
@@ -296,6 +299,7 @@ ZDM_FUNCTION(zdm_begin_drop_column) {
   std::optional<std::string> down = text_arg(fcinfo, 2);
   std::optional<std::string> requested = text_arg(fcinfo, 3);
 
+  zdm::pg::require_primary("zdm.begin_drop_column()");
   zdm::pg::open_session();
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   if (down) {
@@ -323,6 +327,7 @@ ZDM_FUNCTION(zdm_begin_alter_type) {
   std::optional<std::string> down = text_arg(fcinfo, 4);
   std::optional<std::string> requested = text_arg(fcinfo, 5);
 
+  zdm::pg::require_primary("zdm.begin_alter_type()");
   zdm::pg::open_session();
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   const zdm::core::Column* column = table.find_column(request.column);
@@ -406,6 +411,7 @@ ZDM_FUNCTION(zdm_begin_join_to_column) {
   request.new_column = optional_name(fcinfo, 5);
   std::optional<std::string> requested = text_arg(fcinfo, 6);
 
+  zdm::pg::require_primary("zdm.begin_join_to_column()");
   zdm::pg::open_session();
   zdm::core::TableDesc first_join = zdm::pg::load_table(join_relid);
   zdm::core::TableDesc first_target = zdm::pg::load_table(target_relid);
@@ -435,6 +441,7 @@ ZDM_FUNCTION(zdm_begin_column_to_join) {
   request.new_column = optional_name(fcinfo, 5);
   std::optional<std::string> requested = text_arg(fcinfo, 6);
 
+  zdm::pg::require_primary("zdm.begin_column_to_join()");
   zdm::pg::open_session();
   zdm::core::TableDesc first = zdm::pg::load_table(target_relid);
   const std::string join = zdm::core::quote_qualified(first.schema, request.join_table);

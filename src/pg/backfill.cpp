@@ -506,6 +506,7 @@ void backfill_join_operation(const std::string& migration, const zdm::pg::Stored
 
 ZDM_FUNCTION(zdm_backfill) {
   BackfillArgs args = zdm::pg::read_backfill_args(fcinfo);
+  zdm::pg::require_primary("CALL zdm.backfill()");
   refuse_transaction_snapshot();
   zdm::pg::open_session(!args.atomic);
   std::string migration = zdm::pg::resolve_migration(args.migration);

@@ -34,6 +34,8 @@ int sqlstate_of(core::ErrorCode code) {
       return ERRCODE_LOCK_NOT_AVAILABLE;
     case core::ErrorCode::FeatureNotSupported:
       return ERRCODE_FEATURE_NOT_SUPPORTED;
+    case core::ErrorCode::ReadOnly:
+      return ERRCODE_READ_ONLY_SQL_TRANSACTION;
     case core::ErrorCode::Internal:
       return ERRCODE_INTERNAL_ERROR;
   }

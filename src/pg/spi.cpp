@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "core/error.hpp"
 #include "pg/boundary.hpp"
 
 namespace zdm::pg {
@@ -186,6 +187,14 @@ void set_saved(const char* name, const char* value) {
 }
 
 }  // namespace
+
+void require_primary(const char* call) {
+  if (!RecoveryInProgress()) return;
+  throw core::Error(
+      core::ErrorCode::ReadOnly,
+      std::string(call) + " cannot run on a hot standby: the server is read-only (in recovery)",
+      "A migration's steps write the tables and zdm's catalog.", "Run it on the primary server.");
+}
 
 void open_session(bool nonatomic) {
   // pg_catalog goes first, so that nothing placed earlier on the caller's path

@@ -9,6 +9,10 @@
 
 namespace zdm::pg {
 
+// Refuses to run `call` (e.g. "zdm.finish()") on a hot standby, where every
+// write fails: says so plainly, before any check whose message would mislead.
+void require_primary(const char* call);
+
 using Value = std::optional<std::string>;
 using Row = std::vector<Value>;
 

@@ -66,6 +66,17 @@ echo "ok - standby streaming on port $port"
   fail "zdm.status() on the standby"
 echo "ok - zdm.status() runs on the standby"
 
+# Every step that writes says plainly that this is a read-only standby.
+for call in "SELECT zdm.finish('lag')" "SELECT zdm.abort('lag')" "CALL zdm.backfill('lag')" \
+  "SELECT zdm.begin_add_column('lagged', 'x', 'int')"; do
+  err=$(standby -c "$call" 2>&1 || true)
+  case "$err" in
+    *"cannot run on a hot standby: the server is read-only (in recovery)"*) ;;
+    *) fail "on the standby, $call said: $err" ;;
+  esac
+done
+echo "ok - begin, backfill, finish and abort on the standby say it is read-only"
+
 standby -c "SELECT pg_wal_replay_pause()" >/dev/null
 # About 8 MB of WAL the paused standby does not replay: far over 50 ms x 16 MB/s.
 primary -c "INSERT INTO wal_filler SELECT repeat('x', 1000) FROM generate_series(1, 8000)"
