@@ -42,3 +42,27 @@ SELECT zdm.abort('st2');
 SELECT migration, state, backfill, progress FROM zdm.status() WHERE migration = 'st2';
 DROP TABLE st, st2;
 DROP FUNCTION st_slow();
+
+-- Progress against a live estimate: 1000 rows analyzed, 9000 added since. The
+-- stored estimate (1000) would read 99.9% after 4999 rows; the table's current
+-- size (which the batches' new row versions also grow) says well under that.
+CREATE TABLE grown (id int PRIMARY KEY, a text);
+INSERT INTO grown SELECT i, 'a' FROM generate_series(1, 1000) i;
+ANALYZE grown;
+INSERT INTO grown SELECT i, 'a' FROM generate_series(1001, 10000) i;
+SELECT zdm.begin_rename('grown', 'a', 'a2', migration => 'grown');
+CREATE FUNCTION grown_slow() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN IF NEW.id = 5000 THEN PERFORM pg_sleep(5); END IF; RETURN NEW; END $$;
+CREATE TRIGGER grown_slow BEFORE UPDATE ON grown FOR EACH ROW EXECUTE FUNCTION grown_slow();
+\set VERBOSITY terse
+SET client_min_messages = warning;
+SET statement_timeout = '2s';
+CALL zdm.backfill('grown', batch_size => 1000);
+RESET statement_timeout;
+RESET client_min_messages;
+\set VERBOSITY default
+SELECT rows_done, progress BETWEEN 20 AND 80 AS progress_not_stale
+FROM zdm.status() WHERE migration = 'grown';
+SELECT zdm.abort('grown');
+DROP TABLE grown;
+DROP FUNCTION grown_slow();

@@ -205,8 +205,11 @@ AS $$
            CASE WHEN o.id IS NULL OR m.state = 'aborted'
                   OR (o.backfill_state = 'done' AND o.backfill_started_at IS NULL) THEN NULL
                 WHEN o.backfill_state = 'done' OR m.state = 'finished' THEN 100.0
-                WHEN o.rows_estimate > 0
-                THEN least(99.9, round(100.0 * o.rows_done / o.rows_estimate, 1))
+                -- against a live estimate: the planner's density times the
+                -- table's current size (as the planner scales a stale reltuples)
+                WHEN greatest(o.rows_estimate, live.rows) > 0
+                THEN least(99.9, round(100.0 * o.rows_done
+                                       / greatest(o.rows_estimate, live.rows), 1))
                 ELSE 0.0 END,
            o.rows_updated, m.created_at, o.backfill_updated_at, m.ended_at, o.conflicts,
            -- why the backfill waits now; only while the backend that wrote it lives
@@ -215,6 +218,12 @@ AS $$
                 THEN 'throttled: ' || o.throttle END
     FROM zdm.migrations m
     LEFT JOIN zdm.operations o ON o.migration = m.name
+    LEFT JOIN LATERAL (
+      SELECT (c.reltuples / c.relpages * (pg_relation_size(c.oid)
+              / current_setting('block_size')::int8))::int8 AS rows
+      FROM pg_class c
+      WHERE c.oid = CASE WHEN o.kind = 'join_to_column' THEN o.join_table ELSE o.tbl END
+      AND c.relpages > 0 AND c.reltuples > 0) live ON true
     ORDER BY m.created_at, o.id
 $$;
 COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress (backfill: pending, running, interrupted, done, not needed, finished or aborted); throttle: why the backfill waits now (max_rate, max_lag), else NULL.';
