@@ -15,11 +15,17 @@ enum class Side { Old, New };
 // shared role, a pooled connection carrying the other app's SET) never drops
 // an inserted value. Under auto that is the rule as well: new-side columns
 // have no default during the window, so only the new app fills them. Both
-// sides filled, or neither: the declared side decides (auto: the new side if
-// both are filled, else the old side). So the new app's INSERT of a NULL new
-// column under zdm.writer=new stays NULL.
-constexpr Side insert_side(WriterSetting writer, bool old_side_filled, bool new_side_filled) {
+// sides filled: the declared side decides (auto: the new side). Neither
+// filled: the declared side decides too (auto: the old side), so the new
+// app's INSERT of a NULL new column under zdm.writer=new stays NULL — except
+// when the old side has no column of its own (add_column alone: its `up`
+// reads the row's other columns): then the row's values are all old-side
+// ones, and declaring zdm.writer=new must not leave the added column empty
+// (found by the differential fuzz test).
+constexpr Side insert_side(WriterSetting writer, bool old_side_filled, bool new_side_filled,
+                           bool has_old_columns = true) {
   if (old_side_filled != new_side_filled) return new_side_filled ? Side::New : Side::Old;
+  if (!new_side_filled && !has_old_columns) return Side::Old;
   if (writer != WriterSetting::Auto) return writer == WriterSetting::Old ? Side::Old : Side::New;
   return new_side_filled ? Side::New : Side::Old;
 }

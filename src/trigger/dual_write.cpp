@@ -545,10 +545,12 @@ void compute_old(RowEdit& edit, const PlannedOp& op, bool copies) {
 // original names and the dropped ones.
 Side insert_side(const DualWritePlan* plan, int first, int end, WriterSetting writer) {
   const bool* nulls = plan->nulls;
-  bool old_filled = false, new_filled = false, has_new = false, dropped_left_out = false;
+  bool old_filled = false, new_filled = false, has_new = false, has_old = false,
+       dropped_left_out = false;
   for (int i = first; i < end; i++) {
     const PlannedOp& op = plan->ops[i];
     if (op.old_attno != InvalidAttrNumber) {
+      has_old = true;
       old_filled |= !nulls[op.old_attno - 1];
       if (op.new_attno == InvalidAttrNumber) dropped_left_out |= nulls[op.old_attno - 1];
     }
@@ -558,7 +560,7 @@ Side insert_side(const DualWritePlan* plan, int first, int end, WriterSetting wr
     }
   }
   if (!has_new) return zdm::core::insert_side_dropping_only(writer, dropped_left_out);
-  return zdm::core::insert_side(writer, old_filled, new_filled);
+  return zdm::core::insert_side(writer, old_filled, new_filled, has_old);
 }
 
 // UPDATE: a side is written when the write touched one of its columns.

@@ -79,3 +79,11 @@ TEST(InsertSideDroppingOnly, ALeftOutDroppedColumnMarksTheNewApp) {
 
 static_assert(insert_side(WriterSetting::Auto, false, true) == Side::New,
               "the rules are constexpr so the trigger pays nothing for them");
+
+TEST(InsertSide, AnAddColumnAloneHasOnlyOldSideValues) {
+  // zdm.writer=new on a connection of the old app: the added column is still
+  // computed from the row.
+  EXPECT_EQ(insert_side(WriterSetting::New, false, false, false), Side::Old);
+  EXPECT_EQ(insert_side(WriterSetting::Auto, false, false, false), Side::Old);
+  EXPECT_EQ(insert_side(WriterSetting::New, false, true, false), Side::New);
+}
