@@ -48,3 +48,15 @@ RESET zdm.writer;
 SELECT * FROM n ORDER BY id;
 SELECT zdm.abort('n');
 DROP TABLE n;
+
+-- A migration that only adds a column: the old app's INSERT on a connection
+-- carrying zdm.writer=new still gets the column computed by up.
+CREATE TABLE iw_add (id int PRIMARY KEY, v int);
+SELECT zdm.begin_add_column('iw_add', 'w', 'int', up => 'v * 2', migration => 'iw_add');
+SET zdm.writer = new;
+INSERT INTO iw_add (id, v) VALUES (4, 42);
+INSERT INTO iw_add (id, v, w) VALUES (5, 1, 100);   -- the new app's own value stays
+RESET zdm.writer;
+SELECT * FROM iw_add ORDER BY id;
+SELECT zdm.abort('iw_add');
+DROP TABLE iw_add;
