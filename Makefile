@@ -10,6 +10,7 @@ OBJS = \
 	src/core/ops/add_column.o \
 	src/core/ops/alter_type.o \
 	src/core/ops/common.o \
+	src/core/ops/create_index.o \
 	src/core/ops/drop_column.o \
 	src/core/ops/join.o \
 	src/core/ops/rename.o \

@@ -113,3 +113,13 @@ AS $$
     ORDER BY m.created_at, o.id
 $$;
 COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress (backfill: pending, running, interrupted, done, not needed, finished or aborted); throttle: why the backfill waits now (max_rate, max_lag), else NULL.';
+
+-- ---- index operations (issue 11 item 2) ----
+CREATE FUNCTION zdm.begin_create_index(tbl regclass, columns text[], name name DEFAULT NULL,
+                                       is_unique boolean DEFAULT false,
+                                       method text DEFAULT 'btree',
+                                       where_clause text DEFAULT NULL,
+                                       migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_create_index';
+COMMENT ON FUNCTION zdm.begin_create_index(regclass, text[], name, boolean, text, text, text) IS
+  'Opens a create_index: zdm.pending_statements() lists its CREATE INDEX CONCURRENTLY; finish requires the index valid; abort drops it.';

@@ -263,3 +263,13 @@ CREATE FUNCTION zdm.run_ddl(statement text, force boolean DEFAULT false,
 RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_run_ddl';
 COMMENT ON FUNCTION zdm.run_ddl(text, boolean, text) IS
   'Runs one DDL statement under zdm.lock_timeout with jittered retries, logged in zdm.ddl_log; refuses (unless force) what takes long locks or rewrites the table, with the safe alternative.';
+
+-- ---- index operations (issue 11 item 2) ----
+CREATE FUNCTION zdm.begin_create_index(tbl regclass, columns text[], name name DEFAULT NULL,
+                                       is_unique boolean DEFAULT false,
+                                       method text DEFAULT 'btree',
+                                       where_clause text DEFAULT NULL,
+                                       migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_create_index';
+COMMENT ON FUNCTION zdm.begin_create_index(regclass, text[], name, boolean, text, text, text) IS
+  'Opens a create_index: zdm.pending_statements() lists its CREATE INDEX CONCURRENTLY; finish requires the index valid; abort drops it.';

@@ -60,13 +60,15 @@ const char* op_kind_name(OpKind kind) {
       return "join_to_column";
     case OpKind::ColumnToJoin:
       return "column_to_join";
+    case OpKind::CreateIndex:
+      return "create_index";
   }
   return "unknown";
 }
 
 OpKind parse_op_kind(const std::string& name) {
   for (OpKind kind : {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn, OpKind::AlterType,
-                      OpKind::JoinToColumn, OpKind::ColumnToJoin})
+                      OpKind::JoinToColumn, OpKind::ColumnToJoin, OpKind::CreateIndex})
     if (name == op_kind_name(kind)) return kind;
   throw Error(ErrorCode::Internal, "unknown operation kind \"" + name + "\"",
               "The zdm catalog was written by a newer version of zdm.",
@@ -77,7 +79,12 @@ bool is_join_kind(OpKind kind) {
   return kind == OpKind::JoinToColumn || kind == OpKind::ColumnToJoin;
 }
 
+bool uses_dual_write_trigger(OpKind kind) {
+  return !is_join_kind(kind) && kind != OpKind::CreateIndex;
+}
+
 std::vector<std::string> Operation::claimed_columns() const {
+  if (kind == OpKind::CreateIndex) return {};  // column_name holds the index's name
   // A join operation spans two tables; it claims its column names on both.
   if (is_join_kind(kind)) return {column, join_key, join_value, target_key};
   if (kind == OpKind::Rename || kind == OpKind::AlterType) return {column, new_column};
@@ -88,6 +95,9 @@ std::string Operation::describe() const {
   std::string out = std::string(op_kind_name(kind)) + " " + column;
   if (kind == OpKind::Rename) out += " -> " + new_column;
   if (kind == OpKind::AlterType) out += " -> " + type_sql + " (as " + new_column + ")";
+  if (kind == OpKind::CreateIndex)
+    out = std::string("create_index ") + (not_null ? "UNIQUE " : "") + column + " USING " +
+          type_sql + " (" + up + ")" + (down.empty() ? "" : " WHERE " + down);
   if (kind == OpKind::JoinToColumn)
     out = "join_to_column " + join_name + "(" + join_key + ", " + join_value + ") -> " + column;
   if (kind == OpKind::ColumnToJoin)

@@ -111,11 +111,22 @@ struct TableDesc {
   std::string qualified() const;
 };
 
-enum class OpKind { Rename, AddColumn, DropColumn, AlterType, JoinToColumn, ColumnToJoin };
+enum class OpKind {
+  Rename,
+  AddColumn,
+  DropColumn,
+  AlterType,
+  JoinToColumn,
+  ColumnToJoin,
+  CreateIndex,
+};
 
 // Cross-table operations keep a join table and a column of the target in sync
 // with AFTER triggers; the others are served by the same-table dual-write trigger.
 bool is_join_kind(OpKind kind);
+// Whether the same-table dual-write trigger serves the kind (index operations
+// change nothing a write sees).
+bool uses_dual_write_trigger(OpKind kind);
 
 const char* op_kind_name(OpKind kind);
 OpKind parse_op_kind(const std::string& name);  // throws on an unknown name

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/ops/add_column.hpp"
 #include "core/ops/alter_type.hpp"
+#include "core/ops/create_index.hpp"
 #include "core/ops/drop_column.hpp"
 #include "core/ops/join.hpp"
 #include "core/ops/rename.hpp"
@@ -68,6 +69,15 @@ Operation validate_column_to_join(const TableDesc& target, const ColumnToJoinReq
   return join::validate_column_to_join(target, request, open_on_target);
 }
 
+Operation validate_create_index(const TableDesc& table, const CreateIndexRequest& request,
+                                const std::vector<Operation>& open_on_table) {
+  return create_index::validate(table, request, open_on_table);
+}
+
+std::string default_index_name(const std::string& table, const std::vector<std::string>& columns) {
+  return create_index::default_name(table, columns);
+}
+
 JoinBackfillSql join_backfill_sql(const TableDesc& join, const TableDesc& target,
                                   const Operation& op) {
   return join::backfill_sql(join, target, op);
@@ -83,31 +93,35 @@ std::string shadow_column_name(const TableDesc& table, const std::string& column
 }
 
 Statements concurrent_index_statements(const TableDesc& table, const Operation& op) {
+  if (op.kind == OpKind::CreateIndex) return {create_index::build_statement(table, op)};
   if (op.kind != OpKind::AlterType) return {};
   return alter_type::index_statements(table, op);
 }
 
 std::vector<std::string> required_indexes(const TableDesc& table, const Operation& op) {
+  if (op.kind == OpKind::CreateIndex) return {op.column};
   if (op.kind != OpKind::AlterType) return {};
   return alter_type::index_names(table, op);
 }
 
 // One switch per phase: each operation's plan for every phase sits in its own
 // file under ops/.
-#define ZDM_DISPATCH(phase, ...)              \
-  switch (op.kind) {                          \
-    case OpKind::Rename:                      \
-      return rename::phase(__VA_ARGS__);      \
-    case OpKind::AddColumn:                   \
-      return add_column::phase(__VA_ARGS__);  \
-    case OpKind::DropColumn:                  \
-      return drop_column::phase(__VA_ARGS__); \
-    case OpKind::AlterType:                   \
-      return alter_type::phase(__VA_ARGS__);  \
-    case OpKind::JoinToColumn:                \
-    case OpKind::ColumnToJoin:                \
-      return join::phase(__VA_ARGS__);        \
-  }                                           \
+#define ZDM_DISPATCH(phase, ...)               \
+  switch (op.kind) {                           \
+    case OpKind::Rename:                       \
+      return rename::phase(__VA_ARGS__);       \
+    case OpKind::AddColumn:                    \
+      return add_column::phase(__VA_ARGS__);   \
+    case OpKind::DropColumn:                   \
+      return drop_column::phase(__VA_ARGS__);  \
+    case OpKind::AlterType:                    \
+      return alter_type::phase(__VA_ARGS__);   \
+    case OpKind::JoinToColumn:                 \
+    case OpKind::ColumnToJoin:                 \
+      return join::phase(__VA_ARGS__);         \
+    case OpKind::CreateIndex:                  \
+      return create_index::phase(__VA_ARGS__); \
+  }                                            \
   throw Error(ErrorCode::Internal, "unknown operation kind")
 
 Statements begin_statements(const TableDesc& table, const Operation& op) {
@@ -135,11 +149,11 @@ BackfillSpec backfill_spec(const TableDesc& table, const Operation& op) {
 namespace {
 
 // The operations the same-table dual-write trigger serves (join operations have
-// triggers of their own).
+// triggers of their own; index operations need none).
 std::vector<Operation> same_table(const std::vector<Operation>& ops) {
   std::vector<Operation> out;
   for (const Operation& op : ops)
-    if (!is_join_kind(op.kind)) out.push_back(op);
+    if (uses_dual_write_trigger(op.kind)) out.push_back(op);
   return out;
 }
 

@@ -72,6 +72,18 @@ struct ColumnToJoinRequest {
   std::string new_column;  // empty: the value column's name
 };
 
+// create_index: keys arrive normalized by src/pg (a quoted column, or a
+// parenthesized deparsed expression); the name is resolved (given or
+// generated), the method checked against pg_am.
+struct CreateIndexRequest {
+  std::string name;
+  std::vector<std::string> keys;
+  std::vector<std::string> columns;  // the plain columns among the keys
+  bool unique = false;
+  std::string method = "btree";
+  std::string where;  // normalized predicate, or empty
+};
+
 // Each validate_* checks a request against the table and the operations
 // already open on it and returns the operation to record (id and migration are
 // filled in by the caller).
@@ -92,6 +104,10 @@ Operation validate_join_to_column(const TableDesc& join, const TableDesc& target
                                   const std::vector<Operation>& open_on_target);
 Operation validate_column_to_join(const TableDesc& target, const ColumnToJoinRequest& request,
                                   const std::vector<Operation>& open_on_target);
+Operation validate_create_index(const TableDesc& table, const CreateIndexRequest& request,
+                                const std::vector<Operation>& open_on_table);
+// create_index's name when none is given (not yet checked against the schema).
+std::string default_index_name(const std::string& table, const std::vector<std::string>& columns);
 
 // The SQL of a join operation's backfill and of finish's check. Keys travel as
 // text[]; every statement returns one row.

@@ -497,3 +497,107 @@ ZDM_FUNCTION(zdm_abort) {
   end_migration(text_arg(fcinfo, 0), zdm::core::Action::Abort);
   PG_RETURN_VOID();
 }
+
+// ---- index operations (issue 11 item 2) ----
+
+namespace {
+
+// A text[] argument as strings; NULL elements refused.
+std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int n, const char* what) {
+  if (PG_ARGISNULL(n)) throw Error(ErrorCode::NullValue, std::string(what) + " must not be NULL");
+  bool has_null = false;
+  std::vector<std::string> out;
+  zdm::pg::pg_guard([&] {
+    ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
+    Datum* items;
+    bool* nulls;
+    int count;
+    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, &count);
+    for (int i = 0; i < count; i++) {
+      if (nulls[i]) {
+        has_null = true;
+        continue;
+      }
+      text* t = DatumGetTextPP(items[i]);
+      out.emplace_back(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    }
+    return 0;
+  });
+  if (has_null)
+    throw Error(ErrorCode::NullValue, std::string(what) + " must not contain NULL elements");
+  return out;
+}
+
+bool relation_exists(const std::string& schema, const std::string& name) {
+  return zdm::pg::query_value(
+             "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+             "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+             {schema, name})
+      .has_value();
+}
+
+}  // namespace
+
+ZDM_FUNCTION(zdm_begin_create_index) {
+  unsigned int relid = required_table(fcinfo, 0);
+  std::vector<std::string> columns = text_array_arg(fcinfo, 1, "columns");
+  std::string name = optional_name(fcinfo, 2);
+  if (PG_ARGISNULL(3)) throw Error(ErrorCode::NullValue, "is_unique must not be NULL");
+  zdm::core::CreateIndexRequest request;
+  request.unique = PG_GETARG_BOOL(3);
+  std::optional<std::string> method = text_arg(fcinfo, 4);
+  if (!method) throw Error(ErrorCode::NullValue, "method must not be NULL");
+  std::optional<std::string> where = text_arg(fcinfo, 5);
+  std::optional<std::string> requested = text_arg(fcinfo, 6);
+
+  zdm::pg::open_session();
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  zdm::pg::Row am = [&] {
+    std::vector<zdm::pg::Row> rows = zdm::pg::query(
+        "SELECT a.amname::pg_catalog.text, pg_catalog.pg_indexam_has_property(a.oid, "
+        "'can_unique')::pg_catalog.text FROM pg_catalog.pg_am a WHERE a.amtype = 'i' AND "
+        "a.amname = $1",
+        {*method});
+    if (rows.empty())
+      throw Error(ErrorCode::UndefinedObject,
+                  "index access method \"" + *method + "\" does not exist", {},
+                  "Pass method => one of SELECT amname FROM pg_am WHERE amtype = 'i'.");
+    return rows[0];
+  }();
+  request.method = *am[0];
+  if (request.unique && am[1] != zdm::pg::Value("true"))
+    throw Error(ErrorCode::FeatureNotSupported,
+                "index access method \"" + request.method + "\" does not support unique indexes",
+                {}, "Pass method => 'btree' for a unique index.");
+  if (columns.empty())
+    throw Error(ErrorCode::InvalidParameter, "columns must name at least one column or expression",
+                {}, "Pass columns => ARRAY['a column', '(an expression)'].");
+  for (const std::string& c : columns) {
+    if (table.find_column(c) != nullptr) {
+      request.keys.push_back(zdm::core::quote_ident(c));
+      request.columns.push_back(c);
+    } else {
+      request.keys.push_back("(" + zdm::pg::normalize_index_expression(relid, c) + ")");
+    }
+  }
+  if (where) request.where = zdm::pg::normalize_predicate(relid, *where);
+  if (name.empty()) {
+    std::string base = zdm::core::default_index_name(table.name, columns);
+    name = base;
+    for (int i = 1; relation_exists(table.schema, name); i++)
+      name = zdm::core::fit_identifier(base + std::to_string(i));
+  } else if (relation_exists(table.schema, name)) {
+    throw Error(ErrorCode::DuplicateTable,
+                "relation " + zdm::core::quote_qualified(table.schema, name) + " already exists",
+                {}, "Pass name => 'a name no relation in schema \"" + table.schema + "\" uses'.");
+  }
+  request.name = name;
+  std::string migration = begin_operation(
+      relid, requested, {"index", name},
+      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
+        return zdm::core::validate_create_index(t, request, open);
+      });
+  zdm::pg::announce_pending_statements(migration);
+  zdm::pg::close_session();
+  return text_result(migration);
+}

@@ -192,8 +192,11 @@ Expr* cook(Relation rel, const char* text, Oid typid, int32 typmod, const char* 
   Node* expr = transformExpr(pstate, raw,
                              rel != NULL ? EXPR_KIND_GENERATED_COLUMN : EXPR_KIND_COLUMN_DEFAULT);
   Oid type = exprType(expr);
-  Node* coerced = coerce_to_target_type(pstate, expr, type, typid, typmod, COERCION_ASSIGNMENT,
-                                        COERCE_IMPLICIT_CAST, -1);
+  // InvalidOid: no target type (an index expression keeps its own).
+  Node* coerced = typid == InvalidOid
+                      ? expr
+                      : coerce_to_target_type(pstate, expr, type, typid, typmod,
+                                              COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
   if (coerced == NULL && cast_from != NULL) {
     const char* target = format_type_with_typemod(typid, typmod);
     const char* source = format_type_be(type);
@@ -354,6 +357,14 @@ std::string normalize_down(unsigned int relid, const std::string& text, const st
     return out;
   });
   return normalize_over_table(relid, text, t.typid, t.typmod, "down", cast_from, t.attnum);
+}
+
+std::string normalize_index_expression(unsigned int relid, const std::string& text) {
+  return normalize_over_table(relid, text, InvalidOid, -1, "index key", {});
+}
+
+std::string normalize_predicate(unsigned int relid, const std::string& text) {
+  return normalize_over_table(relid, text, BOOLOID, -1, "where_clause", {});
 }
 
 std::string normalize_default(const std::string& text, const std::string& type_sql) {

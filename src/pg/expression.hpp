@@ -30,6 +30,10 @@ std::string normalize_up(unsigned int relid, const std::string& text, const std:
 // down: over the table's columns, to the type of `column`, by assignment.
 std::string normalize_down(unsigned int relid, const std::string& text, const std::string& column,
                            const std::string& cast_from = {});
+// create_index: a key expression over the table (its own type kept) and the
+// partial index's predicate (boolean); both IMMUTABLE, as PostgreSQL requires.
+std::string normalize_index_expression(unsigned int relid, const std::string& text);
+std::string normalize_predicate(unsigned int relid, const std::string& text);
 // A DEFAULT for a column of `type_sql`: no column references; immutable.
 std::string normalize_default(const std::string& text, const std::string& type_sql);
 

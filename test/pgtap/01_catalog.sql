@@ -3,7 +3,7 @@
 -- DEFINER.
 BEGIN;
 SET LOCAL client_min_messages = warning;
-SELECT plan(95);
+SELECT plan(98);
 
 -- Extension and schema ------------------------------------------------------
 SELECT has_extension('zdm');
@@ -153,6 +153,18 @@ SELECT is(pg_get_function_arguments(
           'join_key name DEFAULT NULL::name, new_column name DEFAULT NULL::name, '
           'migration text DEFAULT NULL::text',
           'begin_column_to_join argument names and defaults');
+SELECT has_function('zdm', 'begin_create_index',
+                    ARRAY['regclass', 'text[]', 'name', 'boolean', 'text', 'text', 'text'],
+                    'zdm.begin_create_index(regclass, text[], name, boolean, text, text, text)');
+SELECT function_returns('zdm', 'begin_create_index',
+                        ARRAY['regclass', 'text[]', 'name', 'boolean', 'text', 'text', 'text'],
+                        'text', 'begin_create_index returns text');
+SELECT is(pg_get_function_arguments(
+            'zdm.begin_create_index(regclass, text[], name, boolean, text, text, text)'::regprocedure),
+          'tbl regclass, columns text[], name name DEFAULT NULL::name, '
+          'is_unique boolean DEFAULT false, method text DEFAULT ''btree''::text, '
+          'where_clause text DEFAULT NULL::text, migration text DEFAULT NULL::text',
+          'begin_create_index argument names and defaults');
 SELECT has_function('zdm', 'join_sync_trigger', ARRAY[]::text[], 'zdm.join_sync_trigger()');
 SELECT function_returns('zdm', 'join_sync_trigger', ARRAY[]::text[], 'trigger',
                         'join_sync_trigger is a trigger function');
