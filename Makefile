@@ -7,6 +7,7 @@ OBJS = \
 	src/core/backfill.o \
 	src/core/ddl_lint.o \
 	src/core/model.o \
+	src/core/ops/add_check.o \
 	src/core/ops/add_column.o \
 	src/core/ops/alter_type.o \
 	src/core/ops/common.o \

@@ -273,3 +273,9 @@ CREATE FUNCTION zdm.begin_create_index(tbl regclass, columns text[], name name D
 RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_create_index';
 COMMENT ON FUNCTION zdm.begin_create_index(regclass, text[], name, boolean, text, text, text) IS
   'Opens a create_index: zdm.pending_statements() lists its CREATE INDEX CONCURRENTLY; finish requires the index valid; abort drops it.';
+-- Constraints on existing columns (#11 item 3) --------------------------------
+CREATE FUNCTION zdm.begin_add_check(tbl regclass, name name, expression text,
+                                    migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_add_check';
+COMMENT ON FUNCTION zdm.begin_add_check(regclass, name, text, text) IS
+  'Opens an add_check: CHECK (expression) NOT VALID at once (every new write, old app''s too, is bound), VALIDATE at finish.';

@@ -15,6 +15,7 @@ enum class ErrorCode {
   UndefinedObject,   // 42704
   DuplicateColumn,   // 42701
   DuplicateTable,    // 42P07
+  DuplicateObject,   // 42710
   WrongObjectType,   // 42809
   ObjectInUse,       // 55006
   InvalidState,      // 55000 object_not_in_prerequisite_state

@@ -62,13 +62,16 @@ const char* op_kind_name(OpKind kind) {
       return "column_to_join";
     case OpKind::CreateIndex:
       return "create_index";
+    case OpKind::AddCheck:
+      return "add_check";
   }
   return "unknown";
 }
 
 OpKind parse_op_kind(const std::string& name) {
-  for (OpKind kind : {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn, OpKind::AlterType,
-                      OpKind::JoinToColumn, OpKind::ColumnToJoin, OpKind::CreateIndex})
+  for (OpKind kind :
+       {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn, OpKind::AlterType,
+        OpKind::JoinToColumn, OpKind::ColumnToJoin, OpKind::CreateIndex, OpKind::AddCheck})
     if (name == op_kind_name(kind)) return kind;
   throw Error(ErrorCode::Internal, "unknown operation kind \"" + name + "\"",
               "The zdm catalog was written by a newer version of zdm.",
@@ -80,13 +83,14 @@ bool is_join_kind(OpKind kind) {
 }
 
 bool uses_dual_write_trigger(OpKind kind) {
-  return !is_join_kind(kind) && kind != OpKind::CreateIndex;
+  return !is_join_kind(kind) && kind != OpKind::CreateIndex && kind != OpKind::AddCheck;
 }
 
 std::vector<std::string> Operation::claimed_columns() const {
   if (kind == OpKind::CreateIndex) return {};  // column_name holds the index's name
   // A join operation spans two tables; it claims its column names on both.
   if (is_join_kind(kind)) return {column, join_key, join_value, target_key};
+  if (kind == OpKind::AddCheck) return {};  // column_name holds the constraint's name
   if (kind == OpKind::Rename || kind == OpKind::AlterType) return {column, new_column};
   return {column};
 }

@@ -119,6 +119,8 @@ enum class OpKind {
   JoinToColumn,
   ColumnToJoin,
   CreateIndex,
+  // Constraints on existing columns (#11 item 3): no dual-write trigger.
+  AddCheck,
 };
 
 // Cross-table operations keep a join table and a column of the target in sync

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/ops/add_check.hpp"
 #include "core/ops/add_column.hpp"
 #include "core/ops/alter_type.hpp"
 #include "core/ops/create_index.hpp"
@@ -88,6 +89,16 @@ std::string join_difference_sql(const TableDesc& join, const TableDesc& target,
   return join::difference_sql(join, target, op);
 }
 
+Operation validate_add_check(const TableDesc& table, const AddCheckRequest& request,
+                             const std::vector<Operation>& open_on_table) {
+  return add_check::validate(table, request, open_on_table);
+}
+
+std::string constraint_violations_sql(const TableDesc& table, const Operation& op) {
+  if (op.kind != OpKind::AddCheck) return {};
+  return add_check::violations_sql(table, op);
+}
+
 std::string shadow_column_name(const TableDesc& table, const std::string& column) {
   return alter_type::shadow_name(table, column);
 }
@@ -121,6 +132,8 @@ std::vector<std::string> required_indexes(const TableDesc& table, const Operatio
       return join::phase(__VA_ARGS__);         \
     case OpKind::CreateIndex:                  \
       return create_index::phase(__VA_ARGS__); \
+    case OpKind::AddCheck:                     \
+      return add_check::phase(__VA_ARGS__);    \
   }                                            \
   throw Error(ErrorCode::Internal, "unknown operation kind")
 

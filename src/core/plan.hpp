@@ -84,6 +84,16 @@ struct CreateIndexRequest {
   std::string where;  // normalized predicate, or empty
 };
 
+// add_check: `expression` arrives normalized (boolean, IMMUTABLE, names
+// qualified).
+struct AddCheckRequest {
+  std::string name;
+  std::string expression;
+  // The columns it reads: none may be under another open operation, whose
+  // finish could drop the column (and the constraint with it).
+  std::vector<std::string> reads = {};
+};
+
 // Each validate_* checks a request against the table and the operations
 // already open on it and returns the operation to record (id and migration are
 // filled in by the caller).
@@ -108,6 +118,13 @@ Operation validate_create_index(const TableDesc& table, const CreateIndexRequest
                                 const std::vector<Operation>& open_on_table);
 // create_index's name when none is given (not yet checked against the schema).
 std::string default_index_name(const std::string& table, const std::vector<std::string>& columns);
+
+Operation validate_add_check(const TableDesc& table, const AddCheckRequest& request,
+                             const std::vector<Operation>& open_on_table);
+// For an operation that adds a constraint NOT VALID: one row, how many rows
+// violate it and the first 10 of their keys (text, or NULL); finish refuses
+// before VALIDATE when the count is not 0. Empty for the other kinds.
+std::string constraint_violations_sql(const TableDesc& table, const Operation& op);
 
 // The SQL of a join operation's backfill and of finish's check. Keys travel as
 // text[]; every statement returns one row.

@@ -93,6 +93,25 @@ void verify_rows(const std::string& migration, const zdm::core::TableDesc& table
               "was changed.");
 }
 
+// finish validates a constraint that begin added NOT VALID: first, count the
+// rows that violate it and name their keys (PostgreSQL's VALIDATE would name
+// one row at most), changing nothing.
+void check_no_violations(const std::string& migration, const zdm::core::TableDesc& table,
+                         const zdm::core::Operation& op) {
+  const std::string sql = zdm::core::constraint_violations_sql(table, op);
+  if (sql.empty() || !table.has_constraint(op.check_name)) return;
+  zdm::pg::Row found = zdm::pg::query_as_caller(sql.c_str(), {}).at(0);
+  if (*found[0] == "0") return;
+  throw Error(ErrorCode::InvalidState,
+              "cannot finish migration \"" + migration + "\": " + *found[0] + " row(s) of " +
+                  table.qualified() + " violate constraint \"" + op.check_name + "\"",
+              "Keys, first ones: " + found[1].value_or("") + ".",
+              "Fix those rows (new writes are already bound by the constraint), then call "
+              "zdm.finish(" +
+                  zdm::core::quote_literal(migration) + ") again; or zdm.abort(" +
+                  zdm::core::quote_literal(migration) + ").");
+}
+
 // finish and abort share their shape: lock every table of the migration, then
 // per table the operations' statements wrapped in the trigger's maintenance,
 // run as one step.
@@ -146,6 +165,7 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
         if (op.kind == zdm::core::OpKind::Rename)
           zdm::pg::check_no_dependents(relid, op.new_column, migration, op.column);
         if (zdm::core::is_join_kind(op.kind)) check_join_in_sync(migration, table, op);
+        check_no_violations(migration, table, op);
         if (op.kind == zdm::core::OpKind::JoinToColumn && op.join_relid != 0)
           zdm::pg::check_no_table_dependents(op.join_relid, migration);
       }
@@ -354,6 +374,30 @@ ZDM_FUNCTION(zdm_begin_alter_type) {
                                                  op.column, op.new_column);
       });
   zdm::pg::announce_pending_statements(migration);
+  zdm::pg::close_session();
+  return text_result(migration);
+}
+
+// Constraints on existing columns (#11 item 3) ------------------------------
+
+ZDM_FUNCTION(zdm_begin_add_check) {
+  unsigned int relid = required_table(fcinfo, 0);
+  zdm::core::AddCheckRequest request;
+  request.name = required_name(fcinfo, 1, "name");
+  std::optional<std::string> expression = text_arg(fcinfo, 2);
+  if (!expression) throw Error(ErrorCode::NullValue, "expression must not be NULL");
+  std::optional<std::string> requested = text_arg(fcinfo, 3);
+
+  zdm::pg::open_session();
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  // zdm's own errors (name clash) before the expression's.
+  zdm::core::validate_add_check(table, {request.name, "true"}, {});
+  request.expression = zdm::pg::normalize_check(relid, *expression, &request.reads);
+  std::string migration = begin_operation(
+      relid, requested, {"check", table.name, request.name},
+      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
+        return zdm::core::validate_add_check(t, request, open);
+      });
   zdm::pg::close_session();
   return text_result(migration);
 }

@@ -22,6 +22,8 @@ int sqlstate_of(core::ErrorCode code) {
       return ERRCODE_DUPLICATE_COLUMN;
     case core::ErrorCode::DuplicateTable:
       return ERRCODE_DUPLICATE_TABLE;
+    case core::ErrorCode::DuplicateObject:
+      return ERRCODE_DUPLICATE_OBJECT;
     case core::ErrorCode::WrongObjectType:
       return ERRCODE_WRONG_OBJECT_TYPE;
     case core::ErrorCode::ObjectInUse:

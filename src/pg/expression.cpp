@@ -338,6 +338,11 @@ std::string normalize_up(unsigned int relid, const std::string& text, const std:
                               reads);
 }
 
+std::string normalize_check(unsigned int relid, const std::string& text,
+                            std::vector<std::string>* reads) {
+  return normalize_over_table(relid, text, BOOLOID, -1, "expression", {}, InvalidAttrNumber, reads);
+}
+
 std::string normalize_down(unsigned int relid, const std::string& text, const std::string& column,
                            const std::string& cast_from) {
   struct Type {

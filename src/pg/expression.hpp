@@ -34,6 +34,10 @@ std::string normalize_down(unsigned int relid, const std::string& text, const st
 // partial index's predicate (boolean); both IMMUTABLE, as PostgreSQL requires.
 std::string normalize_index_expression(unsigned int relid, const std::string& text);
 std::string normalize_predicate(unsigned int relid, const std::string& text);
+// add_check's expression: over the table's columns, to boolean, as a CHECK
+// constraint's (errors name it "expression").
+std::string normalize_check(unsigned int relid, const std::string& text,
+                            std::vector<std::string>* reads = nullptr);
 // A DEFAULT for a column of `type_sql`: no column references; immutable.
 std::string normalize_default(const std::string& text, const std::string& type_sql);
 
