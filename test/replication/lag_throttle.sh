@@ -45,14 +45,18 @@ as_owner "$BIN/pg_basebackup" -h "${PGHOST:-/tmp}" -p "${PGPORT:-5432}" -U "${PG
 for f in postgresql.conf pg_ident.conf; do [ -f "$work/data/$f" ] || as_owner touch "$work/data/$f"; done
 # A Debian cluster (pg_virtualenv) keeps its configuration in /etc: the copy has none.
 [ -f "$work/data/pg_hba.conf" ] || echo "local all all trust" | as_owner tee "$work/data/pg_hba.conf" >/dev/null
+# A hot standby needs these at least as high as on the primary (the CI cluster
+# raises max_prepared_transactions): take the primary's values.
+settings=$(psql -X -q -d postgres -At -c "SELECT string_agg(name || ' = ' || setting, E'\n') FROM pg_settings WHERE name IN ('max_connections', 'max_prepared_transactions', 'max_worker_processes', 'max_wal_senders', 'max_locks_per_transaction')")
 cat <<CONF | as_owner tee -a "$work/data/postgresql.auto.conf" >/dev/null
+$settings
 port = $port
 unix_socket_directories = '$work'
 listen_addresses = ''
 cluster_name = 'zdm_standby'
 hot_standby = on
 CONF
-as_owner "$BIN/pg_ctl" -D "$work/data" -l "$work/standby.log" -w start >/dev/null
+as_owner "$BIN/pg_ctl" -D "$work/data" -l "$work/standby.log" -w start >/dev/null || { cat "$work/standby.log"; fail "the standby did not start"; }
 
 for _ in $(seq 1 100); do
   [ "$(primary -c "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'zdm_standby' AND state = 'streaming'")" = 1 ] && break
