@@ -154,6 +154,10 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
     // The long scans (VALIDATE CONSTRAINT) run first, under a lock that lets
     // reads and writes go on.
     zdm::core::Statements validation;
+    // And every row is checked before anything contracts: whatever bypassed
+    // the trigger would be lost by the contraction (zdm::core::verify_sql; a
+    // join table has no operations of its own and is compared with its target).
+    std::vector<std::pair<zdm::core::TableDesc, std::string>> checks;
     for (unsigned int relid : relids) {
       zdm::core::TableDesc table = zdm::pg::load_table(relid, !finishing);
       for (const zdm::core::Operation& op : by_table[relid]) {
@@ -169,13 +173,6 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
         if (op.kind == zdm::core::OpKind::JoinToColumn && op.join_relid != 0)
           zdm::pg::check_no_table_dependents(op.join_relid, migration);
       }
-    }
-    // And every row is checked before anything contracts: whatever bypassed
-    // the trigger would be lost by the contraction.
-    std::vector<std::pair<zdm::core::TableDesc, std::string>> checks;
-    for (unsigned int relid : relids) {
-      if (by_table.count(relid) == 0) continue;  // a join table: compared with its target
-      zdm::core::TableDesc table = zdm::pg::load_table(relid, !finishing);
       std::string sql = zdm::core::verify_sql(table, by_table[relid]);
       if (!sql.empty()) checks.emplace_back(std::move(table), std::move(sql));
     }
