@@ -88,9 +88,10 @@ zdm_finish() {
 # mig_status COLUMNS MIGRATION: SQL for COLUMNS of zdm.status() for one
 # migration, as one row: the operation whose backfill is not done yet, else the
 # one that visited the most rows (a migration may hold several operations, some
-# with nothing to backfill, e.g. add_column + drop_column).
+# with nothing to backfill, e.g. add_column + drop_column: since 0.2.0 those
+# show 'not needed', and never stand for the migration's backfill).
 mig_status() {
-    echo "SELECT $1 FROM zdm.status() WHERE migration = $(ql "$2") ORDER BY backfill = 'done', rows_done DESC LIMIT 1"
+    echo "SELECT $1 FROM zdm.status() WHERE migration = $(ql "$2") ORDER BY backfill = 'not needed', backfill = 'done', rows_done DESC LIMIT 1"
 }
 
 # new_db NAME: a fresh database with zdm installed.
