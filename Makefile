@@ -30,6 +30,7 @@ OBJS = \
 	src/pg/forget.o \
 	src/pg/module.o \
 	src/pg/run_ddl.o \
+	src/pg/worker.o \
 	src/pg/runner.o \
 	src/pg/spi.o \
 	src/pg/throttle.o \

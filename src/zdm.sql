@@ -10,7 +10,9 @@ CREATE TABLE zdm.migrations (
                 CHECK (state IN ('active', 'finished', 'aborted')),
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     created_by  name NOT NULL DEFAULT CURRENT_USER,
-    ended_at    timestamptz
+    ended_at    timestamptz,
+    backfill_pid    integer,  -- the background backfill's worker (backfill_start)
+    backfill_worker text      -- running, done, stopped or failed: <error>
 );
 COMMENT ON TABLE zdm.migrations IS 'One row per zdm migration: its state and when it began and ended.';
 
@@ -146,6 +148,18 @@ LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_backfill';
 COMMENT ON PROCEDURE zdm.backfill(text, integer, interval, interval, integer) IS
   'Converts the rows that existed before begin, in batches committed one by one; resumable; waits between batches for pause, max_rate (rows/s) and standbys over max_lag.';
 
+CREATE FUNCTION zdm.backfill_start(migration text DEFAULT NULL, batch_size integer DEFAULT 5000,
+                                   pause interval DEFAULT '0', max_lag interval DEFAULT NULL,
+                                   max_rate integer DEFAULT NULL)
+RETURNS integer LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_backfill_start';
+COMMENT ON FUNCTION zdm.backfill_start(text, integer, interval, interval, integer) IS
+  'Runs CALL zdm.backfill with these arguments in a background worker, which outlives the session; returns its pid.';
+
+CREATE FUNCTION zdm.backfill_stop(migration text DEFAULT NULL)
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_backfill_stop';
+COMMENT ON FUNCTION zdm.backfill_stop(text) IS
+  'Stops the background backfill of zdm.backfill_start at its next batch boundary and waits for it; backfill_start resumes it.';
+
 CREATE FUNCTION zdm.finish(migration text DEFAULT NULL)
 RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_finish';
 COMMENT ON FUNCTION zdm.finish(text) IS
@@ -171,7 +185,7 @@ RETURNS TABLE (migration text, state text, operation text, table_name regclass,
                backfill text, rows_done bigint, rows_estimate bigint, progress numeric,
                rows_converted bigint, created_at timestamptz, backfill_updated_at timestamptz,
                ended_at timestamptz, conflicts bigint,
-               throttle text)
+               throttle text, worker_pid integer, worker text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -215,8 +229,17 @@ AS $$
            -- why the backfill waits now; only while the backend that wrote it lives
            CASE WHEN o.throttle IS NOT NULL AND EXISTS (SELECT 1 FROM pg_stat_activity a
                                                         WHERE a.pid = o.throttle_pid)
-                THEN 'throttled: ' || o.throttle END
+                THEN 'throttled: ' || o.throttle END,
+           -- the background backfill (backfill_start): its pid while it lives;
+           -- running, done, stopped, failed: <error>, or interrupted when it
+           -- vanished (terminated, server restart) while running
+           w.pid,
+           CASE WHEN m.backfill_worker = 'running' AND w.pid IS NULL THEN 'interrupted'
+                ELSE m.backfill_worker END
     FROM zdm.migrations m
+    LEFT JOIN LATERAL (SELECT a.pid FROM pg_stat_activity a
+                       WHERE a.pid = m.backfill_pid AND a.backend_type = 'zdm backfill'
+                         AND a.datname = current_database()) w ON true
     LEFT JOIN zdm.operations o ON o.migration = m.name
     LEFT JOIN LATERAL (
       SELECT (c.reltuples / c.relpages * (pg_relation_size(c.oid)
@@ -226,7 +249,7 @@ AS $$
       AND c.relpages > 0 AND c.reltuples > 0) live ON true
     ORDER BY m.created_at, o.id
 $$;
-COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress (backfill: pending, running, interrupted, done, not needed, finished or aborted); throttle: why the backfill waits now (max_rate, max_lag), else NULL.';
+COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress (backfill: pending, running, interrupted, done, not needed, finished or aborted); throttle: why the backfill waits now (max_rate, max_lag), else NULL; worker_pid, worker: the background backfill of backfill_start.';
 
 -- DDL around an open migration (src/pg/event_trigger.cpp) ----------------------
 -- Event triggers that refuse what would leave an open migration unable to

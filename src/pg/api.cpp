@@ -14,6 +14,7 @@
 #include "pg/catalog.hpp"
 #include "pg/event_trigger.hpp"
 #include "pg/expression.hpp"
+#include "pg/worker.hpp"
 #include "pg/runner.hpp"
 #include "pg/spi.hpp"
 
@@ -123,6 +124,9 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
   std::string migration = zdm::pg::resolve_migration(requested);
   zdm::pg::require_migration_owner(migration);
   zdm::core::check_transition(migration, zdm::pg::migration_state(migration), action);
+  // A background backfill holds the migration's lock batch by batch: it stops
+  // first (at a batch boundary; nothing committed is lost).
+  zdm::pg::stop_backfill_worker(migration);
   zdm::pg::lock_migration(migration);
 
   std::vector<zdm::pg::StoredOperation> ops = zdm::pg::operations_of(migration);

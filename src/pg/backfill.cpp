@@ -14,6 +14,7 @@
 #include "pg/catalog.hpp"
 #include "pg/spi.hpp"
 #include "pg/throttle.hpp"
+#include "pg/worker.hpp"
 #include "trigger/dual_write.hpp"
 #include "trigger/join_sync.hpp"
 
@@ -307,6 +308,16 @@ BatchResult run_retrying(const std::string& migration, const std::vector<Oid>& r
   }
 }
 
+// zdm.backfill_stop (or finish, abort) asked the background worker to stop:
+// it does at this batch boundary, everything before it committed.
+void stop_if_requested() {
+  if (!zdm_backfill_stop_requested) return;
+  zdm::pg::pg_guard([] {
+    ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED),
+                    errmsg("zdm: background backfill stopped at a batch boundary")));
+  });
+}
+
 // The walk every backfill shares: a batch, then its progress committed with
 // it, a progress NOTICE at most once a second, the migration checked again
 // after each commit, and the pause.
@@ -345,9 +356,11 @@ void walk(const std::string& migration, const zdm::pg::StoredOperation& s, const
     }
     commit_batch(args.atomic);
     if (r.done) break;
+    stop_if_requested();
     // pause, max_rate, max_lag: with the migration's lock released (after the
     // commit), so finish or abort are not held back by the wait.
     throttle.between_batches(r.visited);
+    stop_if_requested();
     // Each batch after a commit re-checks that the migration is still open
     // and that nobody else is finishing or aborting it.
     if (!args.atomic) {
