@@ -4,6 +4,9 @@ EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" zdm.control)
 MODULE_big = zdm
 
 OBJS = \
+	src/module.o \
+	src/common/backfill_scope.o \
+	src/common/parse_expression.o \
 	src/core/backfill.o \
 	src/core/ddl_lint.o \
 	src/core/model.o \
@@ -28,13 +31,13 @@ OBJS = \
 	src/pg/event_trigger.o \
 	src/pg/expression.o \
 	src/pg/forget.o \
-	src/pg/module.o \
 	src/pg/run_ddl.o \
 	src/pg/worker.o \
 	src/pg/runner.o \
 	src/pg/spi.o \
 	src/pg/throttle.o \
 	src/trigger/dual_write.o \
+	src/trigger/expression.o \
 	src/trigger/join_sync.o
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql

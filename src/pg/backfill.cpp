@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "common/backfill_scope.hpp"
 #include "core/backfill.hpp"
 #include "core/error.hpp"
 #include "core/plan.hpp"
@@ -15,8 +16,6 @@
 #include "pg/spi.hpp"
 #include "pg/throttle.hpp"
 #include "pg/worker.hpp"
-#include "trigger/dual_write.hpp"
-#include "trigger/join_sync.hpp"
 
 namespace {
 

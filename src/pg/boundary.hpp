@@ -14,7 +14,7 @@
 #include <exception>
 #include <type_traits>
 
-#include "pg/postgres.hpp"
+#include "common/postgres.hpp"
 
 namespace zdm::pg {
 

@@ -1,5 +1,6 @@
 #include "pg/expression.hpp"
 
+#include "common/parse_expression.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
 
@@ -9,33 +10,6 @@ extern "C" {
 }
 
 namespace {
-
-// The one expression in `text`, as a raw parse tree. "SELECT <text>" must parse
-// to a single target and nothing else, so text such as "1; DROP TABLE t" or
-// "x FROM y" is refused rather than run.
-Node* parse_one_expression(const char* text, const char* what) {
-  StringInfoData sql;
-  initStringInfo(&sql);
-  appendStringInfo(&sql, "SELECT %s", text);
-#if PG_VERSION_NUM >= 140000
-  List* raw = raw_parser(sql.data, RAW_PARSE_DEFAULT);
-#else
-  List* raw = raw_parser(sql.data);
-#endif
-  SelectStmt* select = NULL;
-  if (list_length(raw) == 1 && IsA(linitial_node(RawStmt, raw)->stmt, SelectStmt))
-    select = reinterpret_cast<SelectStmt*>(linitial_node(RawStmt, raw)->stmt);
-  if (select == NULL || list_length(select->targetList) != 1 || select->fromClause ||
-      select->whereClause || select->groupClause || select->havingClause || select->windowClause ||
-      select->sortClause || select->limitCount || select->limitOffset || select->distinctClause ||
-      select->withClause || select->intoClause || select->lockingClause || select->valuesLists ||
-      select->op != SETOP_NONE || linitial_node(ResTarget, select->targetList)->name != NULL)
-    ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),
-                    errmsg("%s must be a single SQL expression: %s", what, text),
-                    errhint("Write an expression such as lower(email) or a || ' ' || b, "
-                            "without SELECT, FROM, AS or a semicolon.")));
-  return linitial_node(ResTarget, select->targetList)->val;
-}
 
 struct Checking {
   const char* what;
@@ -172,17 +146,16 @@ void require_immutable(Node* expr, Relation rel, const char* what) {
 // truncation. `rel` is NULL for a DEFAULT. `cast_from` names the column when
 // the expression is zdm's own default conversion (that bare column), so that a
 // missing assignment cast says what ALTER TABLE would need as USING.
-// `at_begin`: the IMMUTABLE rule applies (begin); the trigger, compiling what
-// begin stored, only refuses volatile functions.
+// (The trigger compiles what this stored: src/trigger/expression.cpp.)
 Expr* cook(Relation rel, const char* text, Oid typid, int32 typmod, const char* what,
-           const char* cast_from = NULL, bool at_begin = true) {
+           const char* cast_from = NULL) {
   Checking checking{what, text};
   ErrorContextCallback callback;
   callback.callback = checking_context;
   callback.arg = &checking;
   callback.previous = error_context_stack;
   error_context_stack = &callback;
-  Node* raw = parse_one_expression(text, what);
+  Node* raw = zdm_parse_one_expression(text, what);
   ParseState* pstate = make_parsestate(NULL);
   if (rel != NULL) {
     ParseNamespaceItem* item =
@@ -217,15 +190,7 @@ Expr* cook(Relation rel, const char* text, Oid typid, int32 typmod, const char* 
                            format_type_be(type), format_type_with_typemod(typid, typmod)),
                     errhint("Add an explicit cast to the expression.")));
   assign_expr_collations(pstate, coerced);
-  if (at_begin) {
-    require_immutable(coerced, rel, what);
-  } else if (rel != NULL && contain_volatile_functions(coerced)) {
-    // The trigger compiles what begin stored. A migration opened by an
-    // earlier zdm may hold a stable expression (only volatile ones were
-    // refused then): it keeps working rather than failing every write.
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("%s must not call volatile functions: %s", what, text)));
-  }
+  require_immutable(coerced, rel, what);
   free_parsestate(pstate);
   error_context_stack = callback.previous;
   return reinterpret_cast<Expr*>(coerced);
@@ -395,8 +360,3 @@ std::string normalize_default(const std::string& text, const std::string& type_s
 }
 
 }  // namespace zdm::pg
-
-Expr* zdm_cook_expression(Relation rel, const char* text, Oid typid, int32 typmod,
-                          const char* what) {
-  return cook(rel, text, typid, typmod, what, NULL, false);
-}

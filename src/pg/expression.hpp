@@ -7,14 +7,12 @@
 // type by assignment, and deparsed again with
 // every name outside pg_catalog schema-qualified. That normalized text is what
 // zdm stores and hands to the trigger, which compiles it once per relation with
-// search_path pinned to pg_catalog: it never resolves a name through the
-// search_path of whoever happens to write the row.
+// search_path pinned to pg_catalog (src/trigger/expression.cpp): it never
+// resolves a name through the search_path of whoever happens to write the row.
 #pragma once
 
 #include <string>
 #include <vector>
-
-#include "pg/postgres.hpp"
 
 namespace zdm::pg {
 
@@ -42,10 +40,3 @@ std::string normalize_check(unsigned int relid, const std::string& text,
 std::string normalize_default(const std::string& text, const std::string& type_sql);
 
 }  // namespace zdm::pg
-
-extern "C" {
-// For the trigger's plan: a normalized expression over `rel`, coerced to
-// (typid, typmod), ready for ExecInitExpr. C-style; raises PostgreSQL errors.
-Expr* zdm_cook_expression(Relation rel, const char* text, Oid typid, int32 typmod,
-                          const char* what);
-}

@@ -5,7 +5,7 @@
 
 #include "core/error.hpp"
 #include "pg/boundary.hpp"
-#include "pg/guc.hpp"
+#include "common/guc.hpp"
 #include "pg/spi.hpp"
 
 namespace zdm::pg {

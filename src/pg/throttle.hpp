@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "pg/postgres.hpp"
+#include "common/postgres.hpp"
 
 namespace zdm::pg {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "pg/postgres.hpp"
+#include "common/postgres.hpp"
 
 extern "C" {
 // Set by SIGUSR2 (zdm.backfill_stop, finish, abort) in the worker; the walk

@@ -9,11 +9,12 @@
 
 #include <cstring>
 
+#include "common/backfill_scope.hpp"
+#include "common/guc.hpp"
+#include "common/postgres.hpp"
 #include "core/model.hpp"
 #include "core/writer.hpp"
-#include "pg/guc.hpp"
-#include "pg/expression.hpp"
-#include "pg/postgres.hpp"
+#include "trigger/expression.hpp"
 
 extern "C" {
 PGDLLEXPORT PG_FUNCTION_INFO_V1(zdm_dual_write_trigger);
@@ -93,11 +94,6 @@ struct DualWritePlan {
 };
 
 HTAB* plans = NULL;
-
-// The backfill's scope (zdm_force_old_side_set): a relation and a migration.
-Oid forced_relid = InvalidOid;
-const char* forced_migration = NULL;
-uint32 forced_generation = 0;
 
 void mark_invalid(DualWritePlan* plan) {
   plan->valid = false;
@@ -217,16 +213,10 @@ Reads one_column(AttrNumber attno) {
   return out;
 }
 
-// Compiles an operation's expression with search_path pinned to pg_catalog:
-// the text was normalized at begin, so every other name in it is qualified.
+// Compiles an operation's expression into the column `target`.
 ExprState* compile(Relation rel, const char* text, Form_pg_attribute target, const char* what,
                    Reads* reads) {
-  int level = NewGUCNestLevel();
-  (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-                          GUC_ACTION_SAVE, true, 0, false);
-  Expr* expr = zdm_cook_expression(rel, text, target->atttypid, target->atttypmod, what);
-  expr = expression_planner(expr);
-  AtEOXact_GUC(true, level);
+  Expr* expr = zdm_compile_expression(rel, text, target->atttypid, target->atttypmod, what);
   *reads = reads_of(expr, RelationGetDescr(rel));
   return ExecInitExpr(expr, NULL);
 }
@@ -436,14 +426,14 @@ DualWritePlan* plan_for(Relation rel, Trigger* trigger) {
 
 // The group of the migration the backfill is converting, or -1.
 int forced_group(DualWritePlan* plan) {
-  if (plan->forced_generation != forced_generation) {
+  if (plan->forced_generation != zdm_forced_generation) {
     plan->forced_group = -1;
     for (int i = 0; i < plan->nops; i++)
-      if (strcmp(plan->ops[i].migration, forced_migration) == 0) {
+      if (strcmp(plan->ops[i].migration, zdm_forced_migration) == 0) {
         plan->forced_group = plan->ops[i].group;
         break;
       }
-    plan->forced_generation = forced_generation;
+    plan->forced_generation = zdm_forced_generation;
   }
   return plan->forced_group;
 }
@@ -643,17 +633,6 @@ void zdm_dual_write_init(void) {
   CacheRegisterSyscacheCallback(PROCOID, invalidate_plans_for_function, (Datum)0);
 }
 
-void zdm_force_old_side_set(unsigned int relid, const char* migration) {
-  forced_migration = migration;
-  forced_relid = relid;
-  forced_generation++;
-}
-
-void zdm_force_old_side_clear(void) {
-  forced_relid = InvalidOid;
-  forced_migration = NULL;
-}
-
 extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
   if (!CALLED_AS_TRIGGER(fcinfo))
     ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -680,7 +659,7 @@ extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
   }
 
   const WriterSetting writer = static_cast<WriterSetting>(zdm_writer);
-  const int forced = forced_relid == plan->relid ? forced_group(plan) : -1;
+  const int forced = zdm_forced_relid == plan->relid ? forced_group(plan) : -1;
 
   Datum* values = plan->values;
   bool* nulls = plan->nulls;

@@ -26,10 +26,10 @@
 
 #include <cstring>
 
-#include "pg/postgres.hpp"
+#include "common/backfill_scope.hpp"
+#include "common/postgres.hpp"
 
 extern "C" {
-bool zdm_join_sync_off = false;
 PGDLLEXPORT PG_FUNCTION_INFO_V1(zdm_join_sync_trigger);
 }
 

@@ -1,4 +1,5 @@
-// zdm's settings, registered in _PG_init (src/pg/module.cpp).
+// zdm's settings, registered in _PG_init (src/module.cpp); read by src/pg and
+// by the trigger.
 #pragma once
 
 extern "C" {

@@ -1,7 +1,8 @@
-// The module: PG_MODULE_MAGIC, settings, and the trigger's cache callback.
+// The module: PG_MODULE_MAGIC, settings, and the triggers' cache callbacks.
+// It sits above src/pg and src/trigger, the one file that sees both.
+#include "common/guc.hpp"
+#include "common/postgres.hpp"
 #include "core/writer.hpp"
-#include "pg/guc.hpp"
-#include "pg/postgres.hpp"
 #include "trigger/dual_write.hpp"
 #include "trigger/join_sync.hpp"
 

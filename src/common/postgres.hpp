@@ -1,5 +1,6 @@
-// The one place that includes PostgreSQL's headers, inside extern "C".
-// Files under src/core must never include this.
+// The one place that includes PostgreSQL's headers, inside extern "C", for
+// src/pg, src/trigger and src/common. Files under src/core must never include
+// this.
 #pragma once
 
 extern "C" {
