@@ -22,6 +22,21 @@
 // search_path. zdm_join_sync_off is set around each statement and reset in
 // PG_FINALLY: the triggers that statement fires on the other table see it and
 // do nothing, so there is no ping-pong.
+//
+// Whose rights. The writer's own statement is checked by PostgreSQL as usual;
+// what the trigger does on top is not the writer's to be allowed or refused:
+//   - zdm's catalog is read as the role that owns it (the owner of
+//     zdm.operations), so a DBA may revoke zdm's schema and tables from PUBLIC
+//     and the applications' writes go on;
+//   - the mirrored write to the other table runs as that table's owner, with
+//     its FORCE ROW LEVEL SECURITY not applied, the way PostgreSQL runs a
+//     foreign key's actions and checks (ri_triggers.c: the owner,
+//     SECURITY_NOFORCE_RLS). A role that may write one shape may so write the
+//     mirrored row of the other: a v1 app granted INSERT/DELETE on the join
+//     table and only SELECT on the target keeps working once the migration
+//     opens, and no policy can hide the row the sync must reach.
+// SetUserIdAndSecContext is undone in PG_FINALLY; an error's transaction or
+// subtransaction abort would restore it too.
 #include "trigger/join_sync.hpp"
 
 #include <cstring>
@@ -92,6 +107,7 @@ struct SyncPlan {
   Oid lock_index;
   RegProcedure lock_eq;
   Oid lock_collation;
+  Oid run_as;  // the other table's owner: `set` and `clear` are prepared and run as it
   char what[3 * NAMEDATALEN + 160];  // for error context
 };
 
@@ -124,8 +140,23 @@ AttrNumber attno_of(Relation rel, const char* column, Trigger* trigger) {
   return InvalidAttrNumber;
 }
 
-SPIPlanPtr prepare(const char* sql, int nargs, Oid* types) {
-  SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
+// What the sync's statements run under: the written table's owner, with that
+// table's FORCE ROW LEVEL SECURITY not applied (as a foreign key's actions).
+const int kSyncSecurity = SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS;
+
+// Prepares one of the sync's statements as the role that will run it, so that
+// its names resolve and its policies apply as they will when it runs.
+SPIPlanPtr prepare(Oid run_as, const char* sql, int nargs, Oid* types) {
+  Oid saved_user;
+  int saved_sec;
+  GetUserIdAndSecContext(&saved_user, &saved_sec);
+  SPIPlanPtr volatile plan = NULL;
+  SetUserIdAndSecContext(run_as, saved_sec | kSyncSecurity);
+  PG_TRY();
+  { plan = SPI_prepare(sql, nargs, types); }
+  PG_FINALLY();
+  { SetUserIdAndSecContext(saved_user, saved_sec); }
+  PG_END_TRY();
   if (plan == NULL)
     elog(ERROR, "zdm: could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
   if (SPI_keepplan(plan) != 0) elog(ERROR, "zdm: could not keep the plan of \"%s\"", sql);
@@ -163,17 +194,45 @@ void find_lock_index(SyncPlan* plan, Oid target_relid, const char* target_key, O
   table_close(target, AccessShareLock);
 }
 
-// Reads zdm's catalog as committed now, not as the transaction's snapshot saw
-// it: a REPEATABLE READ transaction that began before begin committed fires
-// the new triggers too, and must find their operation (it is cached for the
-// backend's life).
+Oid relation_owner(Oid relid) {
+  HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+  if (!HeapTupleIsValid(tuple)) elog(ERROR, "zdm: cache lookup failed for relation %u", relid);
+  Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relowner;
+  ReleaseSysCache(tuple);
+  return owner;
+}
+
+// The role that owns zdm's catalog (the owner of zdm.operations); the caller
+// when there is none, and then the query names what is missing.
+Oid catalog_owner(void) {
+  Oid schema = get_namespace_oid("zdm", true);
+  Oid operations = OidIsValid(schema) ? get_relname_relid("operations", schema) : InvalidOid;
+  return OidIsValid(operations) ? relation_owner(operations) : GetUserId();
+}
+
+// Reads zdm's catalog as its owner (see the top of the file), and as committed
+// now, not as the transaction's snapshot saw it: a REPEATABLE READ transaction
+// that began before begin committed fires the new triggers too, and must find
+// their operation (it is cached for the backend's life).
 int select_latest(const char* sql, Oid type, Datum arg) {
-  SPIPlanPtr plan = SPI_prepare(sql, 1, &type);
-  if (plan == NULL)
-    elog(ERROR, "zdm: could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-  int rc =
-      SPI_execute_snapshot(plan, &arg, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 1);
-  SPI_freeplan(plan);
+  Oid saved_user;
+  int saved_sec;
+  GetUserIdAndSecContext(&saved_user, &saved_sec);
+  Oid owner = catalog_owner();
+  volatile int rc = 0;
+  SetUserIdAndSecContext(owner, saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+  PG_TRY();
+  {
+    SPIPlanPtr plan = SPI_prepare(sql, 1, &type);
+    if (plan == NULL)
+      elog(ERROR, "zdm: could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+    rc = SPI_execute_snapshot(plan, &arg, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false,
+                              1);
+    SPI_freeplan(plan);
+  }
+  PG_FINALLY();
+  { SetUserIdAndSecContext(saved_user, saved_sec); }
+  PG_END_TRY();
   return rc;
 }
 
@@ -250,6 +309,7 @@ void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
                     errhint("Create the trigger through zdm.begin_join_to_column() or "
                             "zdm.begin_column_to_join() only.")));
   plan->other_relid = on_join ? target_oid : join_oid;
+  plan->run_as = relation_owner(plan->other_relid);
   snprintf(plan->what, sizeof(plan->what),
            "zdm: keeping table \"%s\" and column \"%s\" of table \"%s\" in sync (migration "
            "\"%s\")",
@@ -263,7 +323,8 @@ void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
   const char* col = quote_identifier(a[kColumn]);
 
   if (plan->role == RoleTruncate) {
-    plan->set = prepare(psprintf("UPDATE %s SET %s = NULL WHERE %s IS NOT NULL", target, col, col),
+    plan->set = prepare(plan->run_as,
+                        psprintf("UPDATE %s SET %s = NULL WHERE %s IS NOT NULL", target, col, col),
                         0, NULL);
     plan->valid = true;
     return;
@@ -281,25 +342,30 @@ void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
     case RoleLock:
       find_lock_index(plan, target_oid, a[kTargetKey], key->atttypid);
       if (plan->lock_index == InvalidOid)
-        plan->set = prepare(psprintf("SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) $1 FOR NO "
+        plan->set = prepare(plan->run_as,
+                            psprintf("SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) $1 FOR NO "
                                      "KEY UPDATE",
                                      target, tk),
                             1, types);
       break;
     case RoleJoin:
       plan->set = prepare(
+          plan->run_as,
           psprintf("UPDATE %s SET %s = $2 WHERE %s OPERATOR(pg_catalog.=) $1", target, col, tk), 2,
           types);
       plan->clear = prepare(
+          plan->run_as,
           psprintf("UPDATE %s SET %s = NULL WHERE %s OPERATOR(pg_catalog.=) $1", target, col, tk),
           1, types);
       break;
     case RoleTarget:
-      plan->set = prepare(psprintf("INSERT INTO %s (%s, %s) VALUES ($1, $2) ON CONFLICT (%s) DO "
+      plan->set = prepare(plan->run_as,
+                          psprintf("INSERT INTO %s (%s, %s) VALUES ($1, $2) ON CONFLICT (%s) DO "
                                    "UPDATE SET %s = EXCLUDED.%s",
                                    join, jk, jv, jk, jv, jv),
                           2, types);
-      plan->clear = prepare(psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.=) $1", join, jk),
+      plan->clear = prepare(plan->run_as,
+                            psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.=) $1", join, jk),
                             1, types);
       break;
     case RoleTruncate:
@@ -371,7 +437,8 @@ SyncPlan* plan_for(Trigger* trigger) {
   return plan;
 }
 
-// Runs one of the plan's statements with zdm's own triggers off.
+// Runs one of the plan's statements as the other table's owner, with zdm's
+// own triggers off.
 void run(SyncPlan* plan, SPIPlanPtr statement, Datum key, bool key_null, Datum value,
          bool value_null) {
   Datum values[2] = {key, value};
@@ -382,12 +449,19 @@ void run(SyncPlan* plan, SPIPlanPtr statement, Datum key, bool key_null, Datum v
   callback.previous = error_context_stack;
   error_context_stack = &callback;
   bool was_off = zdm_join_sync_off;
+  Oid saved_user;
+  int saved_sec;
+  GetUserIdAndSecContext(&saved_user, &saved_sec);
   volatile int rc = 0;
   zdm_join_sync_off = true;
+  SetUserIdAndSecContext(plan->run_as, saved_sec | kSyncSecurity);
   PG_TRY();
   { rc = SPI_execute_plan(statement, values, nulls, false, 0); }
   PG_FINALLY();
-  { zdm_join_sync_off = was_off; }
+  {
+    SetUserIdAndSecContext(saved_user, saved_sec);
+    zdm_join_sync_off = was_off;
+  }
   PG_END_TRY();
   error_context_stack = callback.previous;
   if (rc < 0) elog(ERROR, "zdm: join sync failed: %s", SPI_result_code_string(rc));
