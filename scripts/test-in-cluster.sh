@@ -37,6 +37,9 @@ run_suite "stress" bash test/stress/run.sh
 run_suite "clients" bash test/clients/run.sh
 # A streaming standby (pg_basebackup -R) of this cluster on a free port.
 run_suite "replication: lag throttle" bash test/replication/lag_throttle.sh
+# A publisher and a logical subscriber, two throwaway clusters of their own
+# (this one's wal_level is not logical), through a whole migration.
+run_suite "replication: subscriber" bash test/replication/subscriber.sh
 # Differential fuzz (issue 9): fixed seed, bounded at 150 s; needs psycopg2.
 fuzz_python=python3
 "$fuzz_python" -c 'import psycopg2' 2>/dev/null || fuzz_python=/usr/bin/python3
