@@ -26,15 +26,16 @@ OBJS = \
 	src/pg/api.o \
 	src/pg/backfill.o \
 	src/pg/boundary.o \
-	src/pg/catalog.o \
 	src/pg/copy_check.o \
 	src/pg/event_trigger.o \
 	src/pg/expression.o \
 	src/pg/forget.o \
+	src/pg/registry.o \
 	src/pg/run_ddl.o \
 	src/pg/worker.o \
 	src/pg/runner.o \
 	src/pg/spi.o \
+	src/pg/table_desc.o \
 	src/pg/throttle.o \
 	src/trigger/dual_write.o \
 	src/trigger/expression.o \

@@ -1,5 +1,5 @@
 // What the planner knows about a table and about the operations under way.
-// Filled from the catalog by src/pg/catalog.cpp; built by hand in unit tests.
+// Filled from the catalog by src/pg/table_desc.cpp; built by hand in unit tests.
 #pragma once
 
 #include <string>

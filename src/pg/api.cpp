@@ -11,7 +11,8 @@
 #include "core/state.hpp"
 #include "core/verify.hpp"
 #include "pg/boundary.hpp"
-#include "pg/catalog.hpp"
+#include "pg/registry.hpp"
+#include "pg/table_desc.hpp"
 #include "pg/event_trigger.hpp"
 #include "pg/expression.hpp"
 #include "pg/worker.hpp"
@@ -116,7 +117,7 @@ void check_no_violations(const std::string& migration, const zdm::core::TableDes
 // finish and abort share their shape: lock every table of the migration, then
 // per table the operations' statements wrapped in the trigger's maintenance,
 // run as one step.
-void end_migration(const std::optional<std::string>& requested, zdm::core::Action action) {
+void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Action action) {
   const bool finishing = action == zdm::core::Action::Finish;
   const char* phase = finishing ? "finish" : "abort";
   zdm::pg::require_primary(finishing ? "zdm.finish()" : "zdm.abort()");
@@ -205,8 +206,8 @@ void end_migration(const std::optional<std::string>& requested, zdm::core::Actio
       statements.push_back(std::move(s));
   }
   zdm::pg::run_statements(migration, phase, locking, statements);
-  zdm::pg::end_migration(migration, finishing ? zdm::core::MigrationState::Finished
-                                              : zdm::core::MigrationState::Aborted);
+  zdm::pg::record_migration_end(migration, finishing ? zdm::core::MigrationState::Finished
+                                                     : zdm::core::MigrationState::Aborted);
   if (finishing) {
     for (const auto& s : ops)
       if (s.op.kind == zdm::core::OpKind::ColumnToJoin)
@@ -504,12 +505,7 @@ ZDM_FUNCTION(zdm_begin_column_to_join) {
         return zdm::core::validate_column_to_join(target, request,
                                                   zdm::pg::open_operations_on(target_relid));
       },
-      [&](zdm::core::Operation& op) {
-        zdm::pg::execute_as_catalog_owner(
-            "UPDATE zdm.operations SET join_table = $2::pg_catalog.regclass "
-            "WHERE id = $1::pg_catalog.int8",
-            {std::to_string(op.id), join});
-      });
+      [&](zdm::core::Operation& op) { zdm::pg::record_join_table(op.id, join); });
   zdm::pg::close_session();
   return text_result(migration);
 }
@@ -534,12 +530,12 @@ ZDM_FUNCTION(zdm_pending_statements_array) {
 }
 
 ZDM_FUNCTION(zdm_finish) {
-  end_migration(text_arg(fcinfo, 0), zdm::core::Action::Finish);
+  finish_or_abort(text_arg(fcinfo, 0), zdm::core::Action::Finish);
   PG_RETURN_VOID();
 }
 
 ZDM_FUNCTION(zdm_abort) {
-  end_migration(text_arg(fcinfo, 0), zdm::core::Action::Abort);
+  finish_or_abort(text_arg(fcinfo, 0), zdm::core::Action::Abort);
   PG_RETURN_VOID();
 }
 

@@ -12,7 +12,8 @@
 #include "core/quote.hpp"
 #include "core/state.hpp"
 #include "pg/boundary.hpp"
-#include "pg/catalog.hpp"
+#include "pg/registry.hpp"
+#include "pg/table_desc.hpp"
 #include "pg/spi.hpp"
 #include "pg/throttle.hpp"
 #include "pg/worker.hpp"
@@ -82,37 +83,6 @@ std::vector<zdm::core::KeyColumn> find_key(unsigned int relid) {
   return key;
 }
 
-// An operation's backfill state as zdm.operations holds it. Key positions stay
-// text[] literals ("{1,2}") and go back to the batch SQL as they are.
-struct Progress {
-  std::string state;
-  Value position;
-  Value upper;
-  long rows_done = 0;
-  long rows_updated = 0;
-  Value estimate;
-  bool keyset = true;
-};
-
-Progress read_progress(long op_id) {
-  Row r = zdm::pg::query(
-              "SELECT backfill_state, backfill_position::pg_catalog.text, "
-              "backfill_upper::pg_catalog.text, rows_done, rows_updated, rows_estimate, "
-              "backfill_key IS NOT NULL OR backfill_state = 'pending' "
-              "FROM zdm.operations WHERE id = $1::pg_catalog.int8",
-              {std::to_string(op_id)})
-              .at(0);
-  Progress p;
-  p.state = *r[0];
-  p.position = r[1];
-  p.upper = r[2];
-  p.rows_done = std::stol(*r[3]);
-  p.rows_updated = std::stol(*r[4]);
-  p.estimate = r[5];
-  p.keyset = *r[6] == "t";
-  return p;
-}
-
 // A batch that waits for rows the applications hold, or is picked as a
 // deadlock or serialization victim, is retried; under REPEATABLE READ or
 // SERIALIZABLE every retry reads the same snapshot and fails the same way, and
@@ -142,7 +112,7 @@ void commit_batch(bool atomic) {
 }
 
 void notice_progress(const std::string& migration, const zdm::core::Operation& op,
-                     const Progress& p, bool done) {
+                     const zdm::pg::BackfillProgress& p, bool done) {
   std::string message = "zdm: backfill of \"" + migration + "\" (" + op.describe() +
                         "): " + std::to_string(p.rows_done) + " rows visited";
   if (p.estimate && std::stol(*p.estimate) > 0) {
@@ -166,18 +136,6 @@ Value estimate_rows(const zdm::core::TableDesc& table) {
   return estimate;
 }
 
-// Records an operation's first run: the key it walks (names joined by 0x1f;
-// NULL: ctid blocks), where the walk stops and the row estimate.
-void mark_running(long op_id, const Value& key_names, const Value& upper, const Value& estimate) {
-  zdm::pg::execute_as_catalog_owner(
-      "UPDATE zdm.operations SET backfill_state = 'running', "
-      "backfill_key = pg_catalog.string_to_array($2, E'\\x1f')::pg_catalog.name[], "
-      "backfill_upper = $3::pg_catalog.text[], rows_estimate = $4::pg_catalog.int8, "
-      "backfill_started_at = pg_catalog.clock_timestamp(), "
-      "backfill_pid = pg_catalog.pg_backend_pid() WHERE id = $1::pg_catalog.int8",
-      {std::to_string(op_id), key_names, upper, estimate});
-}
-
 // Prepares an operation's first run: chooses the key, the last key to visit
 // and the row estimate. Rows added after begin are written through the
 // trigger, so the walk can stop at what exists now.
@@ -196,7 +154,8 @@ void start_operation(const zdm::pg::StoredOperation& s, const zdm::core::TableDe
          "pg_catalog.text]")
             .c_str());
   }
-  mark_running(s.op.id, key.empty() ? Value() : Value(key_names), upper, estimate_rows(table));
+  zdm::pg::record_backfill_start(s.op.id, key.empty() ? Value() : Value(key_names), upper,
+                                 estimate_rows(table));
 }
 
 // The backfill runs with row_security = off (see open_session), so a policy
@@ -234,7 +193,7 @@ struct BatchResult {
 };
 // A batch sets `range` to what it is working on (keys or blocks), so that an
 // error raised by its statements names it.
-using Batch = std::function<BatchResult(const Progress&, std::string& range)>;
+using Batch = std::function<BatchResult(const zdm::pg::BackfillProgress&, std::string& range)>;
 
 // Adds to an error raised by a batch's statements which migration, table and
 // batch it was working on, as a CONTEXT line after PostgreSQL's own (the
@@ -260,7 +219,7 @@ void add_batch_context(ErrorData* edata, const std::string& migration, Oid relid
 constexpr int kBatchAttempts = 10;
 
 BatchResult run_retrying(const std::string& migration, const std::vector<Oid>& relids,
-                         const Batch& batch, const Progress& p) {
+                         const Batch& batch, const zdm::pg::BackfillProgress& p) {
   MemoryContext context = CurrentMemoryContext;
   ResourceOwner owner = CurrentResourceOwner;
   auto end_subtransaction = [&](bool commit) {
@@ -330,22 +289,10 @@ void walk(const std::string& migration, const zdm::pg::StoredOperation& s, const
       args, s.op.id,
       args.atomic ? std::function<void()>() : [&args] { commit_batch(args.atomic); });
   for (;;) {
-    Progress p = read_progress(s.op.id);
+    zdm::pg::BackfillProgress p = zdm::pg::read_backfill_progress(s.op.id);
     if (p.state == "done") break;
     BatchResult r = run_retrying(migration, relids, batch, p);
-    zdm::pg::execute_as_catalog_owner(
-        "UPDATE zdm.operations SET rows_done = rows_done + $2::pg_catalog.int8, "
-        "rows_updated = rows_updated + $3::pg_catalog.int8, "
-        "conflicts = conflicts + $6::pg_catalog.int8, "
-        "backfill_position = COALESCE($4::pg_catalog.text[], backfill_position), "
-        "backfill_updated_at = pg_catalog.clock_timestamp(), throttle = NULL, "
-        "backfill_pid = pg_catalog.pg_backend_pid(), "
-        "throttle_pid = NULL, backfill_state = CASE WHEN $5::pg_catalog.bool THEN 'done' ELSE "
-        "backfill_state END, "
-        "backfill_finished_at = CASE WHEN $5::pg_catalog.bool THEN pg_catalog.clock_timestamp() "
-        "END WHERE id = $1::pg_catalog.int8",
-        {id, std::to_string(r.visited), std::to_string(r.converted), r.position,
-         std::string(r.done ? "true" : "false"), std::to_string(r.conflicts)});
+    zdm::pg::record_batch(s.op.id, r.visited, r.converted, r.conflicts, r.position, r.done);
     p.rows_done += r.visited;
     p.rows_updated += r.converted;
     TimestampTz now = GetCurrentTimestamp();
@@ -375,7 +322,7 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
   zdm::core::TableDesc table = zdm::pg::load_table(s.relid);
   zdm::core::BackfillSpec spec = zdm::core::backfill_spec(table, s.op);
   refuse_if_rls_hides_rows(migration, {s.relid});
-  if (read_progress(s.op.id).state == "pending") start_operation(s, table);
+  if (zdm::pg::read_backfill_progress(s.op.id).state == "pending") start_operation(s, table);
 
   std::vector<zdm::core::KeyColumn> key = find_key(s.relid);
   const std::string end_from_start = zdm::core::keyset_batch_end_sql(table, key, true);
@@ -402,7 +349,7 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
   };
   std::string key_names;
   for (const auto& k : key) key_names += (key_names.empty() ? "" : ", ") + k.name;
-  walk(migration, s, args, [&](const Progress& p, std::string& range) {
+  walk(migration, s, args, [&](const zdm::pg::BackfillProgress& p, std::string& range) {
     BatchResult r;
     if (p.keyset && !key.empty()) {
       if (!p.upper) {
@@ -465,12 +412,12 @@ void backfill_join_operation(const std::string& migration, const zdm::pg::Stored
   zdm::core::TableDesc join = zdm::pg::load_table(s.op.join_relid);
   const zdm::core::JoinBackfillSql sql = zdm::core::join_backfill_sql(join, target, s.op);
   refuse_if_rls_hides_rows(migration, {s.relid, s.op.join_relid});
-  if (read_progress(s.op.id).state == "pending")
-    mark_running(s.op.id, to_column ? s.op.join_key : s.op.target_key,
-                 zdm::pg::query_value(sql.last_key.c_str()),
-                 estimate_rows(to_column ? join : target));
+  if (zdm::pg::read_backfill_progress(s.op.id).state == "pending")
+    zdm::pg::record_backfill_start(s.op.id, to_column ? s.op.join_key : s.op.target_key,
+                                   zdm::pg::query_value(sql.last_key.c_str()),
+                                   estimate_rows(to_column ? join : target));
   const std::string walk_key = to_column ? s.op.join_key : s.op.target_key;
-  walk(migration, s, args, [&](const Progress& p, std::string& range) {
+  walk(migration, s, args, [&](const zdm::pg::BackfillProgress& p, std::string& range) {
     BatchResult r;
     if (!p.upper) {
       r.done = true;  // nothing to copy when the backfill started

@@ -24,6 +24,7 @@
 #include "core/error.hpp"
 #include "core/quote.hpp"
 #include "pg/boundary.hpp"
+#include "pg/registry.hpp"
 #include "pg/spi.hpp"
 
 namespace {
@@ -31,24 +32,6 @@ namespace {
 using zdm::core::Error;
 using zdm::core::ErrorCode;
 using zdm::pg::Value;
-
-// The active migrations, as "a", "b"; none: nullopt.
-Value active_migrations() {
-  return zdm::pg::query_value_as_catalog_owner(
-      "SELECT pg_catalog.string_agg(pg_catalog.format('\"%s\"', m.name), ', ' "
-      "ORDER BY m.created_at, m.name) FROM zdm.migrations m WHERE m.state = 'active'");
-}
-
-// The active migrations with an operation on `relid` (as its table or as its
-// join table), as "a", "b"; none: nullopt.
-Value migrations_on(Oid relid) {
-  return zdm::pg::query_value_as_catalog_owner(
-      "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('\"%s\"', m.name), ', ') "
-      "FROM zdm.operations o JOIN zdm.migrations m ON m.name = o.migration "
-      "WHERE m.state = 'active' AND (o.tbl::pg_catalog.oid = $1::pg_catalog.oid "
-      "OR o.join_table::pg_catalog.oid = $1::pg_catalog.oid)",
-      {std::to_string(relid)});
-}
 
 std::string table_name(Oid relid) {
   std::vector<zdm::pg::Row> rows = zdm::pg::query(
@@ -94,10 +77,8 @@ void guard_drop(Node* parsetree) {
       what = "DROP OWNED BY the owner of extension zdm";
   }
   if (what == nullptr) return;
-  // A begin still in flight holds its new zdm.migrations row uncommitted:
-  // wait for it (SHARE conflicts with its ROW EXCLUSIVE), then look.
-  zdm::pg::execute_as_catalog_owner("LOCK TABLE zdm.migrations IN SHARE MODE");
-  Value open = active_migrations();
+  zdm::pg::wait_for_open_begins();
+  Value open = zdm::pg::active_migration_names();
   if (!open) return;
   throw Error(ErrorCode::ObjectInUse,
               std::string("cannot run ") + what + " while migrations are open: " + *open,
@@ -125,7 +106,7 @@ void guard_trigger(Oid relid, const char* name) {
   throw Error(ErrorCode::ObjectInUse,
               "trigger \"" + std::string(name) + "\" on table " + table +
                   " would fire after zdm's trigger \"" + zdm::core::dual_write_trigger_name() +
-                  "\" (migration " + migrations_on(relid).value_or("?") + ")",
+                  "\" (migration " + zdm::pg::active_migrations_on(relid).value_or("?") + ")",
               "BEFORE row triggers fire in name order; zdm's must see what the table's own "
               "BEFORE triggers set, or the two shapes of the table diverge.",
               "Give the trigger a name that sorts before \"" +
@@ -136,7 +117,7 @@ void guard_trigger(Oid relid, const char* name) {
 // A table under migration must not join an inheritance tree, as parent or child.
 void guard_family(Oid relid, const char* how) {
   if (relid == InvalidOid) return;
-  Value open = migrations_on(relid);
+  Value open = zdm::pg::active_migrations_on(relid);
   if (!open) return;
   // `how` has a %s for the table.
   std::string message = how;

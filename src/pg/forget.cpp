@@ -19,7 +19,8 @@
 #include "core/error.hpp"
 #include "core/quote.hpp"
 #include "pg/boundary.hpp"
-#include "pg/catalog.hpp"
+#include "pg/registry.hpp"
+#include "pg/table_desc.hpp"
 #include "pg/runner.hpp"
 #include "pg/spi.hpp"
 
@@ -110,12 +111,7 @@ struct Forget {
 
 Forget plan_forget(Oid relid) {
   zdm::core::TableDesc table = zdm::pg::load_table(relid, true);
-  Value open = zdm::pg::query_value(
-      "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('\"%s\"', m.name), ', ') "
-      "FROM zdm.operations o JOIN zdm.migrations m ON m.name = o.migration "
-      "WHERE m.state = 'active' AND (o.tbl::pg_catalog.oid = $1::pg_catalog.oid "
-      "OR o.join_table::pg_catalog.oid = $1::pg_catalog.oid)",
-      {std::to_string(relid)});
+  Value open = zdm::pg::active_migrations_on(relid);
   if (open)
     throw Error(ErrorCode::ObjectInUse,
                 "table " + table.qualified() + " is under migration " + *open,

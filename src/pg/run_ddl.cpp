@@ -9,7 +9,7 @@
 #include "core/ddl_lint.hpp"
 #include "core/error.hpp"
 #include "pg/boundary.hpp"
-#include "pg/catalog.hpp"
+#include "pg/registry.hpp"
 #include "pg/runner.hpp"
 #include "pg/spi.hpp"
 #include "core/state.hpp"

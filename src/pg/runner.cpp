@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "pg/boundary.hpp"
 #include "common/guc.hpp"
+#include "pg/registry.hpp"
 #include "pg/spi.hpp"
 
 namespace zdm::pg {
@@ -180,15 +181,7 @@ void run_statements(const std::string& migration, const std::string& phase,
     return attempt_step(nullptr, 0, NoLock, sql.data(), static_cast<int>(sql.size()), wait);
   });
   const int attempts = locking.attempts + running.attempts - 1;
-  char wait_text[64];
-  snprintf(wait_text, sizeof wait_text, "%.3f milliseconds",
-           locking.lock_wait_ms + running.lock_wait_ms);
-  Value caller = query_value("SELECT CURRENT_USER::pg_catalog.text");
-  for (const std::string& s : statements)
-    execute_as_catalog_owner(
-        "INSERT INTO zdm.ddl_log (migration, phase, statement, attempts, lock_wait, ran_by) "
-        "VALUES (NULLIF($1, ''), $2, $3, $4::pg_catalog.int4, $5::pg_catalog.interval, $6)",
-        {migration, phase, s, std::to_string(attempts), std::string(wait_text), caller});
+  log_ddl(migration, phase, statements, attempts, locking.lock_wait_ms + running.lock_wait_ms);
 }
 
 }  // namespace zdm::pg

@@ -16,6 +16,9 @@ void require_primary(const char* call);
 using Value = std::optional<std::string>;
 using Row = std::vector<Value>;
 
+// A boolean column as SPI's text form gives it.
+inline bool is_true(const Value& v) { return v && *v == "t"; }
+
 std::vector<Row> query(const char* sql, const std::vector<Value>& params = {});
 Value query_value(const char* sql, const std::vector<Value>& params = {});
 

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/throttle.hpp"
 #include "pg/boundary.hpp"
+#include "pg/registry.hpp"
 #include "pg/spi.hpp"
 
 namespace zdm::pg {
@@ -71,10 +72,7 @@ Throttle::Throttle(const BackfillArgs& args, long op_id, std::function<void()> c
 
 void Throttle::show(const std::string& reason) {
   if (!commit_ || reason == shown_) return;
-  execute_as_catalog_owner(
-      "UPDATE zdm.operations SET throttle = $2, throttle_pid = pg_catalog.pg_backend_pid() "
-      "WHERE id = $1::pg_catalog.int8",
-      {std::to_string(op_id_), reason});
+  record_throttle(op_id_, reason);
   commit_();
   shown_ = reason;
 }

@@ -14,7 +14,7 @@
 #include "core/quote.hpp"
 #include "core/state.hpp"
 #include "pg/boundary.hpp"
-#include "pg/catalog.hpp"
+#include "pg/registry.hpp"
 #include "pg/spi.hpp"
 #include "pg/throttle.hpp"
 
@@ -72,15 +72,10 @@ void request_stop(SIGNAL_ARGS) {
 // migration lock is gone before the walk takes it).
 Datum worker_claim(FunctionCallInfo) {
   zdm::pg::open_session();
-  Value migration =
-      zdm::pg::query_value("SELECT migration FROM zdm.operations WHERE id = $1::pg_catalog.int8",
-                           {std::to_string(worker_args.op_id)});
+  Value migration = zdm::pg::migration_of_operation(worker_args.op_id);
   if (!migration)
     throw Error(ErrorCode::UndefinedObject, "the migration of this background backfill is gone");
-  zdm::pg::execute_as_catalog_owner(
-      "UPDATE zdm.migrations SET backfill_pid = $2::pg_catalog.int4, backfill_worker = 'running' "
-      "WHERE name = $1",
-      {migration, std::to_string(MyProcPid)});
+  zdm::pg::record_worker_running(*migration, MyProcPid);
   std::string sql =
       "CALL zdm.backfill(" + zdm::core::quote_literal(*migration) + ", " +
       std::to_string(worker_args.batch_size) + ", '" + std::to_string(worker_args.pause_ms) +
@@ -97,10 +92,7 @@ Datum worker_claim(FunctionCallInfo) {
 // Records how the worker ended ('done', 'stopped' or 'failed: ...').
 Datum worker_record(FunctionCallInfo) {
   zdm::pg::open_session();
-  zdm::pg::execute_as_catalog_owner(
-      "UPDATE zdm.migrations SET backfill_worker = $2 WHERE backfill_pid = $3::pg_catalog.int4 "
-      "AND name = (SELECT migration FROM zdm.operations WHERE id = $1::pg_catalog.int8)",
-      {std::to_string(worker_args.op_id), std::string(worker_outcome), std::to_string(MyProcPid)});
+  zdm::pg::record_worker_outcome(worker_args.op_id, worker_outcome, MyProcPid);
   zdm::pg::close_session();
   return 0;
 }
@@ -147,13 +139,7 @@ bool wait_gone(int pid, int ms) {
 // belong to another process now: it must be a zdm backfill worker).
 Value running_worker(const std::string& migration) {
   pg_guard([] { pgstat_clear_snapshot(); });
-  return zdm::pg::query_value(
-      "SELECT m.backfill_pid::pg_catalog.text FROM zdm.migrations m "
-      "JOIN pg_catalog.pg_stat_activity a ON a.pid = m.backfill_pid "
-      "AND a.backend_type = 'zdm backfill' AND a.datid = (SELECT d.oid FROM "
-      "pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()) "
-      "WHERE m.name = $1",
-      {migration});
+  return zdm::pg::live_worker_pid(migration);
 }
 
 }  // namespace
@@ -246,17 +232,13 @@ ZDM_FUNCTION(zdm_backfill_start) {
         "Wait for it (zdm.status() shows its progress), or stop it with zdm.backfill_stop(" +
             zdm::core::quote_literal(migration) + ").");
   zdm::pg::lock_migration(migration);
-  Value op = zdm::pg::query_value(
-      "SELECT pg_catalog.min(id)::pg_catalog.text FROM zdm.operations WHERE migration = $1",
-      {migration});
+  Value op = zdm::pg::first_operation_id(migration);
   if (!op)
     throw Error(ErrorCode::InvalidState,
                 "migration \"" + migration + "\" has no operations to backfill");
   // The row lock taken here holds the worker's claim (and so its walk) until
   // this transaction ends and with it the migration lock above.
-  zdm::pg::execute_as_catalog_owner(
-      "UPDATE zdm.migrations SET backfill_pid = NULL, backfill_worker = NULL WHERE name = $1",
-      {migration});
+  zdm::pg::clear_worker(migration);
 
   WorkerArgs a;
   memset(&a, 0, sizeof a);
@@ -294,10 +276,7 @@ ZDM_FUNCTION(zdm_backfill_start) {
         "All max_worker_processes slots are taken, or the worker failed to start.",
         "Raise max_worker_processes, or run CALL zdm.backfill(" +
             zdm::core::quote_literal(migration) + ") in a session.");
-  zdm::pg::execute_as_catalog_owner(
-      "UPDATE zdm.migrations SET backfill_pid = $2::pg_catalog.int4, backfill_worker = 'running' "
-      "WHERE name = $1",
-      {migration, std::to_string(pid)});
+  zdm::pg::record_worker_running(migration, pid);
   // Started is not yet connected: wait until pg_stat_activity shows it (or it
   // is gone), so that status(), backfill_stop, finish and abort see it.
   for (int waited = 0; waited < kStopWaitMs && !running_worker(migration); waited += 10) {

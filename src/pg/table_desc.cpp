@@ -1,9 +1,14 @@
-#include "pg/catalog.hpp"
+// User tables as the planner sees them: pg_catalog read into core::TableDesc,
+// the checks that refuse a table zdm cannot migrate, what still depends on a
+// column or table that finish drops, and the state of the indexes a migration
+// needs built.
+#include "pg/table_desc.hpp"
 
 #include "core/error.hpp"
 #include "core/plan.hpp"
 #include "core/quote.hpp"
 #include "pg/boundary.hpp"
+#include "pg/registry.hpp"
 #include "pg/spi.hpp"
 
 namespace zdm::pg {
@@ -15,8 +20,6 @@ namespace {
 
 std::string rel(unsigned int relid) { return std::to_string(relid); }
 
-bool is_true(const Value& v) { return v && *v == "t"; }
-
 // pg_get_constraintdef ends a constraint that is not validated with NOT VALID;
 // zdm adds that itself where it wants it.
 std::string pg_strip_not_valid(std::string definition) {
@@ -25,13 +28,6 @@ std::string pg_strip_not_valid(std::string definition) {
       definition.compare(definition.size() - suffix.size(), suffix.size(), suffix) == 0)
     definition.resize(definition.size() - suffix.size());
   return definition;
-}
-
-std::string list_active() {
-  Value names = query_value(
-      "SELECT pg_catalog.string_agg(pg_catalog.quote_literal(name), ', ' ORDER BY created_at) "
-      "FROM zdm.migrations WHERE state = 'active'");
-  return names.value_or("none");
 }
 
 // Splits on the unit separator (0x1f) that the catalog query joins names with:
@@ -366,156 +362,6 @@ core::TableDesc load_table(unsigned int relid, bool allow_family) {
 
 namespace {
 
-const char* kOperationColumns =
-    "SELECT o.id, o.migration, o.kind, o.column_name, o.new_column, o.tbl::pg_catalog.oid, "
-    "o.backfill_state, o.new_type, o.up_expr, o.not_null, o.default_expr, o.check_name, "
-    "o.down_expr, o.join_table::pg_catalog.oid, jn.nspname, jc.relname, o.join_key, "
-    "o.join_value, o.target_key, o.references_sql "
-    "FROM zdm.operations o "
-    "LEFT JOIN pg_catalog.pg_class jc ON jc.oid = o.join_table::pg_catalog.oid "
-    "LEFT JOIN pg_catalog.pg_namespace jn ON jn.oid = jc.relnamespace ";
-
-StoredOperation to_stored(const Row& r) {
-  StoredOperation s;
-  s.op.id = std::stol(*r[0]);
-  s.op.migration = *r[1];
-  s.op.kind = core::parse_op_kind(*r[2]);
-  s.op.column = *r[3];
-  s.op.new_column = r[4].value_or("");
-  s.relid = static_cast<unsigned int>(std::stoul(*r[5]));
-  s.backfill_state = *r[6];
-  s.op.type_sql = r[7].value_or("");
-  s.op.up = r[8].value_or("");
-  s.op.down = r[12].value_or("");
-  s.op.not_null = is_true(r[9]);
-  s.op.default_sql = r[10].value_or("");
-  s.op.check_name = r[11].value_or("");
-  // A join table that no longer exists leaves join_schema and join_name empty.
-  s.op.join_relid = r[13] && r[15] ? static_cast<unsigned int>(std::stoul(*r[13])) : 0;
-  s.op.join_schema = r[14].value_or("");
-  s.op.join_name = r[15].value_or("");
-  s.op.join_key = r[16].value_or("");
-  s.op.join_value = r[17].value_or("");
-  s.op.target_key = r[18].value_or("");
-  s.op.references_sql = r[19].value_or("");
-  return s;
-}
-
-}  // namespace
-
-std::vector<StoredOperation> operations_of(const std::string& migration) {
-  std::vector<StoredOperation> out;
-  for (const Row& r :
-       query((std::string(kOperationColumns) + "WHERE o.migration = $1 ORDER BY o.id").c_str(),
-             {migration}))
-    out.push_back(to_stored(r));
-  return out;
-}
-
-std::vector<core::Operation> open_operations_on(unsigned int relid,
-                                                const std::string& except_migration) {
-  std::vector<core::Operation> out;
-  for (const Row& r :
-       query((std::string(kOperationColumns) +
-              "JOIN zdm.migrations m ON m.name = o.migration "
-              "WHERE m.state = 'active' "
-              "AND (o.tbl = $1::pg_catalog.oid OR o.join_table = $1::pg_catalog.oid) "
-              "AND o.migration IS DISTINCT FROM $2 ORDER BY o.id")
-                 .c_str(),
-             {rel(relid), except_migration.empty() ? Value() : Value(except_migration)}))
-    out.push_back(to_stored(r).op);
-  return out;
-}
-
-core::MigrationState migration_state(const std::string& migration) {
-  Value state = query_value("SELECT state FROM zdm.migrations WHERE name = $1", {migration});
-  if (!state)
-    throw Error(ErrorCode::UndefinedObject, "migration \"" + migration + "\" does not exist",
-                "Active migrations: " + list_active() + ".", "See SELECT * FROM zdm.status();");
-  return core::parse_state(*state);
-}
-
-// The active migrations the caller can act on: it is a member of the owner of
-// every table they change (of the role that began them, for a dropped table).
-// Other roles' migrations never make a call without a name ambiguous.
-const char* kActiveForCaller =
-    "SELECT m.name FROM zdm.migrations m WHERE m.state = 'active' AND NOT EXISTS ("
-    "  SELECT 1 FROM zdm.operations o "
-    "  LEFT JOIN pg_catalog.pg_class c ON c.oid = o.tbl::pg_catalog.oid "
-    "  WHERE o.migration = m.name AND NOT CASE WHEN c.oid IS NULL "
-    "    THEN pg_catalog.pg_has_role(m.created_by, 'USAGE') "
-    "    ELSE pg_catalog.pg_has_role(c.relowner, 'USAGE') END) "
-    "ORDER BY m.created_at";
-
-std::string resolve_migration(const std::optional<std::string>& requested) {
-  if (requested) {
-    migration_state(*requested);  // raises when it does not exist
-    return *requested;
-  }
-  std::vector<Row> active = query(kActiveForCaller);
-  if (active.size() == 1) return *active[0][0];
-  std::string names;
-  for (const Row& r : active) names += (names.empty() ? "'" : ", '") + *r[0] + "'";
-  if (active.empty()) {
-    std::string others = list_active();
-    throw Error(ErrorCode::UndefinedObject,
-                others == "none" ? "there is no active migration"
-                                 : "there is no active migration you can act on",
-                others == "none" ? std::string()
-                                 : "Active migrations of tables you do not own: " + others + ".",
-                "Start one with zdm.begin_rename() or another zdm.begin_*() function.");
-  }
-  throw Error(ErrorCode::InvalidParameter,
-              std::to_string(active.size()) + " migrations are active; name the one you mean",
-              "Active migrations: " + names + ".",
-              "Pass the migration name, e.g. zdm.finish('name').");
-}
-
-std::string open_migration(const std::optional<std::string>& requested,
-                           const std::vector<std::string>& name_parts) {
-  std::string name;
-  if (requested) {
-    core::check_identifier("migration", *requested);
-    Value state = query_value("SELECT state FROM zdm.migrations WHERE name = $1", {*requested});
-    if (state) {
-      require_migration_owner(*requested);
-      core::check_transition(*requested, core::parse_state(*state), core::Action::AddOperation);
-      return *requested;
-    }
-    name = *requested;
-  } else {
-    name = core::unique_name(
-        core::readable_migration_name(name_parts), [](const std::string& candidate) {
-          return query_value("SELECT 1 FROM zdm.migrations WHERE name = $1", {candidate})
-              .has_value();
-        });
-  }
-  execute_as_catalog_owner("INSERT INTO zdm.migrations (name, created_by) VALUES ($1, $2)",
-                           {name, query_value("SELECT CURRENT_USER::pg_catalog.text")});
-  return name;
-}
-
-long record_operation(const core::Operation& op, unsigned int relid) {
-  auto optional = [](const std::string& s) { return s.empty() ? Value() : Value(s); };
-  Value id = query_value_as_catalog_owner(
-      "INSERT INTO zdm.operations (migration, kind, tbl, column_name, new_column, new_type, "
-      "up_expr, not_null, default_expr, check_name, backfill_state, down_expr, join_table, "
-      "join_key, join_value, target_key, references_sql) "
-      "VALUES ($1, $2, $3::pg_catalog.oid, $4, $5, $6, $7, $8::pg_catalog.bool, $9, $10, $11, "
-      "$12, $13::pg_catalog.oid, $14, $15, $16, $17) "
-      "RETURNING id",
-      {op.migration, std::string(core::op_kind_name(op.kind)), rel(relid), op.column,
-       optional(op.new_column), optional(op.type_sql), optional(op.up),
-       std::string(op.not_null ? "true" : "false"), optional(op.default_sql),
-       optional(op.check_name), std::string(core::needs_backfill(op) ? "pending" : "done"),
-       optional(op.down), op.join_relid == 0 ? Value() : Value(rel(op.join_relid)),
-       optional(op.join_key), optional(op.join_value), optional(op.target_key),
-       optional(op.references_sql)});
-  return std::stol(*id);
-}
-
-namespace {
-
 // finish would drop `object`, which `dependents` (pg_describe_object, joined)
 // still need.
 [[noreturn]] void refuse_dependents(const std::string& migration, const std::string& object,
@@ -698,59 +544,6 @@ void require_indexes_built(const std::string& migration) {
               detail,
               "In psql: SELECT * FROM zdm.pending_statements(" + core::quote_literal(migration) +
                   ") \\gexec (or wait for the builds under way); then call zdm.finish() again.");
-}
-
-void require_migration_owner(const std::string& migration) {
-  // Every table the migration changes must be the caller's; for a table that
-  // was dropped meanwhile, the caller must act for the role that began it.
-  std::vector<Row> refused = query(
-      "SELECT CASE WHEN c.oid IS NULL THEN 'a dropped table (OID ' || o.tbl::pg_catalog.oid || ')'"
-      "            ELSE 'table \"' || pg_catalog.replace(n.nspname, '\"', '\"\"') || '\".\"' || "
-      "                 pg_catalog.replace(c.relname, '\"', '\"\"') || '\"' END "
-      "FROM zdm.operations o JOIN zdm.migrations m ON m.name = o.migration "
-      "LEFT JOIN pg_catalog.pg_class c ON c.oid = o.tbl::pg_catalog.oid "
-      "LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE o.migration = $1 AND NOT CASE WHEN c.oid IS NULL "
-      "  THEN pg_catalog.pg_has_role(m.created_by, 'USAGE') "
-      "  ELSE pg_catalog.pg_has_role(c.relowner, 'USAGE') END "
-      "ORDER BY o.id",
-      {migration});
-  if (refused.empty()) return;
-  throw Error(ErrorCode::InsufficientPrivilege, "must be owner of " + *refused[0][0],
-              "Migration \"" + migration +
-                  "\" changes it; only the owner of every table a "
-                  "migration changes (or a superuser) can add to, backfill, finish or abort it.",
-              "Run it as the tables' owner, or as a member of the owning role.");
-}
-
-void end_migration(const std::string& migration, core::MigrationState final_state) {
-  execute_as_catalog_owner(
-      "UPDATE zdm.migrations SET state = $2, ended_at = pg_catalog.now() WHERE name = $1",
-      {migration, std::string(core::state_name(final_state))});
-}
-
-void lock_migration(const std::string& migration) {
-  // A row lock on the migration's own catalog row, taken as the catalog's
-  // owner: every other role only has SELECT on zdm.migrations, so none can
-  // lock that row (SELECT ... FOR UPDATE needs UPDATE) and make zdm "busy"
-  // (an advisory lock key, by contrast, anyone could take). NO KEY UPDATE
-  // lets the foreign key checks of zdm.operations' inserts through.
-  Value got = query_value_as_catalog_owner(
-      "SELECT 1 FROM zdm.migrations WHERE name = $1 FOR NO KEY UPDATE SKIP LOCKED", {migration});
-  if (got) return;
-  // The row's xmax is the locking transaction; each transaction holds a lock
-  // on its own id, which names its backend.
-  Value holder = query_value(
-      "SELECT pg_catalog.string_agg(pg_catalog.format('pid %s (role %s, since %s): %s', a.pid, "
-      "a.usename, a.xact_start, pg_catalog.left(a.query, 200)), '; ') "
-      "FROM zdm.migrations m, pg_catalog.pg_locks l "
-      "JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
-      "WHERE m.name = $1 AND l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' "
-      "AND l.granted AND l.transactionid = m.xmax",
-      {migration});
-  throw Error(ErrorCode::ObjectInUse, "migration \"" + migration + "\" is busy in another session",
-              "Held by " + holder.value_or("another session") + ".",
-              "A backfill, finish or abort of this migration is running; wait for it to end.");
 }
 
 }  // namespace zdm::pg

@@ -1,0 +1,361 @@
+// zdm's own tables (zdm.migrations, zdm.operations, zdm.ddl_log): every read
+// and write of them from the SQL-callable functions goes through here. Writes
+// run as the catalog's owner (see spi.hpp).
+#include "pg/registry.hpp"
+
+#include <cstdio>
+
+#include "core/error.hpp"
+#include "core/plan.hpp"
+#include "core/quote.hpp"
+#include "pg/spi.hpp"
+
+namespace zdm::pg {
+
+using core::Error;
+using core::ErrorCode;
+
+namespace {
+
+std::string rel(unsigned int relid) { return std::to_string(relid); }
+
+std::string list_active() {
+  Value names = query_value(
+      "SELECT pg_catalog.string_agg(pg_catalog.quote_literal(name), ', ' ORDER BY created_at) "
+      "FROM zdm.migrations WHERE state = 'active'");
+  return names.value_or("none");
+}
+
+const char* kOperationColumns =
+    "SELECT o.id, o.migration, o.kind, o.column_name, o.new_column, o.tbl::pg_catalog.oid, "
+    "o.backfill_state, o.new_type, o.up_expr, o.not_null, o.default_expr, o.check_name, "
+    "o.down_expr, o.join_table::pg_catalog.oid, jn.nspname, jc.relname, o.join_key, "
+    "o.join_value, o.target_key, o.references_sql "
+    "FROM zdm.operations o "
+    "LEFT JOIN pg_catalog.pg_class jc ON jc.oid = o.join_table::pg_catalog.oid "
+    "LEFT JOIN pg_catalog.pg_namespace jn ON jn.oid = jc.relnamespace ";
+
+StoredOperation to_stored(const Row& r) {
+  StoredOperation s;
+  s.op.id = std::stol(*r[0]);
+  s.op.migration = *r[1];
+  s.op.kind = core::parse_op_kind(*r[2]);
+  s.op.column = *r[3];
+  s.op.new_column = r[4].value_or("");
+  s.relid = static_cast<unsigned int>(std::stoul(*r[5]));
+  s.backfill_state = *r[6];
+  s.op.type_sql = r[7].value_or("");
+  s.op.up = r[8].value_or("");
+  s.op.down = r[12].value_or("");
+  s.op.not_null = is_true(r[9]);
+  s.op.default_sql = r[10].value_or("");
+  s.op.check_name = r[11].value_or("");
+  // A join table that no longer exists leaves join_schema and join_name empty.
+  s.op.join_relid = r[13] && r[15] ? static_cast<unsigned int>(std::stoul(*r[13])) : 0;
+  s.op.join_schema = r[14].value_or("");
+  s.op.join_name = r[15].value_or("");
+  s.op.join_key = r[16].value_or("");
+  s.op.join_value = r[17].value_or("");
+  s.op.target_key = r[18].value_or("");
+  s.op.references_sql = r[19].value_or("");
+  return s;
+}
+
+// The active migrations the caller can act on: it is a member of the owner of
+// every table they change (of the role that began them, for a dropped table).
+// Other roles' migrations never make a call without a name ambiguous.
+const char* kActiveForCaller =
+    "SELECT m.name FROM zdm.migrations m WHERE m.state = 'active' AND NOT EXISTS ("
+    "  SELECT 1 FROM zdm.operations o "
+    "  LEFT JOIN pg_catalog.pg_class c ON c.oid = o.tbl::pg_catalog.oid "
+    "  WHERE o.migration = m.name AND NOT CASE WHEN c.oid IS NULL "
+    "    THEN pg_catalog.pg_has_role(m.created_by, 'USAGE') "
+    "    ELSE pg_catalog.pg_has_role(c.relowner, 'USAGE') END) "
+    "ORDER BY m.created_at";
+
+}  // namespace
+
+std::vector<StoredOperation> operations_of(const std::string& migration) {
+  std::vector<StoredOperation> out;
+  for (const Row& r :
+       query((std::string(kOperationColumns) + "WHERE o.migration = $1 ORDER BY o.id").c_str(),
+             {migration}))
+    out.push_back(to_stored(r));
+  return out;
+}
+
+std::vector<core::Operation> open_operations_on(unsigned int relid,
+                                                const std::string& except_migration) {
+  std::vector<core::Operation> out;
+  for (const Row& r :
+       query((std::string(kOperationColumns) +
+              "JOIN zdm.migrations m ON m.name = o.migration "
+              "WHERE m.state = 'active' "
+              "AND (o.tbl = $1::pg_catalog.oid OR o.join_table = $1::pg_catalog.oid) "
+              "AND o.migration IS DISTINCT FROM $2 ORDER BY o.id")
+                 .c_str(),
+             {rel(relid), except_migration.empty() ? Value() : Value(except_migration)}))
+    out.push_back(to_stored(r).op);
+  return out;
+}
+
+core::MigrationState migration_state(const std::string& migration) {
+  Value state = query_value("SELECT state FROM zdm.migrations WHERE name = $1", {migration});
+  if (!state)
+    throw Error(ErrorCode::UndefinedObject, "migration \"" + migration + "\" does not exist",
+                "Active migrations: " + list_active() + ".", "See SELECT * FROM zdm.status();");
+  return core::parse_state(*state);
+}
+
+std::string resolve_migration(const std::optional<std::string>& requested) {
+  if (requested) {
+    migration_state(*requested);  // raises when it does not exist
+    return *requested;
+  }
+  std::vector<Row> active = query(kActiveForCaller);
+  if (active.size() == 1) return *active[0][0];
+  std::string names;
+  for (const Row& r : active) names += (names.empty() ? "'" : ", '") + *r[0] + "'";
+  if (active.empty()) {
+    std::string others = list_active();
+    throw Error(ErrorCode::UndefinedObject,
+                others == "none" ? "there is no active migration"
+                                 : "there is no active migration you can act on",
+                others == "none" ? std::string()
+                                 : "Active migrations of tables you do not own: " + others + ".",
+                "Start one with zdm.begin_rename() or another zdm.begin_*() function.");
+  }
+  throw Error(ErrorCode::InvalidParameter,
+              std::to_string(active.size()) + " migrations are active; name the one you mean",
+              "Active migrations: " + names + ".",
+              "Pass the migration name, e.g. zdm.finish('name').");
+}
+
+std::string open_migration(const std::optional<std::string>& requested,
+                           const std::vector<std::string>& name_parts) {
+  std::string name;
+  if (requested) {
+    core::check_identifier("migration", *requested);
+    Value state = query_value("SELECT state FROM zdm.migrations WHERE name = $1", {*requested});
+    if (state) {
+      require_migration_owner(*requested);
+      core::check_transition(*requested, core::parse_state(*state), core::Action::AddOperation);
+      return *requested;
+    }
+    name = *requested;
+  } else {
+    name = core::unique_name(
+        core::readable_migration_name(name_parts), [](const std::string& candidate) {
+          return query_value("SELECT 1 FROM zdm.migrations WHERE name = $1", {candidate})
+              .has_value();
+        });
+  }
+  execute_as_catalog_owner("INSERT INTO zdm.migrations (name, created_by) VALUES ($1, $2)",
+                           {name, query_value("SELECT CURRENT_USER::pg_catalog.text")});
+  return name;
+}
+
+long record_operation(const core::Operation& op, unsigned int relid) {
+  auto optional = [](const std::string& s) { return s.empty() ? Value() : Value(s); };
+  Value id = query_value_as_catalog_owner(
+      "INSERT INTO zdm.operations (migration, kind, tbl, column_name, new_column, new_type, "
+      "up_expr, not_null, default_expr, check_name, backfill_state, down_expr, join_table, "
+      "join_key, join_value, target_key, references_sql) "
+      "VALUES ($1, $2, $3::pg_catalog.oid, $4, $5, $6, $7, $8::pg_catalog.bool, $9, $10, $11, "
+      "$12, $13::pg_catalog.oid, $14, $15, $16, $17) "
+      "RETURNING id",
+      {op.migration, std::string(core::op_kind_name(op.kind)), rel(relid), op.column,
+       optional(op.new_column), optional(op.type_sql), optional(op.up),
+       std::string(op.not_null ? "true" : "false"), optional(op.default_sql),
+       optional(op.check_name), std::string(core::needs_backfill(op) ? "pending" : "done"),
+       optional(op.down), op.join_relid == 0 ? Value() : Value(rel(op.join_relid)),
+       optional(op.join_key), optional(op.join_value), optional(op.target_key),
+       optional(op.references_sql)});
+  return std::stol(*id);
+}
+
+void require_migration_owner(const std::string& migration) {
+  // Every table the migration changes must be the caller's; for a table that
+  // was dropped meanwhile, the caller must act for the role that began it.
+  std::vector<Row> refused = query(
+      "SELECT CASE WHEN c.oid IS NULL THEN 'a dropped table (OID ' || o.tbl::pg_catalog.oid || ')'"
+      "            ELSE 'table \"' || pg_catalog.replace(n.nspname, '\"', '\"\"') || '\".\"' || "
+      "                 pg_catalog.replace(c.relname, '\"', '\"\"') || '\"' END "
+      "FROM zdm.operations o JOIN zdm.migrations m ON m.name = o.migration "
+      "LEFT JOIN pg_catalog.pg_class c ON c.oid = o.tbl::pg_catalog.oid "
+      "LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE o.migration = $1 AND NOT CASE WHEN c.oid IS NULL "
+      "  THEN pg_catalog.pg_has_role(m.created_by, 'USAGE') "
+      "  ELSE pg_catalog.pg_has_role(c.relowner, 'USAGE') END "
+      "ORDER BY o.id",
+      {migration});
+  if (refused.empty()) return;
+  throw Error(ErrorCode::InsufficientPrivilege, "must be owner of " + *refused[0][0],
+              "Migration \"" + migration +
+                  "\" changes it; only the owner of every table a "
+                  "migration changes (or a superuser) can add to, backfill, finish or abort it.",
+              "Run it as the tables' owner, or as a member of the owning role.");
+}
+
+void record_migration_end(const std::string& migration, core::MigrationState final_state) {
+  execute_as_catalog_owner(
+      "UPDATE zdm.migrations SET state = $2, ended_at = pg_catalog.now() WHERE name = $1",
+      {migration, std::string(core::state_name(final_state))});
+}
+
+void lock_migration(const std::string& migration) {
+  // A row lock on the migration's own catalog row, taken as the catalog's
+  // owner: every other role only has SELECT on zdm.migrations, so none can
+  // lock that row (SELECT ... FOR UPDATE needs UPDATE) and make zdm "busy"
+  // (an advisory lock key, by contrast, anyone could take). NO KEY UPDATE
+  // lets the foreign key checks of zdm.operations' inserts through.
+  Value got = query_value_as_catalog_owner(
+      "SELECT 1 FROM zdm.migrations WHERE name = $1 FOR NO KEY UPDATE SKIP LOCKED", {migration});
+  if (got) return;
+  // The row's xmax is the locking transaction; each transaction holds a lock
+  // on its own id, which names its backend.
+  Value holder = query_value(
+      "SELECT pg_catalog.string_agg(pg_catalog.format('pid %s (role %s, since %s): %s', a.pid, "
+      "a.usename, a.xact_start, pg_catalog.left(a.query, 200)), '; ') "
+      "FROM zdm.migrations m, pg_catalog.pg_locks l "
+      "JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+      "WHERE m.name = $1 AND l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' "
+      "AND l.granted AND l.transactionid = m.xmax",
+      {migration});
+  throw Error(ErrorCode::ObjectInUse, "migration \"" + migration + "\" is busy in another session",
+              "Held by " + holder.value_or("another session") + ".",
+              "A backfill, finish or abort of this migration is running; wait for it to end.");
+}
+
+void record_join_table(long op_id, const std::string& join_table) {
+  execute_as_catalog_owner(
+      "UPDATE zdm.operations SET join_table = $2::pg_catalog.regclass "
+      "WHERE id = $1::pg_catalog.int8",
+      {std::to_string(op_id), join_table});
+}
+
+Value active_migration_names() {
+  return query_value_as_catalog_owner(
+      "SELECT pg_catalog.string_agg(pg_catalog.format('\"%s\"', m.name), ', ' "
+      "ORDER BY m.created_at, m.name) FROM zdm.migrations m WHERE m.state = 'active'");
+}
+
+Value active_migrations_on(unsigned int relid) {
+  return query_value_as_catalog_owner(
+      "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('\"%s\"', m.name), ', ') "
+      "FROM zdm.operations o JOIN zdm.migrations m ON m.name = o.migration "
+      "WHERE m.state = 'active' AND (o.tbl::pg_catalog.oid = $1::pg_catalog.oid "
+      "OR o.join_table::pg_catalog.oid = $1::pg_catalog.oid)",
+      {rel(relid)});
+}
+
+void wait_for_open_begins() { execute_as_catalog_owner("LOCK TABLE zdm.migrations IN SHARE MODE"); }
+
+void log_ddl(const std::string& migration, const std::string& phase,
+             const std::vector<std::string>& statements, int attempts, double lock_wait_ms) {
+  char wait_text[64];
+  snprintf(wait_text, sizeof wait_text, "%.3f milliseconds", lock_wait_ms);
+  Value caller = query_value("SELECT CURRENT_USER::pg_catalog.text");
+  for (const std::string& s : statements)
+    execute_as_catalog_owner(
+        "INSERT INTO zdm.ddl_log (migration, phase, statement, attempts, lock_wait, ran_by) "
+        "VALUES (NULLIF($1, ''), $2, $3, $4::pg_catalog.int4, $5::pg_catalog.interval, $6)",
+        {migration, phase, s, std::to_string(attempts), std::string(wait_text), caller});
+}
+
+BackfillProgress read_backfill_progress(long op_id) {
+  Row r = query(
+              "SELECT backfill_state, backfill_position::pg_catalog.text, "
+              "backfill_upper::pg_catalog.text, rows_done, rows_updated, rows_estimate, "
+              "backfill_key IS NOT NULL OR backfill_state = 'pending' "
+              "FROM zdm.operations WHERE id = $1::pg_catalog.int8",
+              {std::to_string(op_id)})
+              .at(0);
+  BackfillProgress p;
+  p.state = *r[0];
+  p.position = r[1];
+  p.upper = r[2];
+  p.rows_done = std::stol(*r[3]);
+  p.rows_updated = std::stol(*r[4]);
+  p.estimate = r[5];
+  p.keyset = *r[6] == "t";
+  return p;
+}
+
+void record_backfill_start(long op_id, const Value& key_names, const Value& upper,
+                           const Value& estimate) {
+  execute_as_catalog_owner(
+      "UPDATE zdm.operations SET backfill_state = 'running', "
+      "backfill_key = pg_catalog.string_to_array($2, E'\\x1f')::pg_catalog.name[], "
+      "backfill_upper = $3::pg_catalog.text[], rows_estimate = $4::pg_catalog.int8, "
+      "backfill_started_at = pg_catalog.clock_timestamp(), "
+      "backfill_pid = pg_catalog.pg_backend_pid() WHERE id = $1::pg_catalog.int8",
+      {std::to_string(op_id), key_names, upper, estimate});
+}
+
+void record_batch(long op_id, long visited, long converted, long conflicts, const Value& position,
+                  bool done) {
+  execute_as_catalog_owner(
+      "UPDATE zdm.operations SET rows_done = rows_done + $2::pg_catalog.int8, "
+      "rows_updated = rows_updated + $3::pg_catalog.int8, "
+      "conflicts = conflicts + $6::pg_catalog.int8, "
+      "backfill_position = COALESCE($4::pg_catalog.text[], backfill_position), "
+      "backfill_updated_at = pg_catalog.clock_timestamp(), throttle = NULL, "
+      "backfill_pid = pg_catalog.pg_backend_pid(), "
+      "throttle_pid = NULL, backfill_state = CASE WHEN $5::pg_catalog.bool THEN 'done' ELSE "
+      "backfill_state END, "
+      "backfill_finished_at = CASE WHEN $5::pg_catalog.bool THEN pg_catalog.clock_timestamp() "
+      "END WHERE id = $1::pg_catalog.int8",
+      {std::to_string(op_id), std::to_string(visited), std::to_string(converted), position,
+       std::string(done ? "true" : "false"), std::to_string(conflicts)});
+}
+
+void record_throttle(long op_id, const std::string& reason) {
+  execute_as_catalog_owner(
+      "UPDATE zdm.operations SET throttle = $2, throttle_pid = pg_catalog.pg_backend_pid() "
+      "WHERE id = $1::pg_catalog.int8",
+      {std::to_string(op_id), reason});
+}
+
+Value migration_of_operation(long op_id) {
+  return query_value("SELECT migration FROM zdm.operations WHERE id = $1::pg_catalog.int8",
+                     {std::to_string(op_id)});
+}
+
+Value first_operation_id(const std::string& migration) {
+  return query_value(
+      "SELECT pg_catalog.min(id)::pg_catalog.text FROM zdm.operations WHERE migration = $1",
+      {migration});
+}
+
+void record_worker_running(const std::string& migration, int pid) {
+  execute_as_catalog_owner(
+      "UPDATE zdm.migrations SET backfill_pid = $2::pg_catalog.int4, backfill_worker = 'running' "
+      "WHERE name = $1",
+      {migration, std::to_string(pid)});
+}
+
+void clear_worker(const std::string& migration) {
+  execute_as_catalog_owner(
+      "UPDATE zdm.migrations SET backfill_pid = NULL, backfill_worker = NULL WHERE name = $1",
+      {migration});
+}
+
+void record_worker_outcome(long op_id, const std::string& outcome, int pid) {
+  execute_as_catalog_owner(
+      "UPDATE zdm.migrations SET backfill_worker = $2 WHERE backfill_pid = $3::pg_catalog.int4 "
+      "AND name = (SELECT migration FROM zdm.operations WHERE id = $1::pg_catalog.int8)",
+      {std::to_string(op_id), outcome, std::to_string(pid)});
+}
+
+Value live_worker_pid(const std::string& migration) {
+  return query_value(
+      "SELECT m.backfill_pid::pg_catalog.text FROM zdm.migrations m "
+      "JOIN pg_catalog.pg_stat_activity a ON a.pid = m.backfill_pid "
+      "AND a.backend_type = 'zdm backfill' AND a.datid = (SELECT d.oid FROM "
+      "pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()) "
+      "WHERE m.name = $1",
+      {migration});
+}
+
+}  // namespace zdm::pg
