@@ -18,6 +18,7 @@ OBJS = \
 	src/core/ops/drop_column.o \
 	src/core/ops/join.o \
 	src/core/ops/rename.o \
+	src/core/ops/set_not_null.o \
 	src/core/plan.o \
 	src/core/quote.o \
 	src/core/state.o \

@@ -153,3 +153,8 @@ CREATE FUNCTION zdm.backfill_stop(migration text DEFAULT NULL)
 RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_backfill_stop';
 COMMENT ON FUNCTION zdm.backfill_stop(text) IS
   'Stops the background backfill of zdm.backfill_start at its next batch boundary and waits for it; backfill_start resumes it.';
+CREATE FUNCTION zdm.begin_set_not_null(tbl regclass, column_name name, up text DEFAULT NULL,
+                                       migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_set_not_null';
+COMMENT ON FUNCTION zdm.begin_set_not_null(regclass, name, text, text) IS
+  'Opens a set_not_null: CHECK (column IS NOT NULL) NOT VALID, VALIDATE and SET NOT NULL at finish; with up, a shadow column <column>_new holding up, swapped in at finish.';

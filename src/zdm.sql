@@ -302,3 +302,8 @@ CREATE FUNCTION zdm.begin_add_check(tbl regclass, name name, expression text,
 RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_add_check';
 COMMENT ON FUNCTION zdm.begin_add_check(regclass, name, text, text) IS
   'Opens an add_check: CHECK (expression) NOT VALID at once (every new write, old app''s too, is bound), VALIDATE at finish.';
+CREATE FUNCTION zdm.begin_set_not_null(tbl regclass, column_name name, up text DEFAULT NULL,
+                                       migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_set_not_null';
+COMMENT ON FUNCTION zdm.begin_set_not_null(regclass, name, text, text) IS
+  'Opens a set_not_null: CHECK (column IS NOT NULL) NOT VALID, VALIDATE and SET NOT NULL at finish; with up, a shadow column <column>_new holding up, swapped in at finish.';

@@ -64,14 +64,16 @@ const char* op_kind_name(OpKind kind) {
       return "create_index";
     case OpKind::AddCheck:
       return "add_check";
+    case OpKind::SetNotNull:
+      return "set_not_null";
   }
   return "unknown";
 }
 
 OpKind parse_op_kind(const std::string& name) {
-  for (OpKind kind :
-       {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn, OpKind::AlterType,
-        OpKind::JoinToColumn, OpKind::ColumnToJoin, OpKind::CreateIndex, OpKind::AddCheck})
+  for (OpKind kind : {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn, OpKind::AlterType,
+                      OpKind::JoinToColumn, OpKind::ColumnToJoin, OpKind::CreateIndex,
+                      OpKind::AddCheck, OpKind::SetNotNull})
     if (name == op_kind_name(kind)) return kind;
   throw Error(ErrorCode::Internal, "unknown operation kind \"" + name + "\"",
               "The zdm catalog was written by a newer version of zdm.",
@@ -83,7 +85,16 @@ bool is_join_kind(OpKind kind) {
 }
 
 bool uses_dual_write_trigger(OpKind kind) {
-  return !is_join_kind(kind) && kind != OpKind::CreateIndex && kind != OpKind::AddCheck;
+  return !is_join_kind(kind) && kind != OpKind::CreateIndex && kind != OpKind::AddCheck &&
+         kind != OpKind::SetNotNull;
+}
+
+bool has_shadow_column(const Operation& op) {
+  return op.kind == OpKind::AlterType || (op.kind == OpKind::SetNotNull && !op.new_column.empty());
+}
+
+bool uses_dual_write_trigger(const Operation& op) {
+  return uses_dual_write_trigger(op.kind) || has_shadow_column(op);
 }
 
 std::vector<std::string> Operation::claimed_columns() const {
@@ -92,6 +103,7 @@ std::vector<std::string> Operation::claimed_columns() const {
   if (is_join_kind(kind)) return {column, join_key, join_value, target_key};
   if (kind == OpKind::AddCheck) return {};  // column_name holds the constraint's name
   if (kind == OpKind::Rename || kind == OpKind::AlterType) return {column, new_column};
+  if (kind == OpKind::SetNotNull && !new_column.empty()) return {column, new_column};
   return {column};
 }
 
@@ -99,6 +111,7 @@ std::string Operation::describe() const {
   std::string out = std::string(op_kind_name(kind)) + " " + column;
   if (kind == OpKind::Rename) out += " -> " + new_column;
   if (kind == OpKind::AlterType) out += " -> " + type_sql + " (as " + new_column + ")";
+  if (kind == OpKind::SetNotNull && !new_column.empty()) out += " (as " + new_column + ")";
   if (kind == OpKind::CreateIndex)
     out = std::string("create_index ") + (not_null ? "UNIQUE " : "") + column + " USING " +
           type_sql + " (" + up + ")" + (down.empty() ? "" : " WHERE " + down);

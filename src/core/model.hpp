@@ -121,6 +121,9 @@ enum class OpKind {
   CreateIndex,
   // Constraints on existing columns (#11 item 3): no dual-write trigger.
   AddCheck,
+  // NOT NULL on an existing column (#11 item 3): a NOT VALID check, or with
+  // `up` a shadow column as alter_type's.
+  SetNotNull,
 };
 
 // Cross-table operations keep a join table and a column of the target in sync
@@ -129,6 +132,12 @@ bool is_join_kind(OpKind kind);
 // Whether the same-table dual-write trigger serves the kind (index operations
 // change nothing a write sees).
 bool uses_dual_write_trigger(OpKind kind);
+struct Operation;
+// Per operation: set_not_null uses the trigger only with its shadow column.
+bool uses_dual_write_trigger(const Operation& op);
+// alter_type, and set_not_null with `up`: a "<column>_new" that finish swaps in
+// (drops the column, renames the shadow).
+bool has_shadow_column(const Operation& op);
 
 const char* op_kind_name(OpKind kind);
 OpKind parse_op_kind(const std::string& name);  // throws on an unknown name

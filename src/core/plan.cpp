@@ -10,6 +10,7 @@
 #include "core/ops/drop_column.hpp"
 #include "core/ops/join.hpp"
 #include "core/ops/rename.hpp"
+#include "core/ops/set_not_null.hpp"
 #include "core/quote.hpp"
 
 namespace zdm::core {
@@ -94,7 +95,13 @@ Operation validate_add_check(const TableDesc& table, const AddCheckRequest& requ
   return add_check::validate(table, request, open_on_table);
 }
 
+Operation validate_set_not_null(const TableDesc& table, const SetNotNullRequest& request,
+                                const std::vector<Operation>& open_on_table) {
+  return set_not_null::validate(table, request, open_on_table);
+}
+
 std::string constraint_violations_sql(const TableDesc& table, const Operation& op) {
+  if (op.kind == OpKind::SetNotNull) return set_not_null::violations_sql(table, op);
   if (op.kind != OpKind::AddCheck) return {};
   return add_check::violations_sql(table, op);
 }
@@ -105,13 +112,13 @@ std::string shadow_column_name(const TableDesc& table, const std::string& column
 
 Statements concurrent_index_statements(const TableDesc& table, const Operation& op) {
   if (op.kind == OpKind::CreateIndex) return {create_index::build_statement(table, op)};
-  if (op.kind != OpKind::AlterType) return {};
+  if (!has_shadow_column(op)) return {};
   return alter_type::index_statements(table, op);
 }
 
 std::vector<std::string> required_indexes(const TableDesc& table, const Operation& op) {
   if (op.kind == OpKind::CreateIndex) return {op.column};
-  if (op.kind != OpKind::AlterType) return {};
+  if (!has_shadow_column(op)) return {};
   return alter_type::index_names(table, op);
 }
 
@@ -134,6 +141,8 @@ std::vector<std::string> required_indexes(const TableDesc& table, const Operatio
       return create_index::phase(__VA_ARGS__); \
     case OpKind::AddCheck:                     \
       return add_check::phase(__VA_ARGS__);    \
+    case OpKind::SetNotNull:                   \
+      return set_not_null::phase(__VA_ARGS__); \
   }                                            \
   throw Error(ErrorCode::Internal, "unknown operation kind")
 
@@ -166,7 +175,7 @@ namespace {
 std::vector<Operation> same_table(const std::vector<Operation>& ops) {
   std::vector<Operation> out;
   for (const Operation& op : ops)
-    if (uses_dual_write_trigger(op.kind)) out.push_back(op);
+    if (uses_dual_write_trigger(op)) out.push_back(op);
   return out;
 }
 
@@ -181,7 +190,9 @@ std::vector<std::string> trigger_args(const std::vector<Operation>& open) {
   });
   std::vector<std::string> args;
   for (const Operation& op : ops) {
-    args.emplace_back(op_kind_name(op.kind));
+    // set_not_null's shadow column is alter_type's to the same type, for the
+    // trigger (and for zdm.forget, which reads its arguments).
+    args.emplace_back(op_kind_name(has_shadow_column(op) ? OpKind::AlterType : op.kind));
     args.push_back(op.migration);
     args.emplace_back(op.kind == OpKind::AddColumn ? "" : op.column);
     args.push_back(op.kind == OpKind::AddColumn ? op.column : op.new_column);

@@ -94,6 +94,14 @@ struct AddCheckRequest {
   std::vector<std::string> reads = {};
 };
 
+// set_not_null: `up` arrives normalized (IMMUTABLE, to the column's type);
+// has_up says whether it was given (the shadow-column variant).
+struct SetNotNullRequest {
+  std::string column;
+  bool has_up = false;
+  std::string up = {};
+};
+
 // Each validate_* checks a request against the table and the operations
 // already open on it and returns the operation to record (id and migration are
 // filled in by the caller).
@@ -121,6 +129,9 @@ std::string default_index_name(const std::string& table, const std::vector<std::
 
 Operation validate_add_check(const TableDesc& table, const AddCheckRequest& request,
                              const std::vector<Operation>& open_on_table);
+Operation validate_set_not_null(const TableDesc& table, const SetNotNullRequest& request,
+                                const std::vector<Operation>& open_on_table);
+
 // For an operation that adds a constraint NOT VALID: one row, how many rows
 // violate it and the first 10 of their keys (text, or NULL); finish refuses
 // before VALIDATE when the count is not 0. Empty for the other kinds.

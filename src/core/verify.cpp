@@ -49,6 +49,9 @@ std::string verify_sql(const TableDesc& table, const std::vector<Operation>& ops
           from_new.push_back(
               equal(column_ref(op.column), typed(op.down, type_of(table, op.column))));
         break;
+      case OpKind::SetNotNull:
+        if (!has_shadow_column(op)) break;
+        [[fallthrough]];
       case OpKind::AlterType:
         from_old.push_back(
             equal(column_ref(op.new_column), typed(op.up, type_of(table, op.new_column))));

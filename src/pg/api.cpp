@@ -168,7 +168,7 @@ void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Act
       for (const zdm::core::Operation& op : by_table[relid]) {
         zdm::core::Statements s = zdm::core::finish_validation_statements(table, op);
         validation.insert(validation.end(), s.begin(), s.end());
-        if (op.kind == zdm::core::OpKind::DropColumn || op.kind == zdm::core::OpKind::AlterType ||
+        if (op.kind == zdm::core::OpKind::DropColumn || zdm::core::has_shadow_column(op) ||
             op.kind == zdm::core::OpKind::ColumnToJoin)
           zdm::pg::check_no_dependents(relid, op.column, migration);
         if (op.kind == zdm::core::OpKind::Rename)
@@ -220,11 +220,14 @@ void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Act
         });
     // A column that took a shadow column's place has no statistics yet.
     for (const auto& s : ops)
-      if (s.op.kind == zdm::core::OpKind::AlterType)
+      if (zdm::core::has_shadow_column(s.op))
         zdm::pg::pg_guard([&] {
-          ereport(NOTICE, (errmsg("zdm: column \"%s\" has its new type; it has no statistics yet",
-                                  s.op.column.c_str()),
-                           errhint("Run ANALYZE on the table when convenient.")));
+          ereport(NOTICE,
+                  (errmsg(s.op.kind == zdm::core::OpKind::AlterType
+                              ? "zdm: column \"%s\" has its new type; it has no statistics yet"
+                              : "zdm: column \"%s\" is NOT NULL; it has no statistics yet",
+                          s.op.column.c_str()),
+                   errhint("Run ANALYZE on the table when convenient.")));
         });
   }
   zdm::pg::close_session();
@@ -400,6 +403,42 @@ ZDM_FUNCTION(zdm_begin_add_check) {
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
         return zdm::core::validate_add_check(t, request, open);
       });
+  zdm::pg::close_session();
+  return text_result(migration);
+}
+
+ZDM_FUNCTION(zdm_begin_set_not_null) {
+  unsigned int relid = required_table(fcinfo, 0);
+  zdm::core::SetNotNullRequest request;
+  request.column = required_name(fcinfo, 1, "column_name");
+  std::optional<std::string> up = text_arg(fcinfo, 2);
+  std::optional<std::string> requested = text_arg(fcinfo, 3);
+  request.has_up = up.has_value();
+
+  zdm::pg::require_primary("zdm.begin_set_not_null()");
+  zdm::pg::open_session();
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  // zdm's own errors (unknown column, already NOT NULL, ...) before the
+  // expression's.
+  zdm::core::SetNotNullRequest first = request;
+  first.up = "true";
+  zdm::core::validate_set_not_null(table, first, zdm::pg::open_operations_on(relid));
+  if (up) {
+    // Assignment to the column's own type, as alter_type's up.
+    request.up = zdm::pg::normalize_up(relid, *up, table.find_column(request.column)->type_sql);
+  }
+  std::string migration = begin_operation(
+      relid, requested, {"not_null", table.name, request.column},
+      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
+        return zdm::core::validate_set_not_null(t, request, open);
+      },
+      [&](zdm::core::Operation& op) {
+        // The shadow column's value goes back unchanged.
+        if (zdm::core::has_shadow_column(op))
+          op.down = zdm::pg::normalize_down(relid, zdm::core::quote_ident(op.new_column), op.column,
+                                            op.new_column);
+      });
+  if (up) zdm::pg::announce_pending_statements(migration);
   zdm::pg::close_session();
   return text_result(migration);
 }

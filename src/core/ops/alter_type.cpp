@@ -53,7 +53,7 @@ std::string twin_check_name(const CheckConstraint& check, const std::string& sha
 // finish drops the old column: whatever reads it would make PostgreSQL refuse
 // (views, rules, policies, generated columns, triggers) or go with it
 // (extended statistics). Refused now, before the backfill, with what to do.
-void refuse_dependents(const TableDesc& table, const Column& column) {
+void refuse_dependents(const TableDesc& table, const Column& column, const std::string& action) {
   std::string list;
   std::vector<std::string> kinds;
   for (const ColumnDependent& d : table.dependents) {
@@ -83,15 +83,14 @@ void refuse_dependents(const TableDesc& table, const Column& column) {
   if (any({"statistics object"}))
     add("Drop the statistics objects on it and re-create them after finish.");
   if (any({"other"})) add("Change the other objects so that they no longer use it.");
-  throw Error(
-      ErrorCode::ObjectInUse,
-      "cannot change the type of " + column_of(table, column.name) + ": other objects read it",
-      "Reading it: " + list + ". finish drops the old column, " +
-          (kinds.size() == 1 && kinds[0] == "statistics object"
-               ? "and they would silently go with it"
-               : "which they need") +
-          "; refused now rather than after the backfill.",
-      hint);
+  throw Error(ErrorCode::ObjectInUse,
+              "cannot " + action + " " + column_of(table, column.name) + ": other objects read it",
+              "Reading it: " + list + ". finish drops the old column, " +
+                  (kinds.size() == 1 && kinds[0] == "statistics object"
+                       ? "and they would silently go with it"
+                       : "which they need") +
+                  "; refused now rather than after the backfill.",
+              hint);
 }
 
 }  // namespace
@@ -100,6 +99,37 @@ std::string shadow_name(const TableDesc& table, const std::string& column) {
   return unique_name(fit_identifier(column + "_new"), [&](const std::string& candidate) {
     return table.find_column(candidate) != nullptr;
   });
+}
+
+void check_can_shadow(const TableDesc& table, const Column& column, const std::string& action) {
+  const std::string what = column_of(table, column.name);
+  if (contains(table.primary_key, column.name))
+    throw Error(ErrorCode::WrongObjectType, what + " is part of the primary key",
+                "Rows are found by their primary key, and other tables may reference it.",
+                "Change a primary key's type in a maintenance window, or add a new key column "
+                "with zdm.begin_add_column() and move to it.");
+  if (column.identity || column.generated)
+    throw Error(ErrorCode::WrongObjectType,
+                what + " is " + (column.identity ? "an identity" : "a generated") + " column",
+                "PostgreSQL computes its values; a shadow column cannot take them over.",
+                "Use ALTER TABLE ... ALTER COLUMN ... TYPE in a maintenance window.");
+  if (table.default_of(column.name).find("nextval(") != std::string::npos)
+    throw Error(ErrorCode::WrongObjectType, what + " is a serial column (its default is nextval)",
+                "Its sequence belongs to the column and would not follow the shadow column.",
+                "Change the sequence and the column by hand in a maintenance window.");
+  if (contains(table.foreign_key_columns, column.name))
+    throw Error(ErrorCode::WrongObjectType, what + " is part of a foreign key",
+                "Both ends of a foreign key must keep compatible types at every moment.",
+                "Drop the foreign key, migrate, and add it back NOT VALID, then VALIDATE it.");
+  for (const Index* index : indexes_on(table, column.name))
+    if (!index->simple)
+      throw Error(ErrorCode::FeatureNotSupported,
+                  what + " is used by index \"" + index->name +
+                      "\", which has an expression, a predicate, or a non-default operator "
+                      "class or collation",
+                  "zdm rebuilds plain column indexes only.",
+                  "Drop that index, or rebuild it on the new type by hand after finish.");
+  refuse_dependents(table, column, action);
 }
 
 Operation validate(const TableDesc& table, const AlterTypeRequest& request,
@@ -112,33 +142,7 @@ Operation validate(const TableDesc& table, const AlterTypeRequest& request,
     throw Error(ErrorCode::InvalidParameter, "new_type must not be empty");
   if (request.type_sql == column.type_sql)
     throw Error(ErrorCode::InvalidParameter, what + " is already of type " + column.type_sql);
-  if (contains(table.primary_key, request.column))
-    throw Error(ErrorCode::WrongObjectType, what + " is part of the primary key",
-                "Rows are found by their primary key, and other tables may reference it.",
-                "Change a primary key's type in a maintenance window, or add a new key column "
-                "with zdm.begin_add_column() and move to it.");
-  if (column.identity || column.generated)
-    throw Error(ErrorCode::WrongObjectType,
-                what + " is " + (column.identity ? "an identity" : "a generated") + " column",
-                "PostgreSQL computes its values; a shadow column cannot take them over.",
-                "Use ALTER TABLE ... ALTER COLUMN ... TYPE in a maintenance window.");
-  if (table.default_of(request.column).find("nextval(") != std::string::npos)
-    throw Error(ErrorCode::WrongObjectType, what + " is a serial column (its default is nextval)",
-                "Its sequence belongs to the column and would not follow the shadow column.",
-                "Change the sequence and the column by hand in a maintenance window.");
-  if (contains(table.foreign_key_columns, request.column))
-    throw Error(ErrorCode::WrongObjectType, what + " is part of a foreign key",
-                "Both ends of a foreign key must keep compatible types at every moment.",
-                "Drop the foreign key, migrate, and add it back NOT VALID, then VALIDATE it.");
-  for (const Index* index : indexes_on(table, request.column))
-    if (!index->simple)
-      throw Error(ErrorCode::FeatureNotSupported,
-                  what + " is used by index \"" + index->name +
-                      "\", which has an expression, a predicate, or a non-default operator "
-                      "class or collation",
-                  "zdm rebuilds plain column indexes only.",
-                  "Drop that index, or rebuild it on the new type by hand after finish.");
-  refuse_dependents(table, column);
+  check_can_shadow(table, column, "change the type of");
   if (request.up.empty()) throw Error(ErrorCode::InvalidParameter, "up must not be empty");
   check_unclaimed(table, {request.column}, open_on_table);
 

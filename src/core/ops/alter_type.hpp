@@ -17,6 +17,11 @@ namespace zdm::core::alter_type {
 Operation validate(const TableDesc& table, const AlterTypeRequest& request,
                    const std::vector<Operation>& open_on_table);
 std::string shadow_name(const TableDesc& table, const std::string& column);
+// Refuses a column a shadow column cannot replace (primary key, identity,
+// generated, serial, foreign key, non-simple index, objects reading it that
+// finish's DROP COLUMN would break): set_not_null with `up` shares it.
+// `action` words the error: "change the type of", "set NOT NULL with up on".
+void check_can_shadow(const TableDesc& table, const Column& column, const std::string& action);
 Statements index_statements(const TableDesc& table, const Operation& op);
 std::vector<std::string> index_names(const TableDesc& table, const Operation& op);
 Statements begin(const TableDesc& table, const Operation& op);

@@ -40,10 +40,13 @@ Operation validate(const TableDesc& table, const CreateIndexRequest& request,
   // A column that an open operation drops (drop_column; the old side of a
   // rename or alter_type) would take the index with it at finish. A column
   // that add_column adds stays: the surname case and an index on surname go
-  // together in one migration.
+  // together in one migration; so does a column set_not_null (without up)
+  // makes NOT NULL.
   std::vector<Operation> dropping;
   for (const Operation& open : open_on_table)
-    if (open.kind != OpKind::AddColumn) dropping.push_back(open);
+    if (open.kind != OpKind::AddColumn &&
+        !(open.kind == OpKind::SetNotNull && !has_shadow_column(open)))
+      dropping.push_back(open);
   check_unclaimed(table, request.columns, dropping);
 
   Operation op;
