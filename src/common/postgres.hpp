@@ -42,6 +42,7 @@ extern "C" {
 #include "parser/parser.h"
 #include "nodes/parsenodes.h"
 #include "pgstat.h"
+#include "replication/logicalworker.h"
 #include "storage/bufmgr.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"

@@ -39,6 +39,7 @@ struct PlannedOp {
   AttrNumber old_attno;  // 0 when absent (add_column)
   AttrNumber new_attno;  // 0 when absent (drop_column)
   bool old_byval, new_byval;
+  bool old_has_default, new_has_default;  // an INSERT may have filled it without the writer
   int16 old_len, new_len;
   ExprState* up;     // new column from the row; NULL: copy, or nothing
   ExprState* down;   // old column from the row; NULL: copy, or nothing
@@ -312,12 +313,14 @@ void build_plan(DualWritePlan* plan, Relation rel, Trigger* trigger) {
       old_att = TupleDescAttr(desc, op.old_attno - 1);
       op.old_byval = old_att->attbyval;
       op.old_len = old_att->attlen;
+      op.old_has_default = old_att->atthasdef;
     }
     if (arg[3][0] != '\0') {
       op.new_attno = attno_by_name(desc, rel, arg[3]);
       new_att = TupleDescAttr(desc, op.new_attno - 1);
       op.new_byval = new_att->attbyval;
       op.new_len = new_att->attlen;
+      op.new_has_default = new_att->atthasdef;
     }
     // A plain copy moves a datum from one column to the other as it is: the two
     // must share one type, or the copy would be garbage (or a crash) on read.
@@ -572,6 +575,32 @@ Side update_side(const RowEdit& edit, int first, int end, WriterSetting writer) 
   return zdm::core::update_side(writer, sides[0], sides[1]);
 }
 
+// A logical replication worker applying a row that carries both sides of one
+// migration: the publisher has the migration open too, and its trigger made
+// the two sides agree. Recomputing one side from the other would change what a
+// lossy conversion does not round-trip (alter_type numeric -> integer: the
+// publisher keeps 2.5 beside 3; new side wins would write 3 to both), so the
+// row stays as it arrived. On UPDATE the apply worker assigns exactly the
+// columns the publisher sent (tg_updatedcols); on INSERT a column it did not
+// send holds NULL or its default, so there a column with a default never
+// counts as sent. A row missing a side (the publisher has not begun, or has
+// finished) is converted as any write is.
+bool carries_both_sides(const RowEdit& edit, int first, int end, bool is_update) {
+  bool has_old = false, has_new = false;
+  for (int i = first; i < end; i++) {
+    const PlannedOp& op = edit.plan->ops[i];
+    const AttrNumber cols[2] = {op.old_attno, op.new_attno};
+    const bool defaults[2] = {op.old_has_default, op.new_has_default};
+    for (int k = 0; k < 2; k++) {
+      const AttrNumber a = cols[k];
+      if (a == InvalidAttrNumber) continue;
+      if (is_update ? !edit.touched[a] : edit.nulls[a - 1] || defaults[k]) return false;
+      (k == 0 ? has_old : has_new) = true;
+    }
+  }
+  return has_old && has_new;
+}
+
 // A new column this UPDATE left NULL and did not touch: a row the backfill
 // has not reached (or one whose up gave NULL).
 inline bool hole(const RowEdit& edit, const PlannedOp& op, bool is_update) {
@@ -660,6 +689,7 @@ extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
 
   const WriterSetting writer = static_cast<WriterSetting>(zdm_writer);
   const int forced = zdm_forced_relid == plan->relid ? forced_group(plan) : -1;
+  const bool applying = IsLogicalWorker();
 
   Datum* values = plan->values;
   bool* nulls = plan->nulls;
@@ -682,6 +712,10 @@ extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
   }
   for (int g = 0, first = 0; g < plan->ngroups; g++) {
     const int end = plan->group_end[g];
+    if (applying && g != forced && carries_both_sides(edit, first, end, is_update)) {
+      first = end;
+      continue;
+    }
     Side side;
     if (g == forced)
       side = Side::Old;  // the backfill converts the row from the old side

@@ -3,7 +3,8 @@
 # throwaway clusters in a temporary directory, on free ports, as the same OS
 # user: a publisher (wal_level = logical) and a subscriber of its publication.
 # zdm is installed on both, and both run the same begin_* (the surname case on
-# `person`, a rename on `member`). Old-app and new-app writes go to the publisher
+# `person`, a rename on `member`, a lossy alter_type numeric -> integer on
+# `price`). Old-app and new-app writes go to the publisher
 # in every phase (before begin, subscriber begun and publisher not, the window,
 # during the backfill, after the publisher's finish, after the subscriber's
 # finish), including the issue's repro after the publisher's finish,
@@ -20,7 +21,9 @@
 #     publisher's WAL position taken after that finish, then finish on the
 #     subscriber.
 # zdm's triggers fire ALWAYS: in the apply worker they fill the side that the
-# publisher no longer sends. Two violations are shown:
+# publisher does not send, and keep a row that carries both sides as it came
+# (price: the publisher's old app writes 2.5, its trigger 3 beside it; the
+# subscriber must not recompute 2.5 from 3). Two violations are shown:
 #  - the subscriber's trigger firing only on origin (tgenabled 'O', as the issue
 #    found it): the applied row is stale, and the subscriber's finish refuses,
 #    naming the key, instead of losing the value;
@@ -95,6 +98,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION zdm;
 CREATE TABLE person (id int PRIMARY KEY, last_name text NOT NULL, email text);
 CREATE TABLE member (id int PRIMARY KEY, last_name text, email text);
+CREATE TABLE price (id int PRIMARY KEY, amount numeric);
 CREATE TABLE legacy (id int PRIMARY KEY, last_name text);
 CREATE TABLE early (id int PRIMARY KEY, v text);"
 pub -c "$schema" >/dev/null || die "schema on the publisher"
@@ -102,9 +106,10 @@ sub -c "$schema" >/dev/null || die "schema on the subscriber"
 pub >/dev/null <<'SQL' || die "rows and publication on the publisher"
 INSERT INTO person SELECT i, 'last' || i, 'p' || i || '@example.org' FROM generate_series(1, 1000) i;
 INSERT INTO member SELECT i, 'last' || i, 'm' || i || '@example.org' FROM generate_series(1, 1000) i;
+INSERT INTO price SELECT i, i + 0.5 FROM generate_series(1, 100) i;
 INSERT INTO legacy SELECT i, 'last' || i FROM generate_series(1, 20) i;
 INSERT INTO early SELECT i, 'v' || i FROM generate_series(1, 20) i;
-CREATE PUBLICATION zdm_pub FOR TABLE person, member, legacy, early;
+CREATE PUBLICATION zdm_pub FOR TABLE person, member, price, legacy, early;
 SQL
 sub -c "CREATE SUBSCRIPTION zdm_sub CONNECTION 'host=$work port=$pub_port user=postgres dbname=postgres' PUBLICATION zdm_pub" 2>/dev/null ||
   die "subscription"
@@ -121,32 +126,34 @@ caught_up() { # [timeout in tenths of a second]
   return 1
 }
 for _ in $(seq 1 300); do
-  [ "$(sub -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate = 'r'")" = 4 ] && break
+  [ "$(sub -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate = 'r'")" = 5 ] && break
   sleep 0.1
 done
-[ "$(sub -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate = 'r'")" = 4 ] || die "initial sync"
+[ "$(sub -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate = 'r'")" = 5 ] || die "initial sync"
 caught_up || die "the subscriber did not catch up after the initial sync"
 ok "publisher on port $pub_port, subscriber on port $sub_port, initial sync done"
 
 # Rows of `t` that are on one side only, EXCEPT both ways (with duplicates), over
 # `cols` (default: the publisher's columns; the subscriber has those, and during
 # part of the migration more). With `filter`, only the publisher's rows that
-# pass it, against the subscriber's rows with their ids.
-differing() { # table [cols] [filter]
-  local t=$1 cols=${2:-} filter=${3:-true} ids=true
+# pass it, against the subscriber's rows with their ids. `sub_cols`: what the
+# subscriber calls them, when that differs.
+differing() { # table [cols] [filter] [sub_cols]
+  local t=$1 cols=${2:-} filter=${3:-true} sub_cols=${4:-} ids=true
   [ -n "$cols" ] || cols=$(pub -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = '$t'::regclass AND attnum > 0 AND NOT attisdropped")
+  [ -n "$sub_cols" ] || sub_cols=$cols
   [ "$filter" = true ] || ids="id IN (SELECT id FROM pub_rows)"
   pub -c "COPY (SELECT $cols FROM $t WHERE $filter) TO STDOUT" >"$work/$t.copy" || return 1
   sub <<SQL
-CREATE TEMP TABLE pub_rows AS SELECT $cols FROM $t WHERE false;
+CREATE TEMP TABLE pub_rows AS SELECT $sub_cols FROM $t WHERE false;
 \copy pub_rows FROM '$work/$t.copy'
-SELECT count(*) FROM ((TABLE pub_rows EXCEPT ALL SELECT $cols FROM $t WHERE $ids)
-                      UNION ALL (SELECT $cols FROM $t WHERE $ids EXCEPT ALL TABLE pub_rows)) d;
+SELECT count(*) FROM ((TABLE pub_rows EXCEPT ALL SELECT $sub_cols FROM $t WHERE $ids)
+                      UNION ALL (SELECT $sub_cols FROM $t WHERE $ids EXCEPT ALL TABLE pub_rows)) d;
 SQL
 }
-same() { # what table [cols] [filter]
+same() { # what table [cols] [filter] [sub_cols]
   local n
-  n=$(differing "$2" "${3:-}" "${4:-true}" 2>&1)
+  n=$(differing "$2" "${3:-}" "${4:-true}" "${5:-}" 2>&1)
   if [ "$n" = 0 ]; then ok "$1: 0 differing rows"; else not_ok "$1: $n differing rows"; fi
 }
 caught_up_or_fail() { # phase
@@ -171,8 +178,13 @@ compare_before_backfill() { # phase tables...
   shift
   caught_up_or_fail "$phase" || return
   for t in "$@"; do
-    same "$phase: $t, the old app's columns" "$t" "id, last_name, email"
-    same "$phase: $t, the publisher's converted rows" "$t" "" "surname IS NOT NULL"
+    if [ "$t" = price ]; then
+      same "$phase: $t, the old app's columns" "$t" "id, amount"
+      same "$phase: $t, the publisher's converted rows" "$t" "" "amount_new IS NOT NULL"
+    else
+      same "$phase: $t, the old app's columns" "$t" "id, last_name, email"
+      same "$phase: $t, the publisher's converted rows" "$t" "" "surname IS NOT NULL"
+    fi
   done
 }
 # The subscriber's own shapes agree on the rows of `filter` (its trigger filled
@@ -205,21 +217,42 @@ DELETE FROM $t WHERE id = $k + 52;
 SQL
 }
 both_writes() { old_writes "$1" "$2" && new_writes "$1" "$2"; }
+# price: the old app writes numeric amounts (x.5 rounds in the new integer
+# column), the new app amount_new; after the publisher's finish its integer
+# column is called amount.
+old_prices() { # n
+  local n=$1 k=$(($1 * 10000))
+  pub >/dev/null <<SQL
+INSERT INTO price (id, amount) VALUES ($k + 1, $n.5), ($k + 2, 0.5);
+UPDATE price SET amount = $n.25 WHERE id IN ($n, $k + 1);
+DELETE FROM price WHERE id = $k + 2;
+SQL
+}
+new_prices() { # n [column]
+  local n=$1 k=$(($1 * 10000)) c=${2:-amount_new}
+  pub >/dev/null <<SQL
+INSERT INTO price (id, $c) VALUES ($k + 51, $n), ($k + 52, 1);
+UPDATE price SET $c = $n * 10 WHERE id IN ($n + 40, $k + 51);
+DELETE FROM price WHERE id = $k + 52;
+SQL
+}
 surname_begin="SELECT zdm.begin_add_column('person', 'surname', 'text', up => 'last_name', not_null => true, migration => 'surname');
 SELECT zdm.begin_drop_column('person', 'last_name', down => 'surname', migration => 'surname');"
+price_begin="SELECT zdm.begin_alter_type('price', 'amount', 'integer', down => 'amount_new::numeric', migration => 'price');"
 rename_begin="SELECT zdm.begin_rename('member', 'last_name', 'surname', migration => 'rename');"
 
 # 1. Before begin.
-old_writes person 1 && old_writes member 1 || not_ok "phase 1 writes"
-compare "before begin" person member
+old_writes person 1 && old_writes member 1 && old_prices 1 || not_ok "phase 1 writes"
+compare "before begin" person member price
 
 # 2. The subscriber begins first: until the publisher begins too, the old
 # app's rows arrive without the new column and the subscriber's trigger fills it.
-sub -c "$surname_begin" >/dev/null || not_ok "begin on the subscriber"
-old_writes person 2 || not_ok "phase 2 writes"
-compare "subscriber begun, publisher not" person
+sub -c "$surname_begin" -c "$price_begin" >/dev/null 2>&1 || not_ok "begin on the subscriber"
+old_writes person 2 && old_prices 2 || not_ok "phase 2 writes"
+compare "subscriber begun, publisher not" person price
 consistent "subscriber begun, publisher not" person last_name surname "id IN (2, 22, 20001)"
-pub -c "$surname_begin" >/dev/null || not_ok "begin on the publisher"
+consistent "subscriber begun, publisher not" price "amount::integer" amount_new "id IN (2, 20001)"
+pub -c "$surname_begin" -c "$price_begin" >/dev/null 2>&1 || not_ok "begin on the publisher"
 
 # The other order: the publisher begins first. Its rows carry `surname`, which
 # the subscriber lacks: the apply worker stops (nothing is lost: the slot keeps
@@ -234,11 +267,11 @@ done
 [ -n "$stopped" ] && ok "publisher begun first: the apply worker stops with 'missing replicated column'" ||
   not_ok "publisher begun first: the apply worker did not report the missing column"
 sub -c "$rename_begin" >/dev/null || not_ok "begin_rename on the subscriber"
-compare_before_backfill "publisher begun first, then the subscriber" person member
+compare_before_backfill "publisher begun first, then the subscriber" person member price
 
 # 3. The window: both apps write to the publisher.
-both_writes person 3 && both_writes member 3 || not_ok "phase 3 writes"
-compare_before_backfill "window" person member
+both_writes person 3 && both_writes member 3 && old_prices 3 && new_prices 3 || not_ok "phase 3 writes"
+compare_before_backfill "window" person member price
 
 # 4. During the backfill (on both servers, small batches with pauses, so that
 # the writes land while it runs).
@@ -248,40 +281,47 @@ for _ in $(seq 1 100); do
   [ "$(pub -c "SELECT rows_done > 0 FROM zdm.status() WHERE migration = 'surname' AND operation LIKE 'add_column%'")" = t ] && break
   sleep 0.05
 done
-both_writes person 4 && both_writes member 4 || not_ok "phase 4 writes"
-pub -c "CALL zdm.backfill('rename', batch_size => 50)" >/dev/null 2>&1 || not_ok "backfill of rename on the publisher"
+both_writes person 4 && both_writes member 4 && old_prices 4 && new_prices 4 || not_ok "phase 4 writes"
+for m in rename price; do
+  pub -c "CALL zdm.backfill('$m', batch_size => 50)" >/dev/null 2>&1 || not_ok "backfill of $m on the publisher"
+done
 wait "$bg" || { cat "$work/pub_backfill.out"; not_ok "backfill of surname on the publisher"; }
 bg=
-for m in surname rename; do
+for m in surname rename price; do
   sub -c "CALL zdm.backfill('$m', batch_size => 50)" >/dev/null 2>&1 || not_ok "backfill of $m on the subscriber"
 done
-both_writes person 5 && both_writes member 5 || not_ok "phase 5 writes"
-compare "during and after the backfill" person member
+both_writes person 5 && both_writes member 5 && old_prices 5 && new_prices 5 || not_ok "phase 5 writes"
+compare "during and after the backfill" person member price
 
 # 5. The publisher finishes. From now on it sends only `surname`: the
 # subscriber's trigger (ALWAYS) computes last_name from it in the apply worker.
-pub -c "SELECT zdm.finish('surname')" -c "SELECT zdm.finish('rename')" >/dev/null || not_ok "finish on the publisher"
-new_writes person 6 && new_writes member 6 || not_ok "phase 6 writes"
+pub -c "SELECT zdm.finish('surname')" -c "SELECT zdm.finish('rename')" -c "SELECT zdm.finish('price')" >/dev/null 2>&1 ||
+  not_ok "finish on the publisher"
+new_writes person 6 && new_writes member 6 && new_prices 6 amount || not_ok "phase 6 writes"
 # The issue's repro.
 pub -c "UPDATE person SET surname = 'x' WHERE id = 7" -c "UPDATE member SET surname = 'x' WHERE id = 7" || not_ok "the repro's UPDATE"
 compare "after the publisher's finish" person member
+# The publisher's integer column is called amount now; the subscriber's is
+# still amount_new.
+same "after the publisher's finish: price" price "id, amount" true "id, amount_new"
 consistent "after the publisher's finish" person last_name surname
 consistent "after the publisher's finish" member last_name surname
+consistent "after the publisher's finish" price "amount::integer" amount_new "id > 60000"
 [ "$(sub -c "SELECT last_name FROM person WHERE id = 7") $(sub -c "SELECT last_name FROM member WHERE id = 7")" = "x x" ] &&
   ok "the repro: the subscriber's last_name of row 7 follows the applied surname" ||
   not_ok "the repro: the subscriber's row 7 is $(sub -c "SELECT row(p.*) FROM person p WHERE id = 7")"
 
 # 6. The subscriber has caught up (compare waited for it): it finishes.
-sub -c "SELECT zdm.finish('surname')" -c "SELECT zdm.finish('rename')" >/dev/null &&
+sub -c "SELECT zdm.finish('surname')" -c "SELECT zdm.finish('rename')" -c "SELECT zdm.finish('price')" >/dev/null 2>&1 &&
   ok "finish on the subscriber after the publisher's" || not_ok "finish on the subscriber"
-for t in person member; do
+for t in person member price; do
   cols="SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN attnotnull THEN ' not null' ELSE '' END, ', ' ORDER BY attname) FROM pg_attribute WHERE attrelid = '$t'::regclass AND attnum > 0 AND NOT attisdropped"
   [ "$(pub -c "$cols")" = "$(sub -c "$cols")" ] && ok "$t: the same columns on both" ||
     not_ok "$t: columns differ: $(pub -c "$cols") / $(sub -c "$cols")"
 done
-compare "both finished" person member
-new_writes person 7 && new_writes member 7 || not_ok "phase 7 writes"
-compare "after the subscriber's finish" person member
+compare "both finished" person member price
+new_writes person 7 && new_writes member 7 && new_prices 7 amount || not_ok "phase 7 writes"
+compare "after the subscriber's finish" person member price
 
 # Violation 1: the subscriber's trigger fires only on origin (`tgenabled`
 # 'O'): after the publisher's finish the applied surname is not copied to
