@@ -18,9 +18,18 @@ extern unsigned int zdm_forced_relid;
 extern const char* zdm_forced_migration;
 extern unsigned int zdm_forced_generation;
 
-// Set around zdm's own writes to either shape of a join operation (the
-// join-sync trigger's, the backfill's), and reset however the write ends, so
-// that a write never echoes back: while it is set the join-sync trigger does
-// nothing.
-extern bool zdm_join_sync_off;
+// zdm's own write, for join operation `operation`, to `relid`, one shape of
+// that operation (the join-sync trigger's statement, the backfill's copy):
+// while it runs, that operation's join-sync triggers on that table do nothing,
+// so that the write never echoes back. Every other operation's triggers, and
+// this one's on other tables, sync as usual what the write sets off (a user
+// trigger, a foreign-key cascade). The set returns the scope it replaces, for
+// the restore however the write ends.
+struct ZdmJoinSyncQuiet {
+  unsigned int relid;  // 0: none
+  long long operation;
+};
+ZdmJoinSyncQuiet zdm_join_sync_quiet_set(unsigned int relid, long long operation);
+void zdm_join_sync_quiet_restore(ZdmJoinSyncQuiet previous);
+extern ZdmJoinSyncQuiet zdm_join_sync_quiet;
 }

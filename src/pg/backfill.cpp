@@ -28,11 +28,12 @@ using zdm::pg::Value;
 using zdm::pg::BackfillArgs;
 using zdm::pg::wait_ms;
 
-// Runs one of the backfill's writes with a module flag of the triggers set,
-// and clears it however the statement ends. `set(true)` scopes the flag to the
-// statement's own table and migration (zdm_force_old_side_set: the dual-write
-// trigger treats the write as old-side) or sets zdm_join_sync_off (the
-// join-sync triggers do not echo the copy back to the other shape).
+// Runs one of the backfill's writes with a scope of the triggers set
+// (common/backfill_scope.hpp), and clears it however the statement ends.
+// `set(true)` scopes it to the statement's own table and to its migration
+// (zdm_force_old_side_set: the dual-write trigger treats the write as
+// old-side) or operation (zdm_join_sync_quiet_set: that operation's join-sync
+// triggers on the written table do not echo the copy back to the other shape).
 template <typename Set>
 Row run_flagged(Set set, const std::string& sql, const std::vector<Value>& params) {
   set(true);
@@ -417,6 +418,16 @@ void backfill_join_operation(const std::string& migration, const zdm::pg::Stored
                                    zdm::pg::query_value(sql.last_key.c_str()),
                                    estimate_rows(to_column ? join : target));
   const std::string walk_key = to_column ? s.op.join_key : s.op.target_key;
+  // The copy writes the target (join_to_column) or the join table: only this
+  // operation's triggers there stay quiet, so what a user trigger or a
+  // cascade writes to another join operation's tables is still synced.
+  ZdmJoinSyncQuiet previous{0, 0};
+  auto quiet = [&](bool on) {
+    if (on)
+      previous = zdm_join_sync_quiet_set(to_column ? s.relid : s.op.join_relid, s.op.id);
+    else
+      zdm_join_sync_quiet_restore(previous);
+  };
   walk(migration, s, args, [&](const zdm::pg::BackfillProgress& p, std::string& range) {
     BatchResult r;
     if (!p.upper) {
@@ -434,8 +445,7 @@ void backfill_join_operation(const std::string& migration, const zdm::pg::Stored
     r.position = batch[2];
     range += " up to " + batch[2].value_or("?");
     zdm::pg::query_as_caller(sql.lock.c_str(), {keys});
-    r.converted =
-        std::stol(*run_flagged([](bool on) { zdm_join_sync_off = on; }, sql.copy, {keys}).at(0));
+    r.converted = std::stol(*run_flagged(quiet, sql.copy, {keys}).at(0));
     Row conflicts = zdm::pg::query_as_caller(sql.conflicts.c_str(), {keys}).at(0);
     r.conflicts = std::stol(*conflicts[0]);
     if (r.conflicts > 0) {

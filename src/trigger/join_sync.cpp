@@ -19,9 +19,11 @@
 // found by the trigger's OID and rebuilt after a relcache invalidation of
 // either table. Every name is schema-qualified and every operator is
 // OPERATOR(pg_catalog.=), so no name resolves through the caller's
-// search_path. zdm_join_sync_off is set around each statement and reset in
-// PG_FINALLY: the triggers that statement fires on the other table see it and
-// do nothing, so there is no ping-pong.
+// search_path. Each statement runs quiet for its own operation on the table
+// it writes (zdm_join_sync_quiet, restored in PG_FINALLY): that operation's
+// triggers there do nothing, so there is no ping-pong, while the triggers of
+// other operations that the statement reaches (through a user trigger or a
+// cascade) still sync.
 //
 // Whose rights. The writer's own statement is checked by PostgreSQL as usual;
 // what the trigger does on top is not the writer's to be allowed or refused:
@@ -89,6 +91,7 @@ enum Role { RoleLock, RoleJoin, RoleTruncate, RoleTarget };
 
 struct SyncPlan {
   Oid tgoid;        // hash key
+  int64 operation;  // the trigger's operation id, from its arguments
   Oid relid;        // the table the trigger is on
   Oid other_relid;  // the other table of the operation
   bool valid;
@@ -434,11 +437,16 @@ SyncPlan* plan_for(Trigger* trigger) {
     plan->orphan = false;
     plan->set = plan->clear = NULL;
   }
+  // Read before the plan is built, so that a write that must stay quiet never
+  // builds one. (build() validates the arguments.)
+  if (!plan->valid)
+    plan->operation =
+        trigger->tgnargs == kNargs ? strtoll(trigger->tgargs[kOperation], NULL, 10) : 0;
   return plan;
 }
 
-// Runs one of the plan's statements as the other table's owner, with zdm's
-// own triggers off.
+// Runs one of the plan's statements as the other table's owner, quiet for
+// this operation on that table (the one it writes).
 void run(SyncPlan* plan, SPIPlanPtr statement, Datum key, bool key_null, Datum value,
          bool value_null) {
   Datum values[2] = {key, value};
@@ -448,19 +456,18 @@ void run(SyncPlan* plan, SPIPlanPtr statement, Datum key, bool key_null, Datum v
   callback.arg = plan;
   callback.previous = error_context_stack;
   error_context_stack = &callback;
-  bool was_off = zdm_join_sync_off;
   Oid saved_user;
   int saved_sec;
   GetUserIdAndSecContext(&saved_user, &saved_sec);
   volatile int rc = 0;
-  zdm_join_sync_off = true;
+  const ZdmJoinSyncQuiet previous = zdm_join_sync_quiet_set(plan->other_relid, plan->operation);
   SetUserIdAndSecContext(plan->run_as, saved_sec | kSyncSecurity);
   PG_TRY();
   { rc = SPI_execute_plan(statement, values, nulls, false, 0); }
   PG_FINALLY();
   {
     SetUserIdAndSecContext(saved_user, saved_sec);
-    zdm_join_sync_off = was_off;
+    zdm_join_sync_quiet_restore(previous);
   }
   PG_END_TRY();
   error_context_stack = callback.previous;
@@ -484,9 +491,11 @@ extern "C" Datum zdm_join_sync_trigger(PG_FUNCTION_ARGS) {
   TriggerEvent event = td->tg_event;
   bool before = TRIGGER_FIRED_BEFORE(event);
   Datum result = before ? PointerGetDatum(td->tg_trigtuple) : PointerGetDatum(NULL);
-  if (zdm_join_sync_off) return result;
 
   SyncPlan* plan = plan_for(td->tg_trigger);
+  if (zdm_join_sync_quiet.relid == RelationGetRelid(td->tg_relation) &&
+      zdm_join_sync_quiet.operation == plan->operation)
+    return result;
   bool connected = false;
   TupleDesc desc = RelationGetDescr(td->tg_relation);
   for (;;) {

@@ -28,7 +28,8 @@ std::string trigger_call(const char* role, const Operation& op) {
 }
 
 // zdm's own write on the other table fires these triggers too; they return
-// at once while zdm_join_sync_off is set. (A WHEN clause calling a function
+// at once while that write runs quiet for their operation
+// (zdm_join_sync_quiet). (A WHEN clause calling a function
 // would keep that event from being queued, but PostgreSQL prepares a trigger's
 // WHEN expression once per statement: ~9k instructions per statement and
 // table, more than the ~5k the ignored event costs; bench/results-join.md.)
