@@ -158,3 +158,14 @@ CREATE FUNCTION zdm.begin_set_not_null(tbl regclass, column_name name, up text D
 RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_set_not_null';
 COMMENT ON FUNCTION zdm.begin_set_not_null(regclass, name, text, text) IS
   'Opens a set_not_null: CHECK (column IS NOT NULL) NOT VALID, VALIDATE and SET NOT NULL at finish; with up, a shadow column <column>_new holding up, swapped in at finish.';
+
+-- begin_alter_type(..., new_name): the converted column keeps new_name for
+-- good, so the new app uses one name before and after finish (one deploy).
+ALTER TABLE zdm.operations ADD COLUMN keep_new_name boolean NOT NULL DEFAULT false;
+DROP FUNCTION zdm.begin_alter_type(regclass, name, text, text, text, text);
+CREATE FUNCTION zdm.begin_alter_type(tbl regclass, column_name name, new_type text,
+                                     up text DEFAULT NULL, down text DEFAULT NULL,
+                                     migration text DEFAULT NULL, new_name name DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_alter_type';
+COMMENT ON FUNCTION zdm.begin_alter_type(regclass, name, text, text, text, text, name) IS
+  'Opens an alter_type: a column of the new type, kept in sync by up and down (casts by default); it takes the column''s name at finish, or keeps new_name for good.';

@@ -50,8 +50,10 @@ CREATE TABLE zdm.operations (
     backfill_finished_at timestamptz,
     throttle             text,     -- why the backfill waits now (max_rate, max_lag), or NULL
     throttle_pid         integer,  -- the backend that waits (a stale reason is not shown)
-    backfill_pid         integer   -- the backend that runs the backfill; status() shows
+    backfill_pid         integer,  -- the backend that runs the backfill; status() shows
                                    -- 'interrupted' when it no longer does
+    keep_new_name        boolean NOT NULL DEFAULT false  -- alter_type with new_name: finish
+                                   -- keeps new_column's name (no swap)
 );
 CREATE INDEX ON zdm.operations (migration);
 CREATE INDEX ON zdm.operations (tbl);
@@ -105,10 +107,10 @@ COMMENT ON FUNCTION zdm.begin_drop_column(regclass, name, text, text) IS
 
 CREATE FUNCTION zdm.begin_alter_type(tbl regclass, column_name name, new_type text,
                                      up text DEFAULT NULL, down text DEFAULT NULL,
-                                     migration text DEFAULT NULL)
+                                     migration text DEFAULT NULL, new_name name DEFAULT NULL)
 RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_alter_type';
-COMMENT ON FUNCTION zdm.begin_alter_type(regclass, name, text, text, text, text) IS
-  'Opens an alter_type: a shadow column of the new type, kept in sync by up and down (casts by default).';
+COMMENT ON FUNCTION zdm.begin_alter_type(regclass, name, text, text, text, text, name) IS
+  'Opens an alter_type: a column of the new type, kept in sync by up and down (casts by default); it takes the column''s name at finish, or keeps new_name for good.';
 
 CREATE FUNCTION zdm.begin_join_to_column(join_table regclass, join_key name, target regclass,
                                          target_key name, value_column name,

@@ -150,11 +150,13 @@ struct Operation {
   // rename: the old name; add_column: the added column; drop_column: the
   // dropped column.
   std::string column;
-  std::string new_column;   // rename: the new name; empty otherwise
-  std::string type_sql;     // add_column, alter_type: the new column's type
-  std::string up;           // computes the new column from the old side; may be empty
-  std::string down;         // computes the old column from the new side; may be empty
-  bool not_null = false;    // add_column
+  std::string new_column;  // rename: the new name; empty otherwise
+  std::string type_sql;    // add_column, alter_type: the new column's type
+  std::string up;          // computes the new column from the old side; may be empty
+  std::string down;        // computes the old column from the new side; may be empty
+  bool not_null = false;   // add_column
+  // alter_type with new_name: new_column keeps its name at finish (no swap).
+  bool keep_new_name = false;
   std::string default_sql;  // add_column: set at finish; may be empty
   // At begin only (not stored). add_column: the columns `up` reads, whose
   // column privileges the new column inherits; alter_type: whether the new type

@@ -54,6 +54,10 @@ Operation validate_drop_column(const TableDesc& table, const DropColumnRequest& 
   return drop_column::validate(table, request, open_on_table);
 }
 
+bool is_lossless_widening(const std::string& from, const std::string& to) {
+  return alter_type::is_lossless_widening(from, to);
+}
+
 Operation validate_alter_type(const TableDesc& table, const AlterTypeRequest& request,
                               const std::vector<Operation>& open_on_table) {
   return alter_type::validate(table, request, open_on_table);

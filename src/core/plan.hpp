@@ -2,6 +2,7 @@
 // phase runs. Pure C++; src/pg runs the statements through the lock-safe runner.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,23 @@ struct AlterTypeRequest {
   std::string up;                // normalized; the caller defaults it to a cast
   std::string down;              // normalized; over the shadow column, so filled in after validate
   bool storage_settable = true;  // the new type is not a fixed-length PLAIN one
+  // begin_alter_type's new_name. Empty: the shadow column "<column>_new" takes
+  // the column's name at finish. Another name: the converted column is created
+  // under it for good (finish drops the old column and renames nothing), so the
+  // new app uses one name before and after finish. The column's own name: the
+  // new app keeps writing the column itself, allowed only for a lossless
+  // widening (is_lossless_widening).
+  std::optional<std::string> new_name = std::nullopt;
 };
+
+// Whether a value written as `to` into a column of type `from` (by assignment)
+// is stored exactly as a column of type `to` would store it, or refused with an
+// error, and every `from` value converts to `to` without loss: then the new app
+// can write the column under its old type until finish (types as format_type
+// prints them). smallint -> integer/bigint, integer -> bigint, numeric(p,s) ->
+// numeric(q >= p,s), character varying(n) -> character varying(m >= n) /
+// character varying / text.
+bool is_lossless_widening(const std::string& from, const std::string& to);
 
 struct DropColumnRequest {
   std::string column;

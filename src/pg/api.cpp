@@ -226,7 +226,7 @@ void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Act
                   (errmsg(s.op.kind == zdm::core::OpKind::AlterType
                               ? "zdm: column \"%s\" has its new type; it has no statistics yet"
                               : "zdm: column \"%s\" is NOT NULL; it has no statistics yet",
-                          s.op.column.c_str()),
+                          (s.op.keep_new_name ? s.op.new_column : s.op.column).c_str()),
                    errhint("Run ANALYZE on the table when convenient.")));
         });
   }
@@ -351,6 +351,8 @@ ZDM_FUNCTION(zdm_begin_alter_type) {
   std::optional<std::string> up = text_arg(fcinfo, 3);
   std::optional<std::string> down = text_arg(fcinfo, 4);
   std::optional<std::string> requested = text_arg(fcinfo, 5);
+  // PG_NARGS: a 0.1.0 install (before ALTER EXTENSION UPDATE) passes six.
+  if (PG_NARGS() > 6 && !PG_ARGISNULL(6)) request.new_name = optional_name(fcinfo, 6);
 
   zdm::pg::require_primary("zdm.begin_alter_type()");
   zdm::pg::open_session();

@@ -30,7 +30,10 @@ const char* kOperationColumns =
     "SELECT o.id, o.migration, o.kind, o.column_name, o.new_column, o.tbl::pg_catalog.oid, "
     "o.backfill_state, o.new_type, o.up_expr, o.not_null, o.default_expr, o.check_name, "
     "o.down_expr, o.join_table::pg_catalog.oid, jn.nspname, jc.relname, o.join_key, "
-    "o.join_value, o.target_key, o.references_sql "
+    "o.join_value, o.target_key, o.references_sql, "
+    // Read from the row as JSON: the library also runs against a 0.1.0
+    // catalog, before ALTER EXTENSION UPDATE adds the column (NULL: false).
+    "(pg_catalog.to_jsonb(o) OPERATOR(pg_catalog.->>) 'keep_new_name')::pg_catalog.bool "
     "FROM zdm.operations o "
     "LEFT JOIN pg_catalog.pg_class jc ON jc.oid = o.join_table::pg_catalog.oid "
     "LEFT JOIN pg_catalog.pg_namespace jn ON jn.oid = jc.relnamespace ";
@@ -58,6 +61,7 @@ StoredOperation to_stored(const Row& r) {
   s.op.join_value = r[17].value_or("");
   s.op.target_key = r[18].value_or("");
   s.op.references_sql = r[19].value_or("");
+  s.op.keep_new_name = is_true(r[20]);
   return s;
 }
 
@@ -171,6 +175,11 @@ long record_operation(const core::Operation& op, unsigned int relid) {
        optional(op.down), op.join_relid == 0 ? Value() : Value(rel(op.join_relid)),
        optional(op.join_key), optional(op.join_value), optional(op.target_key),
        optional(op.references_sql)});
+  // Only begin_alter_type's new_name sets it, which a 0.1.0 catalog (without
+  // the column) cannot be called with.
+  if (op.keep_new_name)
+    execute_as_catalog_owner(
+        "UPDATE zdm.operations SET keep_new_name = true WHERE id = $1::pg_catalog.int8", {*id});
   return std::stol(*id);
 }
 

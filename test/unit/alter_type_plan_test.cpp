@@ -2,6 +2,7 @@
 // migration tool, and the swap at finish.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "core/error.hpp"
@@ -158,4 +159,95 @@ TEST(AlterType, RefusesAColumnThatOtherObjectsReadAtBegin) {
     EXPECT_EQ(e.hint().find("polic"), std::string::npos);
   }
   EXPECT_NO_THROW(validate_alter_type(acct(), r, {}));
+}
+
+// new_name: the converted column is created under it and keeps it, so finish
+// renames no column (one deploy: the new app's name is the same throughout).
+TEST(AlterType, NewNameKeepsTheConvertedColumnsName) {
+  AlterTypeRequest r{"code", "bigint", "(code)::bigint", ""};
+  r.new_name = "code8";
+  Operation op = validate_alter_type(acct(), r, {});
+  op.migration = "widen";
+  EXPECT_EQ(op.new_column, "code8");
+  EXPECT_TRUE(op.keep_new_name);
+  TableDesc t = acct();
+  t.columns.push_back({"code8", "bigint", "", false, false, false});
+  EXPECT_EQ(concurrent_index_statements(t, op)[1],
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"code_unique_zdm_new\" ON "
+            "\"public\".\"acct\" USING btree (\"code8\")");
+  EXPECT_EQ(finish_statements(t, op),
+            (Statements{
+                "ALTER TABLE \"public\".\"acct\" DROP COLUMN \"code\"",
+                "ALTER INDEX \"public\".\"acct_balance_idx_zdm_new\" RENAME TO "
+                "\"acct_balance_idx\"",
+                "ALTER INDEX \"public\".\"code_unique_zdm_new\" RENAME TO \"code_unique\"",
+                "ALTER TABLE \"public\".\"acct\" ADD CONSTRAINT \"code_unique\" UNIQUE USING "
+                "INDEX \"code_unique\"",
+            }));
+  EXPECT_EQ(abort_statements(t, op),
+            (Statements{"ALTER TABLE \"public\".\"acct\" DROP COLUMN \"code8\""}));
+
+  // NOT NULL and the default land on the kept name.
+  AlterTypeRequest b{"balance", "bigint", "(balance)::bigint", ""};
+  b.new_name = "total";
+  Operation total = validate_alter_type(acct(), b, {});
+  EXPECT_EQ(total.check_name, "total_not_null");
+  t.columns.push_back({"total", "bigint", "", false, false, false});
+  Statements f = finish_statements(t, total);
+  EXPECT_EQ(f[0], "ALTER TABLE \"public\".\"acct\" DROP COLUMN \"balance\"");
+  EXPECT_NE(std::find(f.begin(), f.end(),
+                      "ALTER TABLE \"public\".\"acct\" ALTER COLUMN \"total\" SET NOT NULL"),
+            f.end());
+  EXPECT_NE(std::find(f.begin(), f.end(),
+                      "ALTER TABLE \"public\".\"acct\" ALTER COLUMN \"total\" SET DEFAULT 0"),
+            f.end());
+  for (const std::string& s : f) EXPECT_EQ(s.find("RENAME COLUMN"), std::string::npos) << s;
+}
+
+TEST(AlterType, NewNameErrors) {
+  auto with_name = [](const std::string& column, const std::string& type,
+                      const std::string& new_name) {
+    AlterTypeRequest r{column, type, "(" + column + ")::" + type, ""};
+    r.new_name = new_name;
+    return code_of([&] { validate_alter_type(acct(), r, {}); });
+  };
+  EXPECT_EQ(with_name("code", "bigint", "balance"), ErrorCode::DuplicateColumn);
+  EXPECT_EQ(with_name("code", "bigint", ""), ErrorCode::InvalidParameter);
+  EXPECT_EQ(with_name("code", "bigint", std::string(64, 'x')), ErrorCode::InvalidParameter);
+  // Its own name: only for a lossless widening.
+  EXPECT_EQ(with_name("code", "smallint", "code"), ErrorCode::InvalidParameter);
+  AlterTypeRequest r{"code", "bigint", "(code)::bigint", ""};
+  r.new_name = "note";  // free
+  EXPECT_NO_THROW(validate_alter_type(acct(), r, {}));
+  r.new_name = "code";
+  Operation op = validate_alter_type(acct(), r, {});
+  EXPECT_EQ(op.new_column, "code_new");
+  EXPECT_FALSE(op.keep_new_name);
+}
+
+TEST(AlterType, LosslessWidenings) {
+  EXPECT_TRUE(is_lossless_widening("smallint", "integer"));
+  EXPECT_TRUE(is_lossless_widening("smallint", "bigint"));
+  EXPECT_TRUE(is_lossless_widening("integer", "bigint"));
+  EXPECT_TRUE(is_lossless_widening("numeric(8,2)", "numeric(12,2)"));
+  EXPECT_TRUE(is_lossless_widening("numeric(8,2)", "numeric(8,2)"));
+  EXPECT_TRUE(is_lossless_widening("character varying(10)", "character varying(20)"));
+  EXPECT_TRUE(is_lossless_widening("character varying(10)", "character varying"));
+  EXPECT_TRUE(is_lossless_widening("character varying(10)", "text"));
+
+  EXPECT_FALSE(is_lossless_widening("bigint", "integer"));
+  EXPECT_FALSE(is_lossless_widening("integer", "integer"));
+  EXPECT_FALSE(is_lossless_widening("integer", "numeric"));  // 1.5 would round in the window
+  EXPECT_FALSE(is_lossless_widening("numeric(8,2)", "numeric(12,4)"));
+  EXPECT_FALSE(is_lossless_widening("numeric(8,2)", "numeric"));
+  EXPECT_FALSE(is_lossless_widening("numeric(8,2)", "numeric(6,2)"));
+  EXPECT_FALSE(is_lossless_widening("numeric", "numeric(12,2)"));
+  EXPECT_FALSE(is_lossless_widening("character varying(10)", "character varying(5)"));
+  EXPECT_FALSE(is_lossless_widening("character varying", "text"));
+  EXPECT_FALSE(is_lossless_widening("text", "character varying(10)"));
+  EXPECT_FALSE(is_lossless_widening("real", "double precision"));  // doubles round in real
+  EXPECT_FALSE(is_lossless_widening("timestamp without time zone", "timestamp with time zone"));
+  EXPECT_FALSE(
+      is_lossless_widening("timestamp(3) without time zone", "timestamp(6) without time zone"));
+  EXPECT_FALSE(is_lossless_widening("public.small", "bigint"));  // a domain: unknown
 }

@@ -93,7 +93,59 @@ void refuse_dependents(const TableDesc& table, const Column& column, const std::
               hint);
 }
 
+// A type as format_type prints it: its name and its modifiers, if any.
+struct TypeName {
+  std::string base;
+  std::vector<long> mods;
+};
+
+TypeName parse_type(const std::string& sql) {
+  TypeName t;
+  std::size_t open = sql.find('(');
+  if (open == std::string::npos || sql.back() != ')') {
+    t.base = sql;
+    return t;
+  }
+  t.base = sql.substr(0, open);
+  std::string inner = sql.substr(open + 1, sql.size() - open - 2);
+  std::size_t from = 0;
+  while (from <= inner.size()) {
+    std::size_t comma = inner.find(',', from);
+    std::string item =
+        inner.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos) return {sql, {}};
+    t.mods.push_back(std::stol(item));
+    if (comma == std::string::npos) break;
+    from = comma + 1;
+  }
+  return t;
+}
+
 }  // namespace
+
+bool is_lossless_widening(const std::string& from, const std::string& to) {
+  const TypeName f = parse_type(from), t = parse_type(to);
+  auto integer_rank = [](const TypeName& type) {
+    if (!type.mods.empty()) return 0;
+    if (type.base == "smallint") return 1;
+    if (type.base == "integer") return 2;
+    if (type.base == "bigint") return 3;
+    return 0;
+  };
+  // An integer written into a smaller integer fits exactly or raises "out of
+  // range"; a fraction is refused by both types' input alike.
+  if (integer_rank(f) > 0 && integer_rank(t) > integer_rank(f)) return true;
+  // Same scale: the window rounds a value exactly as the new type would, and
+  // too many digits raise "numeric field overflow". A larger scale (or no
+  // modifier at all) would round the new app's digits away silently.
+  if (f.base == "numeric" && t.base == "numeric" && f.mods.size() == 2 && t.mods.size() == 2)
+    return t.mods[1] == f.mods[1] && t.mods[0] >= f.mods[0];
+  // Too long for varchar(n) is an error (bar trailing spaces, see README).
+  if (f.base == "character varying" && f.mods.size() == 1)
+    return t.base == "text" || (t.base == "character varying" && t.mods.empty()) ||
+           (t.base == "character varying" && t.mods.size() == 1 && t.mods[0] >= f.mods[0]);
+  return false;
+}
 
 std::string shadow_name(const TableDesc& table, const std::string& column) {
   return unique_name(fit_identifier(column + "_new"), [&](const std::string& candidate) {
@@ -145,11 +197,34 @@ Operation validate(const TableDesc& table, const AlterTypeRequest& request,
   check_can_shadow(table, column, "change the type of");
   if (request.up.empty()) throw Error(ErrorCode::InvalidParameter, "up must not be empty");
   check_unclaimed(table, {request.column}, open_on_table);
+  const bool keep_new_name = request.new_name && *request.new_name != request.column;
+  if (request.new_name) {
+    check_identifier("new_name", *request.new_name);
+    if (keep_new_name && table.find_column(*request.new_name) != nullptr)
+      throw Error(ErrorCode::DuplicateColumn,
+                  column_of(table, *request.new_name) + " already exists",
+                  "new_name is the converted column's name from begin on.",
+                  "Choose a new_name that the table does not use, or omit new_name.");
+    if (!keep_new_name && !is_lossless_widening(column.type_sql, request.type_sql))
+      throw Error(ErrorCode::InvalidParameter,
+                  "new_name \"" + request.column +
+                      "\" keeps the column's name, which needs a "
+                      "lossless widening, and " +
+                      column.type_sql + " -> " + request.type_sql + " is not one",
+                  "Until finish the new app would write the column under its old type " +
+                      column.type_sql +
+                      ", which would change or refuse some of its values; zdm allows it for "
+                      "smallint -> integer/bigint, integer -> bigint, numeric(p,s) -> "
+                      "numeric(q>=p,s) and varchar(n) -> varchar(m>=n)/varchar/text.",
+                  "Pass another new_name: the converted column is created under it and keeps "
+                  "it after finish.");
+  }
 
   Operation op;
   op.kind = OpKind::AlterType;
   op.column = request.column;
-  op.new_column = shadow_name(table, request.column);
+  op.new_column = keep_new_name ? *request.new_name : shadow_name(table, request.column);
+  op.keep_new_name = keep_new_name;
   op.type_sql = request.type_sql;
   op.up = request.up;
   op.down = request.down;
@@ -223,11 +298,15 @@ Statements finish(const TableDesc& table, const Operation& op) {
   require_column(table, op.column, hint);
   require_column(table, op.new_column, hint);
   const std::string alter = alter_table(table);
-  const std::string column = alter + "ALTER COLUMN " + quote_ident(op.column) + " ";
+  // With new_name the converted column keeps it: the new app's name is the same
+  // before and after finish. Otherwise it takes the old column's name.
+  const std::string& final_name = op.keep_new_name ? op.new_column : op.column;
+  const std::string column = alter + "ALTER COLUMN " + quote_ident(final_name) + " ";
   // Dropping the old column takes its indexes and constraints with it.
-  Statements out{
-      alter + "DROP COLUMN " + quote_ident(op.column),
-      alter + "RENAME COLUMN " + quote_ident(op.new_column) + " TO " + quote_ident(op.column)};
+  Statements out{alter + "DROP COLUMN " + quote_ident(op.column)};
+  if (!op.keep_new_name)
+    out.push_back(alter + "RENAME COLUMN " + quote_ident(op.new_column) + " TO " +
+                  quote_ident(op.column));
   for (const Index* index : indexes_on(table, op.column)) {
     out.push_back("ALTER INDEX " + quote_qualified(table.schema, twin_index_name(*index)) +
                   " RENAME TO " + quote_ident(index->name));
@@ -247,7 +326,7 @@ Statements finish(const TableDesc& table, const Operation& op) {
   // Privileges granted on the old column during the window (and a comment or
   // setting the shadow column lacks) follow it.
   const ColumnExtras shadow = table.extras_of(op.new_column);
-  for (std::string& s : carry_extras(table, table.extras_of(op.column), shadow, op.column,
+  for (std::string& s : carry_extras(table, table.extras_of(op.column), shadow, final_name,
                                      Carry::FillGaps, shadow.storage_settable))
     out.push_back(std::move(s));
   return out;

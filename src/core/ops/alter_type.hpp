@@ -7,7 +7,8 @@
 // CREATE INDEX CONCURRENTLY statements that the migration tool runs
 // (zdm.pending_statements()); finish refuses until each is valid, then drops
 // the old column and gives the shadow column, its indexes and its constraints
-// the old names.
+// the old names. With new_name the converted column is created under that name
+// and keeps it (finish renames no column): one name for the new app throughout.
 #pragma once
 
 #include "core/plan.hpp"
@@ -22,6 +23,7 @@ std::string shadow_name(const TableDesc& table, const std::string& column);
 // finish's DROP COLUMN would break): set_not_null with `up` shares it.
 // `action` words the error: "change the type of", "set NOT NULL with up on".
 void check_can_shadow(const TableDesc& table, const Column& column, const std::string& action);
+bool is_lossless_widening(const std::string& from, const std::string& to);
 Statements index_statements(const TableDesc& table, const Operation& op);
 std::vector<std::string> index_names(const TableDesc& table, const Operation& op);
 Statements begin(const TableDesc& table, const Operation& op);
