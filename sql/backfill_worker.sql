@@ -14,6 +14,18 @@ BEGIN
   RETURN 'timeout';
 END $$;
 
+-- Waits (up to 60 s) until no backfill worker runs in this database.
+CREATE FUNCTION wait_no_worker() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1..600 LOOP
+    PERFORM pg_stat_clear_snapshot();
+    IF NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'zdm backfill'
+                   AND datname = current_database()) THEN RETURN true; END IF;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+  RETURN false;
+END $$;
+
 CREATE TABLE bw (id int PRIMARY KEY, a int);
 INSERT INTO bw SELECT g, g FROM generate_series(1, 3000) g;
 SELECT zdm.begin_add_column('bw', 'b', 'int', up => 'a * 2', migration => 'bw1');
@@ -58,6 +70,12 @@ SELECT zdm.finish('bw1');
 
 -- abort stops a running worker first.
 SELECT zdm.begin_add_column('bw', 'c', 'int', up => 'a + 1', migration => 'bw2');
+-- A start whose transaction rolls back leaves no worker walking behind.
+BEGIN;
+SELECT zdm.backfill_start('bw2', batch_size => 50, pause => '200ms') > 0 AS started;
+ROLLBACK;
+SELECT wait_no_worker();
+SELECT worker, worker_pid, rows_done FROM zdm.status() WHERE migration = 'bw2';
 SELECT zdm.backfill_start('bw2', batch_size => 50, pause => '200ms') > 0 AS started;
 SELECT zdm.abort('bw2');
 SELECT worker, state FROM zdm.status() WHERE migration = 'bw2';
@@ -71,3 +89,4 @@ SELECT zdm.abort('bw3');
 DROP TABLE bw;
 DROP ROLE bw_other;
 DROP FUNCTION wait_worker(text);
+DROP FUNCTION wait_no_worker();

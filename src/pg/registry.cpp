@@ -344,6 +344,19 @@ void record_worker_running(const std::string& migration, int pid) {
       {migration, std::to_string(pid)});
 }
 
+bool claim_worker(const std::string& migration, int pid) {
+  // The row lock waits for backfill_start's transaction; the row then read is
+  // the one it left (a condition on the pid in the WHERE clause would be
+  // tested against the version before it, and never wait).
+  Value recorded = query_value_as_catalog_owner(
+      "SELECT backfill_pid::pg_catalog.text FROM zdm.migrations WHERE name = $1 "
+      "FOR NO KEY UPDATE",
+      {migration});
+  if (recorded != std::to_string(pid)) return false;
+  record_worker_running(migration, pid);
+  return true;
+}
+
 void clear_worker(const std::string& migration) {
   execute_as_catalog_owner(
       "UPDATE zdm.migrations SET backfill_pid = NULL, backfill_worker = NULL WHERE name = $1",

@@ -107,6 +107,10 @@ std::optional<std::string> migration_of_operation(long op_id);
 std::optional<std::string> first_operation_id(const std::string& migration);
 // Records `pid` as the migration's running worker.
 void record_worker_running(const std::string& migration, int pid);
+// The worker's claim: waits for the transaction of backfill_start to end, and
+// records `pid` as running when that transaction committed it; false when it
+// rolled back (or a later start recorded another pid).
+bool claim_worker(const std::string& migration, int pid);
 // Forgets the migration's worker (a new one is being started).
 void clear_worker(const std::string& migration);
 // Records how worker `pid` of the operation's migration ended.

@@ -75,7 +75,13 @@ Datum worker_claim(FunctionCallInfo) {
   Value migration = zdm::pg::migration_of_operation(worker_args.op_id);
   if (!migration)
     throw Error(ErrorCode::UndefinedObject, "the migration of this background backfill is gone");
-  zdm::pg::record_worker_running(*migration, MyProcPid);
+  // backfill_start recorded this worker's pid in its transaction: a start
+  // that rolled back (or a later start) left another one, and this worker
+  // has no walk.
+  if (!zdm::pg::claim_worker(*migration, MyProcPid)) {
+    zdm::pg::close_session();
+    return 0;
+  }
   std::string sql =
       "CALL zdm.backfill(" + zdm::core::quote_literal(*migration) + ", " +
       std::to_string(worker_args.batch_size) + ", '" + std::to_string(worker_args.pause_ms) +
@@ -161,6 +167,7 @@ void zdm_backfill_worker_main(Datum) {
     zdm::pg::invoke_cpp(worker_claim, NULL);
     PopActiveSnapshot();
     CommitTransactionCommand();
+    if (call_sql == nullptr) proc_exit(0);  // its start rolled back: nothing to do
     claimed = true;
     pgstat_report_activity(STATE_RUNNING, call_sql);
     StartTransactionCommand();
