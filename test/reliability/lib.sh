@@ -190,7 +190,21 @@ SERVER_LOG=""
 CAN_CRASH=0
 CRASH_WHY=""
 
+# Outside pg_virtualenv, a cluster of one's own can be restarted with pg_ctl:
+# ZDM_RELIABILITY_PGDATA names its data directory, ZDM_RELIABILITY_LOG its log.
+_as_data_owner() {
+    local owner
+    owner=$(stat -c %U "$ZDM_RELIABILITY_PGDATA")
+    if [[ "$(id -un)" == "$owner" ]]; then "$@"; else runuser -u "$owner" -- "$@"; fi
+}
+
 detect_cluster() {
+    if [[ -n "${ZDM_RELIABILITY_PGDATA:-}" ]]; then
+        SERVER_LOG=${ZDM_RELIABILITY_LOG:-}
+        if [[ ! -r "$SERVER_LOG" ]]; then CRASH_WHY="cannot read ZDM_RELIABILITY_LOG '$SERVER_LOG'"; return; fi
+        CAN_CRASH=1
+        return
+    fi
     if [[ -z "${PGVERSION:-}" ]]; then
         CRASH_WHY="PGVERSION is not set (not inside pg_virtualenv)"
         return
@@ -247,8 +261,13 @@ crash_backend() {
 crash_cluster() {
     local n t0=$EPOCHREALTIME
     n=$(ready_count)
-    pg_ctlcluster "$PGVERSION" "$CLUSTER" stop -m immediate >/dev/null 2>&1 || return 1
-    pg_ctlcluster "$PGVERSION" "$CLUSTER" start >/dev/null 2>&1 || return 1
+    if [[ -n "${ZDM_RELIABILITY_PGDATA:-}" ]]; then
+        _as_data_owner pg_ctl -D "$ZDM_RELIABILITY_PGDATA" -w stop -m immediate >/dev/null 2>&1 || return 1
+        _as_data_owner pg_ctl -D "$ZDM_RELIABILITY_PGDATA" -l "$SERVER_LOG" -w start >/dev/null 2>&1 || return 1
+    else
+        pg_ctlcluster "$PGVERSION" "$CLUSTER" stop -m immediate >/dev/null 2>&1 || return 1
+        pg_ctlcluster "$PGVERSION" "$CLUSTER" start >/dev/null 2>&1 || return 1
+    fi
     wait_restarted "$n" "$t0"
 }
 

@@ -9,7 +9,7 @@
 #                                             under pg_virtualenv -t)
 # Options:
 #   --large         bigger tables (2M rows for the backfill crashes) and longer loads
-#   --only LIST     comma-separated checks: crash,locks,hostile,dump,valgrind
+#   --only LIST     comma-separated checks: crash,locks,hostile,dump,valgrind,worker
 #   --op NAME       only this operation (test/reliability/ops/NAME.sh; repeatable)
 #   --out FILE      report path (default: RELIABILITY.md at the repo root)
 #   --no-report     do not write the report
@@ -35,7 +35,7 @@ ORIG_ARGS=("$@")
 usage() { sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
 LARGE=0
-ONLY="crash,locks,hostile,dump,valgrind"
+ONLY="crash,locks,hostile,dump,valgrind,worker"
 OPS=()
 OUT="$REPO/RELIABILITY.md"
 REPORT=1

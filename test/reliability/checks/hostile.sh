@@ -481,6 +481,8 @@ _hostile_inputs() {
                         migration:*) v="$(ql "$mig")::$bt" ;;
                         batch_size:*) v="10::$bt" ;;
                         pause:*) v="'0'::$bt" ;;
+                        # 1 row/s would make backfill walk the table for minutes.
+                        max_rate:*) v="100000::$bt" ;;
                         *:text|*:name) v="'x'::$bt" ;;
                         *:regclass) v="$T_LIT::$bt" ;;
                         *:integer|*:bigint) v="1::$bt" ;;
