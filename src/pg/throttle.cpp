@@ -7,6 +7,7 @@
 #include "pg/boundary.hpp"
 #include "pg/registry.hpp"
 #include "pg/spi.hpp"
+#include "pg/worker.hpp"
 
 namespace zdm::pg {
 
@@ -57,13 +58,21 @@ BackfillArgs read_backfill_args(FunctionCallInfo fcinfo) {
   return a;
 }
 
+// Sleeps `ms`, whatever sets the latch meanwhile (a latch left set by an
+// earlier signal would otherwise end the pause at once); only a stop request
+// of zdm.backfill_stop, finish or abort ends it early.
 void wait_ms(long ms) {
   if (ms <= 0) return;
   pg_guard([&] {
-    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms,
-                    PG_WAIT_EXTENSION);
-    ResetLatch(MyLatch);
-    CHECK_FOR_INTERRUPTS();
+    const TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+    for (;;) {
+      const long left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
+      if (left <= 0 || zdm_backfill_stop_requested) break;
+      (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, left,
+                      PG_WAIT_EXTENSION);
+      ResetLatch(MyLatch);
+      CHECK_FOR_INTERRUPTS();
+    }
   });
 }
 
@@ -98,6 +107,7 @@ void Throttle::wait_for_standbys() {
   TimestampTz last_shown = 0;
   bool noticed = false;
   for (;;) {
+    if (zdm_backfill_stop_requested) return;  // the walk stops at this boundary
     std::vector<Row> rows = query(
         "SELECT COALESCE(NULLIF(r.application_name, ''), r.client_addr::pg_catalog.text, "
         "r.pid::pg_catalog.text), "
