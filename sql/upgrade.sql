@@ -94,11 +94,16 @@ CREATE TABLE person (id int PRIMARY KEY, last_name text);
 INSERT INTO person SELECT i, 'name ' || i FROM generate_series(1, 10) i;
 SELECT zdm.begin_rename('person', 'last_name', 'surname', migration => 'before_update');
 INSERT INTO person (id, last_name) VALUES (11, 'old app, 0.1.0');
+-- zdm 0.1.0's begin left its trigger firing on origin only (this library's
+-- begin makes it ALWAYS): the update makes it ALWAYS, so that it fires in a
+-- logical-replication subscriber's apply worker.
+ALTER TABLE person ENABLE TRIGGER zzz_zdm_dual_write;
 
 ALTER EXTENSION zdm UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'zdm';
 -- The open migration is intact, and both apps keep writing.
 SELECT migration, state, operation, table_name FROM zdm.status();
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'person'::regclass;
 INSERT INTO person (id, surname) VALUES (12, 'new app, 0.2.0');
 UPDATE person SET last_name = 'old app, 0.2.0' WHERE id = 1;
 CALL zdm.backfill();

@@ -169,3 +169,28 @@ CREATE FUNCTION zdm.begin_alter_type(tbl regclass, column_name name, new_type te
 RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_alter_type';
 COMMENT ON FUNCTION zdm.begin_alter_type(regclass, name, text, text, text, text, name) IS
   'Opens an alter_type: a column of the new type, kept in sync by up and down (casts by default); it takes the column''s name at finish, or keeps new_name for good.';
+
+-- zdm 0.1.0's begin left its triggers ENABLE (origin only): they did not fire
+-- in a logical-replication subscriber's apply worker, nor under
+-- session_replication_role = replica, and the subscriber kept stale values.
+-- 0.2.0's begin makes them ALWAYS; the migrations open across the update get
+-- the same (a trigger disabled by hand stays disabled).
+DO $$
+DECLARE
+  t record;
+BEGIN
+  FOR t IN SELECT tg.tgrelid::regclass AS tbl, tg.tgname
+           FROM pg_catalog.pg_trigger tg JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
+           WHERE p.pronamespace = 'zdm'::regnamespace AND NOT tg.tgisinternal
+             AND tg.tgenabled = 'O'
+  LOOP
+    BEGIN
+      EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.tbl, t.tgname);
+    EXCEPTION WHEN insufficient_privilege THEN
+      RAISE WARNING 'zdm: trigger % on table % still fires on origin only', t.tgname, t.tbl
+        USING HINT = pg_catalog.format('As its owner: ALTER TABLE %s ENABLE ALWAYS TRIGGER %I;',
+                                       t.tbl, t.tgname);
+    END;
+  END LOOP;
+END
+$$;
