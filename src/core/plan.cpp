@@ -39,79 +39,10 @@ void check_unclaimed(const TableDesc& table, const std::vector<std::string>& col
                       "Finish or abort migration \"" + open.migration + "\" first.");
 }
 
-Operation validate_rename(const TableDesc& table, const RenameRequest& request,
-                          const std::vector<Operation>& open_on_table) {
-  return rename::validate(table, request, open_on_table);
-}
-
-Operation validate_add_column(const TableDesc& table, const AddColumnRequest& request,
-                              const std::vector<Operation>& open_on_table) {
-  return add_column::validate(table, request, open_on_table);
-}
-
-Operation validate_drop_column(const TableDesc& table, const DropColumnRequest& request,
-                               const std::vector<Operation>& open_on_table) {
-  return drop_column::validate(table, request, open_on_table);
-}
-
-bool is_lossless_widening(const std::string& from, const std::string& to) {
-  return alter_type::is_lossless_widening(from, to);
-}
-
-Operation validate_alter_type(const TableDesc& table, const AlterTypeRequest& request,
-                              const std::vector<Operation>& open_on_table) {
-  return alter_type::validate(table, request, open_on_table);
-}
-
-Operation validate_join_to_column(const TableDesc& join, const TableDesc& target,
-                                  const JoinToColumnRequest& request,
-                                  const std::vector<Operation>& open_on_join,
-                                  const std::vector<Operation>& open_on_target) {
-  return join::validate_join_to_column(join, target, request, open_on_join, open_on_target);
-}
-
-Operation validate_column_to_join(const TableDesc& target, const ColumnToJoinRequest& request,
-                                  const std::vector<Operation>& open_on_target) {
-  return join::validate_column_to_join(target, request, open_on_target);
-}
-
-Operation validate_create_index(const TableDesc& table, const CreateIndexRequest& request,
-                                const std::vector<Operation>& open_on_table) {
-  return create_index::validate(table, request, open_on_table);
-}
-
-std::string default_index_name(const std::string& table, const std::vector<std::string>& columns) {
-  return create_index::default_name(table, columns);
-}
-
-JoinBackfillSql join_backfill_sql(const TableDesc& join, const TableDesc& target,
-                                  const Operation& op) {
-  return join::backfill_sql(join, target, op);
-}
-
-std::string join_difference_sql(const TableDesc& join, const TableDesc& target,
-                                const Operation& op) {
-  return join::difference_sql(join, target, op);
-}
-
-Operation validate_add_check(const TableDesc& table, const AddCheckRequest& request,
-                             const std::vector<Operation>& open_on_table) {
-  return add_check::validate(table, request, open_on_table);
-}
-
-Operation validate_set_not_null(const TableDesc& table, const SetNotNullRequest& request,
-                                const std::vector<Operation>& open_on_table) {
-  return set_not_null::validate(table, request, open_on_table);
-}
-
 std::string constraint_violations_sql(const TableDesc& table, const Operation& op) {
   if (op.kind == OpKind::SetNotNull) return set_not_null::violations_sql(table, op);
   if (op.kind != OpKind::AddCheck) return {};
   return add_check::violations_sql(table, op);
-}
-
-std::string shadow_column_name(const TableDesc& table, const std::string& column) {
-  return alter_type::shadow_name(table, column);
 }
 
 Statements concurrent_index_statements(const TableDesc& table, const Operation& op) {

@@ -50,18 +50,9 @@ struct AlterTypeRequest {
   // under it for good (finish drops the old column and renames nothing), so the
   // new app uses one name before and after finish. The column's own name: the
   // new app keeps writing the column itself, allowed only for a lossless
-  // widening (is_lossless_widening).
+  // widening (alter_type::is_lossless_widening).
   std::optional<std::string> new_name = std::nullopt;
 };
-
-// Whether a value written as `to` into a column of type `from` (by assignment)
-// is stored exactly as a column of type `to` would store it, or refused with an
-// error, and every `from` value converts to `to` without loss: then the new app
-// can write the column under its old type until finish (types as format_type
-// prints them). smallint -> integer/bigint, integer -> bigint, numeric(p,s) ->
-// numeric(q >= p,s), character varying(n) -> character varying(m >= n) /
-// character varying / text.
-bool is_lossless_widening(const std::string& from, const std::string& to);
 
 struct DropColumnRequest {
   std::string column;
@@ -119,63 +110,15 @@ struct SetNotNullRequest {
   std::string up = {};
 };
 
-// Each validate_* checks a request against the table and the operations
-// already open on it and returns the operation to record (id and migration are
-// filled in by the caller).
-Operation validate_rename(const TableDesc& table, const RenameRequest& request,
-                          const std::vector<Operation>& open_on_table);
-Operation validate_add_column(const TableDesc& table, const AddColumnRequest& request,
-                              const std::vector<Operation>& open_on_table);
-Operation validate_drop_column(const TableDesc& table, const DropColumnRequest& request,
-                               const std::vector<Operation>& open_on_table);
-Operation validate_alter_type(const TableDesc& table, const AlterTypeRequest& request,
-                              const std::vector<Operation>& open_on_table);
-
-// `target` is the operation's table; open_on_join: the operations open on the
-// join table.
-Operation validate_join_to_column(const TableDesc& join, const TableDesc& target,
-                                  const JoinToColumnRequest& request,
-                                  const std::vector<Operation>& open_on_join,
-                                  const std::vector<Operation>& open_on_target);
-Operation validate_column_to_join(const TableDesc& target, const ColumnToJoinRequest& request,
-                                  const std::vector<Operation>& open_on_target);
-Operation validate_create_index(const TableDesc& table, const CreateIndexRequest& request,
-                                const std::vector<Operation>& open_on_table);
-// create_index's name when none is given (not yet checked against the schema).
-std::string default_index_name(const std::string& table, const std::vector<std::string>& columns);
-
-Operation validate_add_check(const TableDesc& table, const AddCheckRequest& request,
-                             const std::vector<Operation>& open_on_table);
-Operation validate_set_not_null(const TableDesc& table, const SetNotNullRequest& request,
-                                const std::vector<Operation>& open_on_table);
+// Each operation's validate (src/core/ops/<operation>.hpp: rename::validate,
+// join::validate_join_to_column, ...) checks a request against the table and
+// the operations already open on it and returns the operation to record (id
+// and migration are filled in by the caller).
 
 // For an operation that adds a constraint NOT VALID: one row, how many rows
 // violate it and the first 10 of their keys (text, or NULL); finish refuses
 // before VALIDATE when the count is not 0. Empty for the other kinds.
 std::string constraint_violations_sql(const TableDesc& table, const Operation& op);
-
-// The SQL of a join operation's backfill and of finish's check. Keys travel as
-// text[]; every statement returns one row.
-struct JoinBackfillSql {
-  std::string last_key;  // the walk's last key as text[] (no row/NULL: empty)
-  // $1 last key done (text[]; first_keys ignores it), $2 the walk's last key,
-  // $3 batch size: the batch's keys (text[]), how many, the batch's last key
-  // (text[]).
-  std::string first_keys;
-  std::string next_keys;
-  std::string lock;       // $1 keys: locks their target rows; count
-  std::string copy;       // $1 keys: copies the batch, with zdm's triggers off; rows written
-  std::string conflicts;  // $1 keys: rows that still differ: count, first keys (text[])
-};
-JoinBackfillSql join_backfill_sql(const TableDesc& join, const TableDesc& target,
-                                  const Operation& op);
-// One row: how many (key, value) pairs the join table and the column do not
-// share, and the first keys (text[]).
-std::string join_difference_sql(const TableDesc& join, const TableDesc& target,
-                                const Operation& op);
-
-// alter_type's shadow column: "<column>_new", or the first free variant.
-std::string shadow_column_name(const TableDesc& table, const std::string& column);
 
 // The index builds an operation needs before finish. CREATE INDEX CONCURRENTLY
 // cannot run in a function or a transaction block, so zdm hands these to the

@@ -6,6 +6,14 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/ops/add_check.hpp"
+#include "core/ops/add_column.hpp"
+#include "core/ops/alter_type.hpp"
+#include "core/ops/create_index.hpp"
+#include "core/ops/drop_column.hpp"
+#include "core/ops/join.hpp"
+#include "core/ops/rename.hpp"
+#include "core/ops/set_not_null.hpp"
 #include "core/plan.hpp"
 #include "core/quote.hpp"
 #include "core/state.hpp"
@@ -57,7 +65,7 @@ void check_join_in_sync(const std::string& migration, const zdm::core::TableDesc
   if (op.join_relid == 0) return;  // nothing left to compare; finish's plan decides
   zdm::core::TableDesc join = zdm::pg::load_table(op.join_relid);
   zdm::pg::Row diff =
-      zdm::pg::query_as_caller(zdm::core::join_difference_sql(join, target, op).c_str(), {}).at(0);
+      zdm::pg::query_as_caller(zdm::core::join::difference_sql(join, target, op).c_str(), {}).at(0);
   if (*diff[0] == "0") return;
   throw Error(ErrorCode::InvalidState,
               "cannot finish migration \"" + migration + "\": " + *diff[0] +
@@ -283,7 +291,7 @@ ZDM_FUNCTION(zdm_begin_rename) {
   std::string migration = begin_operation(
       relid, requested, {"rename", table.name, request.column, "to", request.new_column},
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::validate_rename(t, request, open);
+        return zdm::core::rename::validate(t, request, open);
       });
   zdm::pg::close_session();
   return text_result(migration);
@@ -311,7 +319,7 @@ ZDM_FUNCTION(zdm_begin_add_column) {
   std::string migration = begin_operation(
       relid, requested, {"add", table.name, request.column},
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::validate_add_column(t, request, open);
+        return zdm::core::add_column::validate(t, request, open);
       });
   zdm::pg::close_session();
   return text_result(migration);
@@ -330,13 +338,13 @@ ZDM_FUNCTION(zdm_begin_drop_column) {
   if (down) {
     // Checked here first so that an unknown column gets zdm's error, not the
     // expression's.
-    zdm::core::validate_drop_column(table, {request.column, "x"}, {});
+    zdm::core::drop_column::validate(table, {request.column, "x"}, {});
     request.down = zdm::pg::normalize_down(relid, *down, request.column);
   }
   std::string migration = begin_operation(
       relid, requested, {"drop", table.name, request.column},
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::validate_drop_column(t, request, open);
+        return zdm::core::drop_column::validate(t, request, open);
       });
   zdm::pg::close_session();
   return text_result(migration);
@@ -359,7 +367,7 @@ ZDM_FUNCTION(zdm_begin_alter_type) {
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   const zdm::core::Column* column = table.find_column(request.column);
   if (column == nullptr)  // zdm's own error, before any expression is parsed
-    zdm::core::validate_alter_type(table, request, {});
+    zdm::core::alter_type::validate(table, request, {});
   request.type_sql = zdm::pg::normalize_type(*type);
   request.storage_settable = zdm::pg::query_value(
                                  "SELECT typstorage <> 'p' FROM pg_catalog.pg_type WHERE oid = "
@@ -373,7 +381,7 @@ ZDM_FUNCTION(zdm_begin_alter_type) {
   std::string migration = begin_operation(
       relid, requested, {"alter", table.name, request.column},
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::validate_alter_type(t, request, open);
+        return zdm::core::alter_type::validate(t, request, open);
       },
       [&](zdm::core::Operation& op) {
         op.down = down ? zdm::pg::normalize_down(relid, *down, op.column)
@@ -398,12 +406,12 @@ ZDM_FUNCTION(zdm_begin_add_check) {
   zdm::pg::open_session();
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   // zdm's own errors (name clash) before the expression's.
-  zdm::core::validate_add_check(table, {request.name, "true"}, {});
+  zdm::core::add_check::validate(table, {request.name, "true"}, {});
   request.expression = zdm::pg::normalize_check(relid, *expression, &request.reads);
   std::string migration = begin_operation(
       relid, requested, {"check", table.name, request.name},
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::validate_add_check(t, request, open);
+        return zdm::core::add_check::validate(t, request, open);
       });
   zdm::pg::close_session();
   return text_result(migration);
@@ -424,7 +432,7 @@ ZDM_FUNCTION(zdm_begin_set_not_null) {
   // expression's.
   zdm::core::SetNotNullRequest first = request;
   first.up = "true";
-  zdm::core::validate_set_not_null(table, first, zdm::pg::open_operations_on(relid));
+  zdm::core::set_not_null::validate(table, first, zdm::pg::open_operations_on(relid));
   if (up) {
     // Assignment to the column's own type, as alter_type's up.
     request.up = zdm::pg::normalize_up(relid, *up, table.find_column(request.column)->type_sql);
@@ -432,7 +440,7 @@ ZDM_FUNCTION(zdm_begin_set_not_null) {
   std::string migration = begin_operation(
       relid, requested, {"not_null", table.name, request.column},
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::validate_set_not_null(t, request, open);
+        return zdm::core::set_not_null::validate(t, request, open);
       },
       [&](zdm::core::Operation& op) {
         // The shadow column's value goes back unchanged.
@@ -510,9 +518,9 @@ ZDM_FUNCTION(zdm_begin_join_to_column) {
         zdm::core::TableDesc join = zdm::pg::load_table(join_relid);
         request.key_types_comparable =
             keys_comparable(join, request.join_key, target, request.target_key);
-        return zdm::core::validate_join_to_column(join, target, request,
-                                                  zdm::pg::open_operations_on(join_relid),
-                                                  zdm::pg::open_operations_on(target_relid));
+        return zdm::core::join::validate_join_to_column(join, target, request,
+                                                        zdm::pg::open_operations_on(join_relid),
+                                                        zdm::pg::open_operations_on(target_relid));
       });
   zdm::pg::close_session();
   return text_result(migration);
@@ -543,8 +551,8 @@ ZDM_FUNCTION(zdm_begin_column_to_join) {
         // owner, unless they are the same role.
         if (zdm::pg::query_value("SELECT 1 WHERE $1 = CURRENT_USER", {target.owner}))
           target.owner.clear();
-        return zdm::core::validate_column_to_join(target, request,
-                                                  zdm::pg::open_operations_on(target_relid));
+        return zdm::core::join::validate_column_to_join(target, request,
+                                                        zdm::pg::open_operations_on(target_relid));
       },
       [&](zdm::core::Operation& op) { zdm::pg::record_join_table(op.id, join); });
   zdm::pg::close_session();
@@ -664,7 +672,7 @@ ZDM_FUNCTION(zdm_begin_create_index) {
   }
   if (where) request.where = zdm::pg::normalize_predicate(relid, *where);
   if (name.empty()) {
-    std::string base = zdm::core::default_index_name(table.name, columns);
+    std::string base = zdm::core::create_index::default_name(table.name, columns);
     name = base;
     for (int i = 1; relation_exists(table.schema, name); i++)
       name = zdm::core::fit_identifier(base + std::to_string(i));
@@ -677,7 +685,7 @@ ZDM_FUNCTION(zdm_begin_create_index) {
   std::string migration = begin_operation(
       relid, requested, {"index", name},
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::validate_create_index(t, request, open);
+        return zdm::core::create_index::validate(t, request, open);
       });
   zdm::pg::announce_pending_statements(migration);
   zdm::pg::close_session();

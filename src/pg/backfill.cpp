@@ -8,6 +8,7 @@
 #include "common/backfill_scope.hpp"
 #include "core/backfill.hpp"
 #include "core/error.hpp"
+#include "core/ops/join.hpp"
 #include "core/plan.hpp"
 #include "core/quote.hpp"
 #include "core/state.hpp"
@@ -411,7 +412,7 @@ void backfill_join_operation(const std::string& migration, const zdm::pg::Stored
   const bool to_column = s.op.kind == zdm::core::OpKind::JoinToColumn;
   zdm::core::TableDesc target = zdm::pg::load_table(s.relid);
   zdm::core::TableDesc join = zdm::pg::load_table(s.op.join_relid);
-  const zdm::core::JoinBackfillSql sql = zdm::core::join_backfill_sql(join, target, s.op);
+  const zdm::core::join::BackfillSql sql = zdm::core::join::backfill_sql(join, target, s.op);
   refuse_if_rls_hides_rows(migration, {s.relid, s.op.join_relid});
   if (zdm::pg::read_backfill_progress(s.op.id).state == "pending")
     zdm::pg::record_backfill_start(s.op.id, to_column ? s.op.join_key : s.op.target_key,

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "core/ops/add_check.hpp"
+#include "core/ops/rename.hpp"
 #include "core/plan.hpp"
 #include "support.hpp"
 
@@ -21,7 +23,7 @@ TableDesc person() {
 }
 
 Operation check_op() {
-  Operation op = validate_add_check(person(), {"age_nonneg", "(age >= 0)", {"age"}}, {});
+  Operation op = add_check::validate(person(), {"age_nonneg", "(age >= 0)", {"age"}}, {});
   op.migration = "m";
   return op;
 }
@@ -71,26 +73,26 @@ TEST(AddCheck, ViolationsNameKeys) {
 
 TEST(AddCheck, Refusals) {
   EXPECT_EQ(code_of([] {
-              validate_add_check(person(), {"person_pkey", "true"}, {});
+              add_check::validate(person(), {"person_pkey", "true"}, {});
             }),
             ErrorCode::DuplicateObject);
   EXPECT_EQ(code_of([] {
-              validate_add_check(person(), {"", "true"}, {});
+              add_check::validate(person(), {"", "true"}, {});
             }),
             ErrorCode::InvalidParameter);
   EXPECT_EQ(code_of([] {
-              validate_add_check(person(), {"c", ""}, {});
+              add_check::validate(person(), {"c", ""}, {});
             }),
             ErrorCode::InvalidParameter);
-  Operation rename = validate_rename(person(), {"age", "years"}, {});
+  Operation rename = rename::validate(person(), {"age", "years"}, {});
   rename.migration = "r";
   EXPECT_EQ(code_of([&] {
-              validate_add_check(person(), {"c", "(years > 0)", {"years"}}, {rename});
+              add_check::validate(person(), {"c", "(years > 0)", {"years"}}, {rename});
             }),
             ErrorCode::ObjectInUse);
   Operation open = check_op();
   EXPECT_EQ(code_of([&] {
-              validate_add_check(person(), {"age_nonneg", "true"}, {open});
+              add_check::validate(person(), {"age_nonneg", "true"}, {open});
             }),
             ErrorCode::ObjectInUse);
 }

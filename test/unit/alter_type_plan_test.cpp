@@ -6,6 +6,8 @@
 #include <functional>
 
 #include "core/error.hpp"
+#include "core/ops/alter_type.hpp"
+#include "core/ops/rename.hpp"
 #include "core/plan.hpp"
 #include "support.hpp"
 
@@ -55,7 +57,7 @@ TableDesc acct() {
 
 Operation widen(const std::string& column) {
   AlterTypeRequest r{column, "bigint", "(" + column + ")::bigint", ""};
-  Operation op = validate_alter_type(acct(), r, {});
+  Operation op = alter_type::validate(acct(), r, {});
   op.migration = "widen";
   op.down = "(" + op.new_column + ")::integer";
   return op;
@@ -75,7 +77,7 @@ TEST(AlterType, ValidateNamesAShadowColumnAndKeepsNotNullAndDefault) {
 TEST(AlterType, RefusesWhatItCannotCarryOver) {
   auto alter = [](const std::string& column, const std::string& type) {
     return code_of([&] {
-      validate_alter_type(acct(), {column, type, "(" + column + ")::" + type, ""}, {});
+      alter_type::validate(acct(), {column, type, "(" + column + ")::" + type, ""}, {});
     });
   };
   EXPECT_EQ(alter("id", "bigint"), ErrorCode::WrongObjectType);                // primary key
@@ -108,7 +110,7 @@ TEST(AlterType, IndexTwinsAreBuiltConcurrentlyOnTheShadowColumn) {
             "\"public\".\"acct\" USING btree (\"code_new\")");
   EXPECT_EQ(required_indexes(acct(), widen("code")),
             (std::vector<std::string>{"acct_balance_idx_zdm_new", "code_unique_zdm_new"}));
-  Operation rename = validate_rename(acct(), {"code", "code2"}, {});
+  Operation rename = rename::validate(acct(), {"code", "code2"}, {});
   EXPECT_TRUE(concurrent_index_statements(acct(), rename).empty());
 }
 
@@ -148,7 +150,7 @@ TEST(AlterType, RefusesAColumnThatOtherObjectsReadAtBegin) {
                   {"balance", "policy", "policy p on table public.acct"}};
   AlterTypeRequest r{"code", "bigint", "(code)::bigint", ""};
   try {
-    validate_alter_type(t, r, {});
+    alter_type::validate(t, r, {});
     ADD_FAILURE() << "expected a refusal";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::ObjectInUse);
@@ -158,7 +160,7 @@ TEST(AlterType, RefusesAColumnThatOtherObjectsReadAtBegin) {
     EXPECT_NE(e.hint().find("generated columns"), std::string::npos);
     EXPECT_EQ(e.hint().find("polic"), std::string::npos);
   }
-  EXPECT_NO_THROW(validate_alter_type(acct(), r, {}));
+  EXPECT_NO_THROW(alter_type::validate(acct(), r, {}));
 }
 
 // new_name: the converted column is created under it and keeps it, so finish
@@ -166,7 +168,7 @@ TEST(AlterType, RefusesAColumnThatOtherObjectsReadAtBegin) {
 TEST(AlterType, NewNameKeepsTheConvertedColumnsName) {
   AlterTypeRequest r{"code", "bigint", "(code)::bigint", ""};
   r.new_name = "code8";
-  Operation op = validate_alter_type(acct(), r, {});
+  Operation op = alter_type::validate(acct(), r, {});
   op.migration = "widen";
   EXPECT_EQ(op.new_column, "code8");
   EXPECT_TRUE(op.keep_new_name);
@@ -190,7 +192,7 @@ TEST(AlterType, NewNameKeepsTheConvertedColumnsName) {
   // NOT NULL and the default land on the kept name.
   AlterTypeRequest b{"balance", "bigint", "(balance)::bigint", ""};
   b.new_name = "total";
-  Operation total = validate_alter_type(acct(), b, {});
+  Operation total = alter_type::validate(acct(), b, {});
   EXPECT_EQ(total.check_name, "total_not_null");
   t.columns.push_back({"total", "bigint", "", false, false, false});
   Statements f = finish_statements(t, total);
@@ -209,7 +211,7 @@ TEST(AlterType, NewNameErrors) {
                       const std::string& new_name) {
     AlterTypeRequest r{column, type, "(" + column + ")::" + type, ""};
     r.new_name = new_name;
-    return code_of([&] { validate_alter_type(acct(), r, {}); });
+    return code_of([&] { alter_type::validate(acct(), r, {}); });
   };
   EXPECT_EQ(with_name("code", "bigint", "balance"), ErrorCode::DuplicateColumn);
   EXPECT_EQ(with_name("code", "bigint", ""), ErrorCode::InvalidParameter);
@@ -218,36 +220,39 @@ TEST(AlterType, NewNameErrors) {
   EXPECT_EQ(with_name("code", "smallint", "code"), ErrorCode::InvalidParameter);
   AlterTypeRequest r{"code", "bigint", "(code)::bigint", ""};
   r.new_name = "note";  // free
-  EXPECT_NO_THROW(validate_alter_type(acct(), r, {}));
+  EXPECT_NO_THROW(alter_type::validate(acct(), r, {}));
   r.new_name = "code";
-  Operation op = validate_alter_type(acct(), r, {});
+  Operation op = alter_type::validate(acct(), r, {});
   EXPECT_EQ(op.new_column, "code_new");
   EXPECT_FALSE(op.keep_new_name);
 }
 
 TEST(AlterType, LosslessWidenings) {
-  EXPECT_TRUE(is_lossless_widening("smallint", "integer"));
-  EXPECT_TRUE(is_lossless_widening("smallint", "bigint"));
-  EXPECT_TRUE(is_lossless_widening("integer", "bigint"));
-  EXPECT_TRUE(is_lossless_widening("numeric(8,2)", "numeric(12,2)"));
-  EXPECT_TRUE(is_lossless_widening("numeric(8,2)", "numeric(8,2)"));
-  EXPECT_TRUE(is_lossless_widening("character varying(10)", "character varying(20)"));
-  EXPECT_TRUE(is_lossless_widening("character varying(10)", "character varying"));
-  EXPECT_TRUE(is_lossless_widening("character varying(10)", "text"));
+  EXPECT_TRUE(alter_type::is_lossless_widening("smallint", "integer"));
+  EXPECT_TRUE(alter_type::is_lossless_widening("smallint", "bigint"));
+  EXPECT_TRUE(alter_type::is_lossless_widening("integer", "bigint"));
+  EXPECT_TRUE(alter_type::is_lossless_widening("numeric(8,2)", "numeric(12,2)"));
+  EXPECT_TRUE(alter_type::is_lossless_widening("numeric(8,2)", "numeric(8,2)"));
+  EXPECT_TRUE(alter_type::is_lossless_widening("character varying(10)", "character varying(20)"));
+  EXPECT_TRUE(alter_type::is_lossless_widening("character varying(10)", "character varying"));
+  EXPECT_TRUE(alter_type::is_lossless_widening("character varying(10)", "text"));
 
-  EXPECT_FALSE(is_lossless_widening("bigint", "integer"));
-  EXPECT_FALSE(is_lossless_widening("integer", "integer"));
-  EXPECT_FALSE(is_lossless_widening("integer", "numeric"));  // 1.5 would round in the window
-  EXPECT_FALSE(is_lossless_widening("numeric(8,2)", "numeric(12,4)"));
-  EXPECT_FALSE(is_lossless_widening("numeric(8,2)", "numeric"));
-  EXPECT_FALSE(is_lossless_widening("numeric(8,2)", "numeric(6,2)"));
-  EXPECT_FALSE(is_lossless_widening("numeric", "numeric(12,2)"));
-  EXPECT_FALSE(is_lossless_widening("character varying(10)", "character varying(5)"));
-  EXPECT_FALSE(is_lossless_widening("character varying", "text"));
-  EXPECT_FALSE(is_lossless_widening("text", "character varying(10)"));
-  EXPECT_FALSE(is_lossless_widening("real", "double precision"));  // doubles round in real
-  EXPECT_FALSE(is_lossless_widening("timestamp without time zone", "timestamp with time zone"));
+  EXPECT_FALSE(alter_type::is_lossless_widening("bigint", "integer"));
+  EXPECT_FALSE(alter_type::is_lossless_widening("integer", "integer"));
   EXPECT_FALSE(
-      is_lossless_widening("timestamp(3) without time zone", "timestamp(6) without time zone"));
-  EXPECT_FALSE(is_lossless_widening("public.small", "bigint"));  // a domain: unknown
+      alter_type::is_lossless_widening("integer", "numeric"));  // 1.5 would round in the window
+  EXPECT_FALSE(alter_type::is_lossless_widening("numeric(8,2)", "numeric(12,4)"));
+  EXPECT_FALSE(alter_type::is_lossless_widening("numeric(8,2)", "numeric"));
+  EXPECT_FALSE(alter_type::is_lossless_widening("numeric(8,2)", "numeric(6,2)"));
+  EXPECT_FALSE(alter_type::is_lossless_widening("numeric", "numeric(12,2)"));
+  EXPECT_FALSE(alter_type::is_lossless_widening("character varying(10)", "character varying(5)"));
+  EXPECT_FALSE(alter_type::is_lossless_widening("character varying", "text"));
+  EXPECT_FALSE(alter_type::is_lossless_widening("text", "character varying(10)"));
+  EXPECT_FALSE(
+      alter_type::is_lossless_widening("real", "double precision"));  // doubles round in real
+  EXPECT_FALSE(
+      alter_type::is_lossless_widening("timestamp without time zone", "timestamp with time zone"));
+  EXPECT_FALSE(alter_type::is_lossless_widening("timestamp(3) without time zone",
+                                                "timestamp(6) without time zone"));
+  EXPECT_FALSE(alter_type::is_lossless_widening("public.small", "bigint"));  // a domain: unknown
 }

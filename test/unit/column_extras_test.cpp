@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "core/ops/alter_type.hpp"
 #include "core/ops/common.hpp"
+#include "core/ops/rename.hpp"
 #include "core/plan.hpp"
 
 using namespace zdm::core;
@@ -103,7 +105,7 @@ TEST(ColumnExtras, AComputedColumnInheritsWhatEveryColumnItReadsGrants) {
 
 TEST(ColumnExtras, RenameAndAlterTypeCarryThemAtBeginAndFinish) {
   TableDesc t = acct();
-  Operation rename = validate_rename(t, {"bal", "balance"}, {});
+  Operation rename = rename::validate(t, {"bal", "balance"}, {});
   EXPECT_TRUE(has(begin_statements(t, rename),
                   "GRANT UPDATE (\"balance\") ON \"public\".\"acct\" TO \"app\""));
   // At finish the old physical column keeps the new name and takes what was
@@ -119,7 +121,7 @@ TEST(ColumnExtras, RenameAndAlterTypeCarryThemAtBeginAndFinish) {
   EXPECT_FALSE(has(finish, "GRANT UPDATE (\"balance\") ON \"public\".\"acct\" TO \"app\""));
 
   AlterTypeRequest widen{"bal", "bigint", "bal", ""};
-  Operation alter = validate_alter_type(t, widen, {});
+  Operation alter = alter_type::validate(t, widen, {});
   EXPECT_TRUE(has(begin_statements(t, alter),
                   "COMMENT ON COLUMN \"public\".\"acct\".\"bal_new\" IS E'it''s cents'"));
 }

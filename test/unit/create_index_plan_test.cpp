@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "core/ops/create_index.hpp"
+#include "core/ops/drop_column.hpp"
 #include "core/plan.hpp"
 #include "support.hpp"
 
@@ -36,7 +38,7 @@ CreateIndexRequest email_request() {
 }  // namespace
 
 TEST(CreateIndex, BuildsConcurrentlyThroughPendingStatementsOnly) {
-  Operation op = validate_create_index(person(), email_request(), {});
+  Operation op = create_index::validate(person(), email_request(), {});
   op.migration = "m";
   EXPECT_EQ(op.kind, OpKind::CreateIndex);
   EXPECT_TRUE(op.claimed_columns().empty());
@@ -56,14 +58,14 @@ TEST(CreateIndex, PartialIndexKeepsItsPredicate) {
   r.unique = false;
   r.method = "hash";
   r.where = "(email <> 'q'::text)";
-  Operation op = validate_create_index(person(), r, {});
+  Operation op = create_index::validate(person(), r, {});
   EXPECT_EQ(concurrent_index_statements(person(), op)[0],
             "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"person_email_idx\" ON "
             "\"public\".\"person\" USING \"hash\" (\"email\") WHERE (email <> 'q'::text)");
 }
 
 TEST(CreateIndex, AbortDropsOnlyWhatWasBuilt) {
-  Operation op = validate_create_index(person(), email_request(), {});
+  Operation op = create_index::validate(person(), email_request(), {});
   EXPECT_TRUE(abort_statements(person(), op).empty());
   TableDesc built = person();
   Index index;
@@ -76,25 +78,26 @@ TEST(CreateIndex, AbortDropsOnlyWhatWasBuilt) {
 TEST(CreateIndex, RefusesBadRequests) {
   CreateIndexRequest empty = email_request();
   empty.keys.clear();
-  EXPECT_EQ(code_of([&] { validate_create_index(person(), empty, {}); }),
+  EXPECT_EQ(code_of([&] { create_index::validate(person(), empty, {}); }),
             ErrorCode::InvalidParameter);
   CreateIndexRequest taken = email_request();
   taken.name = "person_pkey";
-  EXPECT_EQ(code_of([&] { validate_create_index(person(), taken, {}); }),
+  EXPECT_EQ(code_of([&] { create_index::validate(person(), taken, {}); }),
             ErrorCode::DuplicateTable);
-  Operation open = validate_create_index(person(), email_request(), {});
+  Operation open = create_index::validate(person(), email_request(), {});
   open.migration = "other";
-  EXPECT_EQ(code_of([&] { validate_create_index(person(), email_request(), {open}); }),
+  EXPECT_EQ(code_of([&] { create_index::validate(person(), email_request(), {open}); }),
             ErrorCode::DuplicateTable);
-  Operation dropping = validate_drop_column(person(), {"email", ""}, {});
+  Operation dropping = drop_column::validate(person(), {"email", ""}, {});
   dropping.migration = "d";
   CreateIndexRequest on_dropped = email_request();
   on_dropped.name = "x";
-  EXPECT_EQ(code_of([&] { validate_create_index(person(), on_dropped, {dropping}); }),
+  EXPECT_EQ(code_of([&] { create_index::validate(person(), on_dropped, {dropping}); }),
             ErrorCode::ObjectInUse);
 }
 
 TEST(CreateIndex, DefaultName) {
-  EXPECT_EQ(default_index_name("person", {"email", "lower(name)"}), "person_email_expr_idx");
-  EXPECT_LE(default_index_name(std::string(60, 'p'), {"email"}).size(), 63u);
+  EXPECT_EQ(create_index::default_name("person", {"email", "lower(name)"}),
+            "person_email_expr_idx");
+  EXPECT_LE(create_index::default_name(std::string(60, 'p'), {"email"}).size(), 63u);
 }

@@ -4,6 +4,9 @@
 #include <functional>
 
 #include "core/error.hpp"
+#include "core/ops/add_column.hpp"
+#include "core/ops/drop_column.hpp"
+#include "core/ops/rename.hpp"
 #include "core/plan.hpp"
 #include "support.hpp"
 
@@ -33,13 +36,13 @@ Operation add_surname() {
   r.up = "last_name";
   r.not_null = true;
   r.default_sql = "'unknown'::text";
-  Operation op = validate_add_column(person(), r, {});
+  Operation op = add_column::validate(person(), r, {});
   op.migration = "surname";
   return op;
 }
 
 Operation drop_last_name() {
-  Operation op = validate_drop_column(person(), {"last_name", "surname"}, {});
+  Operation op = drop_column::validate(person(), {"last_name", "surname"}, {});
   op.migration = "surname";
   return op;
 }
@@ -89,18 +92,18 @@ TEST(AddColumn, BackfillsRowsStillNullThroughAPlainColumn) {
   EXPECT_EQ(spec.touch_column, "first_name") << "a column outside the primary key";
   EXPECT_EQ(spec.needs_work, "t.\"surname\" IS NULL");
   AddColumnRequest no_up{"flag", "boolean", "", false, ""};
-  EXPECT_FALSE(needs_backfill(validate_add_column(person(), no_up, {})));
+  EXPECT_FALSE(needs_backfill(add_column::validate(person(), no_up, {})));
 }
 
 TEST(AddColumn, RefusesBadInput) {
   AddColumnRequest exists{"nick", "text", "", false, ""};
-  EXPECT_EQ(code_of([&] { validate_add_column(person(), exists, {}); }),
+  EXPECT_EQ(code_of([&] { add_column::validate(person(), exists, {}); }),
             ErrorCode::DuplicateColumn);
   AddColumnRequest not_null_without_up{"x", "text", "", true, ""};
-  EXPECT_EQ(code_of([&] { validate_add_column(person(), not_null_without_up, {}); }),
+  EXPECT_EQ(code_of([&] { add_column::validate(person(), not_null_without_up, {}); }),
             ErrorCode::InvalidParameter);
   AddColumnRequest no_type{"x", "", "", false, ""};
-  EXPECT_EQ(code_of([&] { validate_add_column(person(), no_type, {}); }),
+  EXPECT_EQ(code_of([&] { add_column::validate(person(), no_type, {}); }),
             ErrorCode::InvalidParameter);
 }
 
@@ -116,41 +119,41 @@ TEST(DropColumn, NothingAtBeginNothingToBackfillDropAtFinish) {
 
 TEST(DropColumn, RefusesBadInput) {
   EXPECT_EQ(code_of([&] {
-              validate_drop_column(person(), {"nope", ""}, {});
+              drop_column::validate(person(), {"nope", ""}, {});
             }),
             ErrorCode::UndefinedColumn);
   EXPECT_EQ(code_of([&] {
-              validate_drop_column(person(), {"id", "1"}, {});
+              drop_column::validate(person(), {"id", "1"}, {});
             }),
             ErrorCode::WrongObjectType);
   EXPECT_EQ(code_of([&] {
-              validate_drop_column(person(), {"shout", ""}, {});
+              drop_column::validate(person(), {"shout", ""}, {});
             }),
             ErrorCode::WrongObjectType);
   // NOT NULL without down: new-side inserts would fail.
   EXPECT_EQ(code_of([&] {
-              validate_drop_column(person(), {"last_name", ""}, {});
+              drop_column::validate(person(), {"last_name", ""}, {});
             }),
             ErrorCode::InvalidParameter);
-  EXPECT_NO_THROW(validate_drop_column(person(), {"nick", ""}, {}));
+  EXPECT_NO_THROW(drop_column::validate(person(), {"nick", ""}, {}));
 }
 
 TEST(SurnameCase, BothOperationsShareOneTriggerAndClaimDifferentColumns) {
   Operation add = add_surname();
   TableDesc t = person();
   t.columns.push_back({"surname", "text", "", false, false, false});
-  Operation drop = validate_drop_column(t, {"last_name", "surname"}, {add});
+  Operation drop = drop_column::validate(t, {"last_name", "surname"}, {add});
   drop.migration = "surname";
   EXPECT_EQ(trigger_args({add, drop}),
             (std::vector<std::string>{"add_column", "surname", "", "surname", "last_name", "",
                                       "drop_column", "surname", "last_name", "", "", "surname"}));
   // A second migration may not touch either column while this one is open.
   EXPECT_EQ(code_of([&] {
-              validate_rename(t, {"surname", "family_name"}, {add, drop});
+              rename::validate(t, {"surname", "family_name"}, {add, drop});
             }),
             ErrorCode::ObjectInUse);
   EXPECT_EQ(code_of([&] {
-              validate_drop_column(t, {"last_name", "x"}, {add, drop});
+              drop_column::validate(t, {"last_name", "x"}, {add, drop});
             }),
             ErrorCode::ObjectInUse);
   EXPECT_EQ(add.describe(), "add_column surname");
@@ -167,9 +170,9 @@ TEST(OpKind, NamesRoundTripAndUnknownNamesAreRefused) {
 TEST(TriggerArgs, AMigrationsOperationsStandTogether) {
   Operation a1 = add_surname();
   a1.migration = "b_mig";
-  Operation other = validate_rename(person(), {"nick", "nickname"}, {});
+  Operation other = rename::validate(person(), {"nick", "nickname"}, {});
   other.migration = "a_mig";
-  Operation a2 = validate_drop_column(person(), {"first_name", ""}, {});
+  Operation a2 = drop_column::validate(person(), {"first_name", ""}, {});
   a2.migration = "b_mig";
   std::vector<std::string> args = trigger_args({a1, other, a2});
   ASSERT_EQ(args.size(), 18u);

@@ -59,7 +59,7 @@ TableDesc used_voucher() {
 JoinToColumnRequest redeem_request() { return {"voucher_id", "id", "user_id", "", true}; }
 
 Operation join_to_column() {
-  Operation op = validate_join_to_column(used_voucher(), voucher(), redeem_request(), {}, {});
+  Operation op = join::validate_join_to_column(used_voucher(), voucher(), redeem_request(), {}, {});
   op.id = 7;
   op.migration = "m";
   return op;
@@ -72,7 +72,7 @@ Operation column_to_join() {
                      {"user_id"},
                      "REFERENCES public.app_user(id) ON DELETE SET NULL",
                      true}};
-  Operation op = validate_column_to_join(t, {"id", "user_id", "used_voucher", "", ""}, {});
+  Operation op = join::validate_column_to_join(t, {"id", "user_id", "used_voucher", "", ""}, {});
   op.id = 8;
   op.migration = "m";
   return op;
@@ -179,7 +179,7 @@ TEST(JoinToColumn, FinishDropsTheJoinTableAbortDropsTheColumn) {
 TEST(JoinToColumn, Preconditions) {
   JoinToColumnRequest r = redeem_request();
   auto refuse = [&](TableDesc join, TableDesc target, JoinToColumnRequest request) {
-    return code_of([&] { validate_join_to_column(join, target, request, {}, {}); });
+    return code_of([&] { join::validate_join_to_column(join, target, request, {}, {}); });
   };
   EXPECT_EQ(refuse(voucher(), voucher(), r), ErrorCode::InvalidParameter);  // one table twice
   TableDesc no_unique = used_voucher();
@@ -215,14 +215,15 @@ TEST(JoinToColumn, Preconditions) {
   rename.migration = "other";
   rename.column = "user_id";
   rename.new_column = "uid";
-  EXPECT_EQ(code_of([&] { validate_join_to_column(used_voucher(), voucher(), r, {rename}, {}); }),
-            ErrorCode::ObjectInUse);
+  EXPECT_EQ(
+      code_of([&] { join::validate_join_to_column(used_voucher(), voucher(), r, {rename}, {}); }),
+      ErrorCode::ObjectInUse);
 }
 
 TEST(JoinToColumn, BackfillLocksTargetRowsBeforeReadingTheJoinTable) {
   TableDesc during = voucher();
   during.columns.push_back({"user_id", "integer", "", false, false, false});
-  JoinBackfillSql sql = join_backfill_sql(used_voucher(), during, join_to_column());
+  join::BackfillSql sql = join::backfill_sql(used_voucher(), during, join_to_column());
   EXPECT_NE(sql.lock.find("FOR NO KEY UPDATE"), std::string::npos);
   EXPECT_EQ(sql.lock.find("used_voucher"), std::string::npos);  // the lock reads no join row
   EXPECT_NE(sql.copy.find("UPDATE \"public\".\"voucher\" t SET \"user_id\" = w.\"user_id\""),
@@ -236,7 +237,7 @@ TEST(JoinToColumn, BackfillLocksTargetRowsBeforeReadingTheJoinTable) {
   EXPECT_NE(sql.next_keys.find("w.\"voucher_id\" > ($1::pg_catalog.text[])[1]::integer"),
             std::string::npos);
   EXPECT_NE(sql.conflicts.find("LEFT JOIN \"public\".\"voucher\" t"), std::string::npos);
-  std::string diff = join_difference_sql(used_voucher(), during, join_to_column());
+  std::string diff = join::difference_sql(used_voucher(), during, join_to_column());
   EXPECT_NE(diff.find("EXCEPT"), std::string::npos);
   EXPECT_NE(diff.find("UNION ALL"), std::string::npos);
 }
@@ -294,7 +295,7 @@ TEST(ColumnToJoin, BackfillCopiesOnlyRowsWithoutAJoinRow) {
   j.name = "used_voucher";
   j.columns = {{"voucher_id", "integer", "", true, false, false},
                {"user_id", "integer", "", true, false, false}};
-  JoinBackfillSql sql = join_backfill_sql(j, t, column_to_join());
+  join::BackfillSql sql = join::backfill_sql(j, t, column_to_join());
   EXPECT_NE(sql.lock.find("FOR SHARE"), std::string::npos);
   EXPECT_NE(sql.copy.find("NOT EXISTS"), std::string::npos);
   EXPECT_NE(sql.copy.find("IS NOT NULL"), std::string::npos);
@@ -305,7 +306,7 @@ TEST(ColumnToJoin, Preconditions) {
   TableDesc t = voucher();
   t.columns.push_back({"user_id", "integer", "", false, false, false});
   auto refuse = [&](const TableDesc& table, ColumnToJoinRequest request) {
-    return code_of([&] { validate_column_to_join(table, request, {}); });
+    return code_of([&] { join::validate_column_to_join(table, request, {}); });
   };
   EXPECT_EQ(refuse(t, {"id", "nope", "j", "", ""}), ErrorCode::UndefinedColumn);
   EXPECT_EQ(refuse(t, {"nope", "user_id", "j", "", ""}), ErrorCode::UndefinedColumn);

@@ -4,6 +4,7 @@
 
 #include "core/backfill.hpp"
 #include "core/error.hpp"
+#include "core/ops/rename.hpp"
 #include "core/plan.hpp"
 #include "support.hpp"
 
@@ -28,7 +29,7 @@ TableDesc person() {
 }
 
 Operation rename_op() {
-  Operation op = validate_rename(person(), {"last_name", "surname"}, {});
+  Operation op = rename::validate(person(), {"last_name", "surname"}, {});
   op.migration = "m";
   return op;
 }
@@ -44,21 +45,21 @@ TEST(ValidateRename, AcceptsAPlainRename) {
 
 TEST(ValidateRename, RefusesBadInput) {
   TableDesc t = person();
-  EXPECT_EQ(code_of([&] { validate_rename(t, {"nope", "x"}, {}); }), ErrorCode::UndefinedColumn);
+  EXPECT_EQ(code_of([&] { rename::validate(t, {"nope", "x"}, {}); }), ErrorCode::UndefinedColumn);
   EXPECT_EQ(code_of([&] {
-              validate_rename(t, {"last_name", "first_name"}, {});
+              rename::validate(t, {"last_name", "first_name"}, {});
             }),
             ErrorCode::DuplicateColumn);
   EXPECT_EQ(code_of([&] {
-              validate_rename(t, {"last_name", "last_name"}, {});
+              rename::validate(t, {"last_name", "last_name"}, {});
             }),
             ErrorCode::InvalidParameter);
-  EXPECT_EQ(code_of([&] { validate_rename(t, {"", "x"}, {}); }), ErrorCode::InvalidParameter);
+  EXPECT_EQ(code_of([&] { rename::validate(t, {"", "x"}, {}); }), ErrorCode::InvalidParameter);
   EXPECT_EQ(code_of([&] {
-              validate_rename(t, {"last_name", std::string(64, 'n')}, {});
+              rename::validate(t, {"last_name", std::string(64, 'n')}, {});
             }),
             ErrorCode::InvalidParameter);
-  EXPECT_EQ(code_of([&] { validate_rename(t, {"full", "x"}, {}); }), ErrorCode::WrongObjectType);
+  EXPECT_EQ(code_of([&] { rename::validate(t, {"full", "x"}, {}); }), ErrorCode::WrongObjectType);
 }
 
 TEST(ValidateRename, RefusesAColumnAlreadyUnderMigration) {
@@ -68,14 +69,14 @@ TEST(ValidateRename, RefusesAColumnAlreadyUnderMigration) {
   t.columns.push_back({"surname", "text", "", false, false, false});
   // The old column again, and a rename of the other migration's new column.
   EXPECT_EQ(code_of([&] {
-              validate_rename(t, {"last_name", "family_name"}, {open});
+              rename::validate(t, {"last_name", "family_name"}, {open});
             }),
             ErrorCode::ObjectInUse);
   EXPECT_EQ(code_of([&] {
-              validate_rename(t, {"surname", "family_name"}, {open});
+              rename::validate(t, {"surname", "family_name"}, {open});
             }),
             ErrorCode::ObjectInUse);
-  EXPECT_NO_THROW(validate_rename(t, {"first_name", "given_name"}, {open}));
+  EXPECT_NO_THROW(rename::validate(t, {"first_name", "given_name"}, {open}));
 }
 
 TEST(RenameBegin, AddsTheColumnWithTypeCollationAndNotValidChecks) {
@@ -95,7 +96,7 @@ TEST(RenameBegin, AddsTheColumnWithTypeCollationAndNotValidChecks) {
 }
 
 TEST(RenameBegin, NullableColumnGetsNoNotNullCheck) {
-  Operation op = validate_rename(person(), {"first_name", "given_name"}, {});
+  Operation op = rename::validate(person(), {"first_name", "given_name"}, {});
   Statements s = begin_statements(person(), op);
   for (const std::string& stmt : s) EXPECT_EQ(stmt.find("IS NOT NULL"), std::string::npos);
 }
@@ -126,7 +127,7 @@ TEST(DualWriteTrigger, RecreatedForTheRemainingOperations) {
   TableDesc t = person();
   t.has_dual_write_trigger = true;
   Operation a = rename_op();
-  Operation b = validate_rename(t, {"first_name", "given'name"}, {a});
+  Operation b = rename::validate(t, {"first_name", "given'name"}, {a});
   b.migration = "m2";
   Statements s = with_dual_write_trigger(t, {"X"}, {a, b});
   ASSERT_EQ(s.size(), 4u);

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "core/ops/create_index.hpp"
+#include "core/ops/set_not_null.hpp"
 #include "core/plan.hpp"
 #include "core/verify.hpp"
 #include "support.hpp"
@@ -23,14 +25,14 @@ TableDesc person() {
 }
 
 Operation plain_op() {
-  Operation op = validate_set_not_null(person(), {"email"}, {});
+  Operation op = set_not_null::validate(person(), {"email"}, {});
   op.migration = "m";
   return op;
 }
 
 Operation shadow_op() {
   Operation op =
-      validate_set_not_null(person(), {"email", true, "COALESCE(email, 'unknown'::text)"}, {});
+      set_not_null::validate(person(), {"email", true, "COALESCE(email, 'unknown'::text)"}, {});
   op.migration = "m";
   op.down = "email_new";
   return op;
@@ -124,20 +126,20 @@ TEST(SetNotNull, WithUpAShadowColumnServedAsAlterType) {
 }
 
 TEST(SetNotNull, Errors) {
-  EXPECT_EQ(code_of([] { validate_set_not_null(person(), {"nope"}, {}); }),
+  EXPECT_EQ(code_of([] { set_not_null::validate(person(), {"nope"}, {}); }),
             ErrorCode::UndefinedColumn);
-  EXPECT_EQ(code_of([] { validate_set_not_null(person(), {"nick"}, {}); }),
+  EXPECT_EQ(code_of([] { set_not_null::validate(person(), {"nick"}, {}); }),
             ErrorCode::InvalidParameter);
   EXPECT_EQ(code_of([] {
-              validate_set_not_null(person(), {"email", true, ""}, {});
+              set_not_null::validate(person(), {"email", true, ""}, {});
             }),
             ErrorCode::InvalidParameter);
   Operation open = plain_op();
-  EXPECT_EQ(code_of([&] { validate_set_not_null(person(), {"email"}, {open}); }),
+  EXPECT_EQ(code_of([&] { set_not_null::validate(person(), {"email"}, {open}); }),
             ErrorCode::ObjectInUse);
   // An index on the column may join it: the column stays.
   CreateIndexRequest index{"person_email_idx", {"\"email\""}, {"email"}, false, "btree", ""};
-  EXPECT_EQ(validate_create_index(person(), index, {open}).kind, OpKind::CreateIndex);
-  EXPECT_EQ(code_of([&] { validate_create_index(person(), index, {shadow_op()}); }),
+  EXPECT_EQ(create_index::validate(person(), index, {open}).kind, OpKind::CreateIndex);
+  EXPECT_EQ(code_of([&] { create_index::validate(person(), index, {shadow_op()}); }),
             ErrorCode::ObjectInUse);
 }

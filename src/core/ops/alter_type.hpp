@@ -17,12 +17,20 @@ namespace zdm::core::alter_type {
 
 Operation validate(const TableDesc& table, const AlterTypeRequest& request,
                    const std::vector<Operation>& open_on_table);
+// The shadow column: "<column>_new", or the first free variant.
 std::string shadow_name(const TableDesc& table, const std::string& column);
 // Refuses a column a shadow column cannot replace (primary key, identity,
 // generated, serial, foreign key, non-simple index, objects reading it that
 // finish's DROP COLUMN would break): set_not_null with `up` shares it.
 // `action` words the error: "change the type of", "set NOT NULL with up on".
 void check_can_shadow(const TableDesc& table, const Column& column, const std::string& action);
+// Whether a value written as `to` into a column of type `from` (by assignment)
+// is stored exactly as a column of type `to` would store it, or refused with an
+// error, and every `from` value converts to `to` without loss: then the new app
+// can write the column under its old type until finish (types as format_type
+// prints them). smallint -> integer/bigint, integer -> bigint, numeric(p,s) ->
+// numeric(q >= p,s), character varying(n) -> character varying(m >= n) /
+// character varying / text.
 bool is_lossless_widening(const std::string& from, const std::string& to);
 Statements index_statements(const TableDesc& table, const Operation& op);
 std::vector<std::string> index_names(const TableDesc& table, const Operation& op);

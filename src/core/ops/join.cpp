@@ -309,7 +309,7 @@ Statements abort(const TableDesc& target, const Operation& op) {
   return out;
 }
 
-JoinBackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, const Operation& op) {
+BackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, const Operation& op) {
   const Walk w = walk_of(join, target, op);
   const std::string keys = "($1::pg_catalog.text[])::" + w.key_type + "[]";
   const std::string j = join.qualified(), t = target.qualified();
@@ -323,7 +323,7 @@ JoinBackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, con
            " <= ($2::pg_catalog.text[])[1]::" + w.key_type + " ORDER BY w." + w.key +
            " LIMIT $3::pg_catalog.int4) s";
   };
-  JoinBackfillSql sql;
+  BackfillSql sql;
   sql.last_key = "SELECT ARRAY[w." + w.key + "::pg_catalog.text] FROM " + w.table + " w WHERE w." +
                  w.key + " IS NOT NULL ORDER BY w." + w.key + " DESC LIMIT 1";
   sql.first_keys = batch("");

@@ -41,7 +41,22 @@ Statements finish_validation(const TableDesc& target, const Operation& op);
 Statements finish(const TableDesc& target, const Operation& op);
 Statements abort(const TableDesc& target, const Operation& op);
 
-JoinBackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, const Operation& op);
+// The SQL of a join operation's backfill and of finish's check. Keys travel as
+// text[]; every statement returns one row.
+struct BackfillSql {
+  std::string last_key;  // the walk's last key as text[] (no row/NULL: empty)
+  // $1 last key done (text[]; first_keys ignores it), $2 the walk's last key,
+  // $3 batch size: the batch's keys (text[]), how many, the batch's last key
+  // (text[]).
+  std::string first_keys;
+  std::string next_keys;
+  std::string lock;       // $1 keys: locks their target rows; count
+  std::string copy;       // $1 keys: copies the batch, with zdm's triggers off; rows written
+  std::string conflicts;  // $1 keys: rows that still differ: count, first keys (text[])
+};
+BackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, const Operation& op);
+// One row: how many (key, value) pairs the join table and the column do not
+// share, and the first keys (text[]).
 std::string difference_sql(const TableDesc& join, const TableDesc& target, const Operation& op);
 
 // A foreign key clause ("REFERENCES ... ON DELETE ...") moved between the two
