@@ -20,6 +20,7 @@ OBJS = \
 	src/core/ops/rename.o \
 	src/core/ops/set_not_null.o \
 	src/core/plan.o \
+	src/core/progress.o \
 	src/core/quote.o \
 	src/core/state.o \
 	src/core/verify.o \

@@ -43,9 +43,10 @@ SELECT migration, state, backfill, progress FROM zdm.status() WHERE migration = 
 DROP TABLE st, st2;
 DROP FUNCTION st_slow();
 
--- Progress against a live estimate: 1000 rows analyzed, 9000 added since. The
--- stored estimate (1000) would read 99.9% after 4999 rows; the table's current
--- size (which the batches' new row versions also grow) says well under that.
+-- Progress against an estimate scaled to the table's size when the walk
+-- starts: 1000 rows analyzed, 9000 added since. reltuples (1000) would read
+-- 99.9% after 4999 rows; rows per page times the size at the start (before the
+-- batches' new row versions grow it) says well under that.
 CREATE TABLE grown (id int PRIMARY KEY, a text);
 INSERT INTO grown SELECT i, 'a' FROM generate_series(1, 1000) i;
 ANALYZE grown;

@@ -51,13 +51,17 @@ COMMENT ON PROCEDURE zdm.backfill(text, integer, interval, interval, integer) IS
 
 -- status() tells an interrupted backfill from a running one by its backend.
 ALTER TABLE zdm.operations ADD COLUMN backfill_pid integer;
+-- Progress a person can read (#10 item 4): inserts at begin, the rate's anchor.
+ALTER TABLE zdm.operations ADD COLUMN rows_inserted_base bigint,
+  ADD COLUMN rate_since timestamptz, ADD COLUMN rate_since_rows bigint;
 DROP FUNCTION zdm.status();
 CREATE FUNCTION zdm.status()
 RETURNS TABLE (migration text, state text, operation text, table_name regclass,
                backfill text, rows_done bigint, rows_estimate bigint, progress numeric,
                rows_converted bigint, created_at timestamptz, backfill_updated_at timestamptz,
                ended_at timestamptz, conflicts bigint,
-               throttle text, worker_pid integer, worker text)
+               throttle text, worker_pid integer, worker text,
+               rows_per_second numeric, eta interval, rows_note text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -76,26 +80,13 @@ AS $$
                      || '(' || o.join_key || ', ' || o.join_value || ')'
                 ELSE o.kind || ' ' || o.column_name || coalesce(' -> ' || o.new_column, '') END,
            o.tbl,
-           -- an ended migration's operations end with it; an operation begin
-           -- recorded as done (drop_column) never needed a backfill; a running
-           -- one whose backend is gone or idle was killed or timed out
-           CASE WHEN o.id IS NULL THEN NULL
-                WHEN m.state <> 'active' THEN m.state
-                WHEN o.backfill_state = 'done' AND o.backfill_started_at IS NULL THEN 'not needed'
-                WHEN o.backfill_state = 'running' AND NOT EXISTS (
-                  SELECT 1 FROM pg_stat_activity a WHERE a.pid = o.backfill_pid
-                  AND a.pid <> pg_backend_pid() AND coalesce(a.state, 'active') NOT LIKE 'idle%')
-                THEN 'interrupted'
-                ELSE o.backfill_state END,
-           o.rows_done, o.rows_estimate,
+           b.state,
+           o.rows_done, est.rows,
            CASE WHEN o.id IS NULL OR m.state = 'aborted'
                   OR (o.backfill_state = 'done' AND o.backfill_started_at IS NULL) THEN NULL
                 WHEN o.backfill_state = 'done' OR m.state = 'finished' THEN 100.0
-                -- against a live estimate: the planner's density times the
-                -- table's current size (as the planner scales a stale reltuples)
-                WHEN greatest(o.rows_estimate, live.rows) > 0
-                THEN least(99.9, round(100.0 * o.rows_done
-                                       / greatest(o.rows_estimate, live.rows), 1))
+                WHEN est.rows > 0
+                THEN least(99.9, round(100.0 * o.rows_done / est.rows, 1))
                 ELSE 0.0 END,
            o.rows_updated, m.created_at, o.backfill_updated_at, m.ended_at, o.conflicts,
            -- why the backfill waits now; only while the backend that wrote it lives
@@ -107,21 +98,60 @@ AS $$
            -- vanished (terminated, server restart) while running
            w.pid,
            CASE WHEN m.backfill_worker = 'running' AND w.pid IS NULL THEN 'interrupted'
-                ELSE m.backfill_worker END
+                ELSE m.backfill_worker END,
+           rate.per_second,
+           -- the rows left at the last minute's rate, while the backfill runs
+           CASE WHEN b.state = 'running' AND rate.per_second > 0
+                THEN make_interval(secs => round(greatest(est.rows - o.rows_done, 0)
+                                                 / rate.per_second)) END,
+           -- rows_done past the estimate: rows inserted since begin that the
+           -- walk met (it visits every key up to the last one it saw at start)
+           CASE WHEN b.state NOT IN ('finished', 'aborted', 'not needed')
+                 AND o.rows_done > o.rows_estimate AND est.inserted > 0
+                THEN 'rows visited includes ' || least(o.rows_done - o.rows_estimate, est.inserted)
+                     || ' rows inserted since begin' END
     FROM zdm.migrations m
     LEFT JOIN LATERAL (SELECT a.pid FROM pg_stat_activity a
                        WHERE a.pid = m.backfill_pid AND a.backend_type = 'zdm backfill'
                          AND a.datname = current_database()) w ON true
     LEFT JOIN zdm.operations o ON o.migration = m.name
+    -- an ended migration's operations end with it; an operation begin
+    -- recorded as done (drop_column) never needed a backfill; a running
+    -- one whose backend is gone or idle was killed or timed out
     LEFT JOIN LATERAL (
-      SELECT (c.reltuples / c.relpages * (pg_relation_size(c.oid)
-              / current_setting('block_size')::int8))::int8 AS rows
-      FROM pg_class c
-      WHERE c.oid = CASE WHEN o.kind = 'join_to_column' THEN o.join_table ELSE o.tbl END
-      AND c.relpages > 0 AND c.reltuples > 0) live ON true
+      SELECT CASE WHEN o.id IS NULL THEN NULL
+                  WHEN m.state <> 'active' THEN m.state
+                  WHEN o.backfill_state = 'done' AND o.backfill_started_at IS NULL THEN 'not needed'
+                  WHEN o.backfill_state = 'running' AND NOT EXISTS (
+                    SELECT 1 FROM pg_stat_activity a WHERE a.pid = o.backfill_pid
+                    AND a.pid <> pg_backend_pid() AND coalesce(a.state, 'active') NOT LIKE 'idle%')
+                  THEN 'interrupted'
+                  ELSE o.backfill_state END AS state) b ON true
+    -- The estimate: the planner's, scaled to the table's size when the walk
+    -- started, but never below the rows visited less the rows inserted since
+    -- begin (pg_stat), which the walk also meets.
+    LEFT JOIN LATERAL (
+      SELECT p.inserted,
+             CASE WHEN o.rows_estimate IS NOT NULL
+                  THEN greatest(o.rows_estimate, o.rows_done - p.inserted) END AS rows
+      FROM (SELECT greatest(0, pg_stat_get_tuples_inserted(r.oid)
+                               + pg_stat_get_xact_tuples_inserted(r.oid)
+                               - o.rows_inserted_base) AS inserted
+            FROM (SELECT CASE WHEN o.kind = 'join_to_column' THEN o.join_table
+                              ELSE o.tbl END::oid AS oid) r) p) est ON true
+    -- rows/s over the last minute (from the anchor each batch commits); up to
+    -- now while the backfill runs, else up to its last batch
+    LEFT JOIN LATERAL (
+      SELECT round((o.rows_done - o.rate_since_rows)
+                   / greatest(extract(epoch FROM CASE WHEN b.state = 'running'
+                                                      THEN clock_timestamp()
+                                                      ELSE o.backfill_updated_at END
+                                                 - o.rate_since), 0.001), 1) AS per_second
+      WHERE o.rate_since IS NOT NULL AND m.state = 'active'
+        AND b.state IN ('running', 'interrupted', 'done')) rate ON true
     ORDER BY m.created_at, o.id
 $$;
-COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress (backfill: pending, running, interrupted, done, not needed, finished or aborted); throttle: why the backfill waits now (max_rate, max_lag), else NULL; worker_pid, worker: the background backfill of backfill_start.';
+COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress (backfill: pending, running, interrupted, done, not needed, finished or aborted); throttle: why the backfill waits now (max_rate, max_lag), else NULL; worker_pid, worker: the background backfill of backfill_start; rows_per_second over the last minute, eta while it runs, rows_note: what rows_done counts beyond the estimate.';
 
 -- ---- index operations (issue 11 item 2) ----
 CREATE FUNCTION zdm.begin_create_index(tbl regclass, columns text[], name name DEFAULT NULL,

@@ -4,12 +4,14 @@
 // most one batch of work and a second CALL resumes after the last committed key.
 #include <algorithm>
 #include <functional>
+#include <optional>
 
 #include "common/backfill_scope.hpp"
 #include "core/backfill.hpp"
 #include "core/error.hpp"
 #include "core/ops/join.hpp"
 #include "core/plan.hpp"
+#include "core/progress.hpp"
 #include "core/quote.hpp"
 #include "core/state.hpp"
 #include "pg/boundary.hpp"
@@ -114,23 +116,59 @@ void commit_batch(bool atomic) {
 }
 
 void notice_progress(const std::string& migration, const zdm::core::Operation& op,
-                     const zdm::pg::BackfillProgress& p, bool done) {
+                     const zdm::pg::BackfillProgress& p, bool done,
+                     std::optional<double> per_second) {
+  // The estimate as zdm.status() shows it: the planner's at the start, never
+  // below the rows visited less the rows inserted since begin, which the walk
+  // meets too (rows_done may include them: the message says how many).
+  const long since = zdm::pg::rows_inserted_since_begin(op.id);
   std::string message = "zdm: backfill of \"" + migration + "\" (" + op.describe() +
                         "): " + std::to_string(p.rows_done) + " rows visited";
-  if (p.estimate && std::stol(*p.estimate) > 0) {
-    long pct = std::min(100L, p.rows_done * 100 / std::stol(*p.estimate));
-    message += " of ~" + *p.estimate + " (" + std::to_string(pct) + "%)";
+  long estimate = -1, extra = 0;
+  if (p.estimate) {
+    const long planned = std::stol(*p.estimate);
+    estimate = std::max(planned, p.rows_done - since);
+    if (p.rows_done > planned) extra = std::min(p.rows_done - planned, since);
   }
-  message += ", " + std::to_string(p.rows_updated) + " converted" + (done ? ", done" : "");
+  if (estimate > 0) {
+    long pct = done ? 100 : std::min(100L, p.rows_done * 100 / estimate);
+    message += " of ~" + std::to_string(estimate) + " (" + std::to_string(pct) + "%)";
+  }
+  if (extra > 0) message += ", including " + std::to_string(extra) + " rows inserted since begin";
+  message += ", " + std::to_string(p.rows_updated) + " converted";
+  if (per_second) message += ", " + zdm::core::format_rate(*per_second) + " over the last minute";
+  if (done) {
+    message += ", done";
+  } else if (per_second && *per_second > 0 && estimate > 0) {
+    if (auto eta = zdm::core::eta_seconds(estimate - p.rows_done, *per_second))
+      message += ", ETA " + zdm::core::format_eta(*eta);
+  }
   zdm::pg::pg_guard([&] { ereport(NOTICE, (errmsg("%s", message.c_str()))); });
 }
 
-// The planner's row estimate of a table, or an exact count when it has never
-// been analyzed: the denominator of the progress shown.
+// A TimestampTz as Unix epoch seconds (to_timestamp's argument), to the microsecond.
+std::string unix_seconds(TimestampTz t) {
+  const int64 unix_us = t + static_cast<int64>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
+                                SECS_PER_DAY * USECS_PER_SEC;
+  char buf[64];
+  snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(unix_us / USECS_PER_SEC),
+           static_cast<long long>(unix_us % USECS_PER_SEC));
+  return buf;
+}
+
+// The planner's row estimate of a table when the walk starts: its density
+// (reltuples / relpages) times the table's current size, as the planner scales
+// a stale reltuples (a table grown since its last ANALYZE), taken before the
+// walk's own row versions grow it; an exact count when it has no statistics.
+// The denominator of the progress shown; rows inserted later are counted
+// apart (zdm.operations.rows_inserted_base).
 Value estimate_rows(const zdm::core::TableDesc& table) {
   Value estimate = zdm::pg::query_value(
-      "SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::pg_catalog.int8 END "
-      "FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid",
+      "SELECT CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN (c.reltuples / c.relpages * "
+      "(pg_catalog.pg_relation_size(c.oid) / "
+      "pg_catalog.current_setting('block_size')::pg_catalog.int8))::pg_catalog.int8 "
+      "WHEN c.reltuples = 0 AND c.relpages = 0 AND pg_catalog.pg_relation_size(c.oid) = 0 "
+      "THEN 0 END FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid",
       {std::to_string(table.oid)});
   if (!estimate)
     estimate =
@@ -287,6 +325,10 @@ void walk(const std::string& migration, const zdm::pg::StoredOperation& s, const
   std::vector<Oid> relids{s.relid};
   if (zdm::core::is_join_kind(s.op.kind)) relids.push_back(s.op.join_relid);
   TimestampTz last_notice = 0;
+  // rows/s over the last minute, from this walk's samples; its anchor is
+  // committed with each batch for zdm.status().
+  const TimestampTz walk_start = GetCurrentTimestamp();
+  zdm::core::RateWindow rate(walk_start, zdm::pg::read_backfill_progress(s.op.id).rows_done);
   zdm::pg::Throttle throttle(
       args, s.op.id,
       args.atomic ? std::function<void()>() : [&args] { commit_batch(args.atomic); });
@@ -294,13 +336,19 @@ void walk(const std::string& migration, const zdm::pg::StoredOperation& s, const
     zdm::pg::BackfillProgress p = zdm::pg::read_backfill_progress(s.op.id);
     if (p.state == "done") break;
     BatchResult r = run_retrying(migration, relids, batch, p);
-    zdm::pg::record_batch(s.op.id, r.visited, r.converted, r.conflicts, r.position, r.done);
+    const TimestampTz batch_end = GetCurrentTimestamp();
+    rate.add(batch_end, p.rows_done + r.visited);
+    zdm::pg::record_batch(s.op.id, r.visited, r.converted, r.conflicts, r.position, r.done,
+                          unix_seconds(rate.anchor().at_us), rate.anchor().rows);
     p.rows_done += r.visited;
     p.rows_updated += r.converted;
-    TimestampTz now = GetCurrentTimestamp();
-    if (r.done || now - last_notice >= USECS_PER_SEC) {
-      notice_progress(migration, s.op, p, r.done);
-      last_notice = now;
+    if (r.done || batch_end - last_notice >= USECS_PER_SEC) {
+      // A rate over less than kRateShownAfterUs of walking is noise.
+      std::optional<double> per_second;
+      if (batch_end - walk_start >= zdm::core::kRateShownAfterUs)
+        per_second = rate.per_second(batch_end, p.rows_done);
+      notice_progress(migration, s.op, p, r.done, per_second);
+      last_notice = batch_end;
     }
     commit_batch(args.atomic);
     if (r.done) break;

@@ -159,6 +159,10 @@ std::string open_migration(const std::optional<std::string>& requested,
   return name;
 }
 
+// The walked table: the join table for join_to_column, else the table.
+#define ZDM_WALKED_TABLE \
+  "(CASE WHEN kind = 'join_to_column' THEN join_table ELSE tbl END)::pg_catalog.oid"
+
 long record_operation(const core::Operation& op, unsigned int relid) {
   auto optional = [](const std::string& s) { return s.empty() ? Value() : Value(s); };
   Value id = query_value_as_catalog_owner(
@@ -180,6 +184,18 @@ long record_operation(const core::Operation& op, unsigned int relid) {
   if (op.keep_new_name)
     execute_as_catalog_owner(
         "UPDATE zdm.operations SET keep_new_name = true WHERE id = $1::pg_catalog.int8", {*id});
+  // The walked table's inserts so far: status() and the NOTICEs tell the rows
+  // inserted since begin that the backfill visits beyond its estimate. (A
+  // 0.1.0 catalog, before ALTER EXTENSION zdm UPDATE, has no such column.)
+  if (query_value("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
+                  "'zdm.operations'::pg_catalog.regclass AND attname = 'rows_inserted_base' "
+                  "AND NOT attisdropped"))
+    execute_as_catalog_owner(
+        "UPDATE zdm.operations SET rows_inserted_base = "
+        "pg_catalog.pg_stat_get_tuples_inserted(" ZDM_WALKED_TABLE
+        ") + pg_catalog.pg_stat_get_xact_tuples_inserted(" ZDM_WALKED_TABLE
+        ") WHERE id = $1::pg_catalog.int8",
+        {*id});
   return std::stol(*id);
 }
 
@@ -298,12 +314,13 @@ void record_backfill_start(long op_id, const Value& key_names, const Value& uppe
       "backfill_key = pg_catalog.string_to_array($2, E'\\x1f')::pg_catalog.name[], "
       "backfill_upper = $3::pg_catalog.text[], rows_estimate = $4::pg_catalog.int8, "
       "backfill_started_at = pg_catalog.clock_timestamp(), "
+      "rate_since = pg_catalog.clock_timestamp(), rate_since_rows = rows_done, "
       "backfill_pid = pg_catalog.pg_backend_pid() WHERE id = $1::pg_catalog.int8",
       {std::to_string(op_id), key_names, upper, estimate});
 }
 
 void record_batch(long op_id, long visited, long converted, long conflicts, const Value& position,
-                  bool done) {
+                  bool done, const std::string& rate_since_unix, long rate_since_rows) {
   execute_as_catalog_owner(
       "UPDATE zdm.operations SET rows_done = rows_done + $2::pg_catalog.int8, "
       "rows_updated = rows_updated + $3::pg_catalog.int8, "
@@ -314,9 +331,21 @@ void record_batch(long op_id, long visited, long converted, long conflicts, cons
       "throttle_pid = NULL, backfill_state = CASE WHEN $5::pg_catalog.bool THEN 'done' ELSE "
       "backfill_state END, "
       "backfill_finished_at = CASE WHEN $5::pg_catalog.bool THEN pg_catalog.clock_timestamp() "
-      "END WHERE id = $1::pg_catalog.int8",
+      "END, rate_since = pg_catalog.to_timestamp($7::pg_catalog.float8), "
+      "rate_since_rows = $8::pg_catalog.int8 WHERE id = $1::pg_catalog.int8",
       {std::to_string(op_id), std::to_string(visited), std::to_string(converted), position,
-       std::string(done ? "true" : "false"), std::to_string(conflicts)});
+       std::string(done ? "true" : "false"), std::to_string(conflicts), rate_since_unix,
+       std::to_string(rate_since_rows)});
+}
+
+long rows_inserted_since_begin(long op_id) {
+  Value n =
+      query_value("SELECT greatest(0, pg_catalog.pg_stat_get_tuples_inserted(" ZDM_WALKED_TABLE
+                  ") + pg_catalog.pg_stat_get_xact_tuples_inserted(" ZDM_WALKED_TABLE
+                  ") - rows_inserted_base)::pg_catalog.text FROM zdm.operations "
+                  "WHERE id = $1::pg_catalog.int8",
+                  {std::to_string(op_id)});
+  return n ? std::stol(*n) : 0;
 }
 
 void record_throttle(long op_id, const std::string& reason) {

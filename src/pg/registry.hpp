@@ -93,8 +93,15 @@ void record_backfill_start(long op_id, const std::optional<std::string>& key_nam
 // Adds a committed batch to the operation's progress: rows visited, converted
 // and in conflict, the last key (NULL: unchanged), and whether it was the last.
 // Clears the throttle reason.
+// Also commits the anchor of rows/s over the last minute: since when
+// (Unix epoch seconds) and rows_done then.
 void record_batch(long op_id, long visited, long converted, long conflicts,
-                  const std::optional<std::string>& position, bool done);
+                  const std::optional<std::string>& position, bool done,
+                  const std::string& rate_since_unix, long rate_since_rows);
+
+// Rows inserted into the walked table since begin (pg_stat, this session's
+// not yet reported included; 0 when the counters were reset).
+long rows_inserted_since_begin(long op_id);
 
 // Why the backfill waits now (max_rate, a lagging standby), for zdm.status().
 void record_throttle(long op_id, const std::string& reason);
