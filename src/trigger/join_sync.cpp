@@ -10,8 +10,8 @@
 // target row take their row locks in the same order (target row first) instead
 // of deadlocking. The lock is a direct probe of the target key's unique btree
 // index and table_tuple_lock (what logical replication's apply worker does),
-// not an SQL statement: an SPI SELECT ... FOR NO KEY UPDATE cost ~36k
-// instructions per insert (bench/results-join.md), the probe a fraction.
+// not an SQL statement: an SPI SELECT ... FOR NO KEY UPDATE, even prepared
+// once, starts an executor per insert (numbers: bench/results-join.md).
 //
 // A trigger's arguments are its role and the operation's id; the rest (names)
 // is read from zdm.operations once, when the trigger's entry is built. The

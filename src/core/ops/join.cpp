@@ -31,8 +31,8 @@ std::string trigger_call(const char* role, const Operation& op) {
 // at once while that write runs quiet for their operation
 // (zdm_join_sync_quiet). (A WHEN clause calling a function
 // would keep that event from being queued, but PostgreSQL prepares a trigger's
-// WHEN expression once per statement: ~9k instructions per statement and
-// table, more than the ~5k the ignored event costs; bench/results-join.md.)
+// WHEN expression once per statement and table, which costs more than the
+// ignored event does; numbers: bench/results-join.md.)
 Statements create_triggers(const TableDesc& target, const Operation& op) {
   const std::string join = join_qualified(op);
   const std::string row = " FOR EACH ROW EXECUTE FUNCTION ";
