@@ -27,7 +27,9 @@
 #                         deadlock or a serialization failure up to N tries in all
 #                         (default: unset, no retries; any such failure fails the run)
 #   STRESS_KEEP=1         keep the databases and logs
-#   STRESS_LAST_RUN=FILE  where the figures go (default test/stress/last_run.txt)
+#   STRESS_LAST_RUN=FILE  where the figures go (default: build/reports/stress.txt,
+#                         build output, or $ZDM_REPORTS/stress.txt)
+#   ZDM_RECORD=1          also write them to records/stress.txt, the committed record
 #
 # An operation is a directory test/stress/ops/<op>/ holding:
 #   setup.sql         creates and seeds the tables (psql var :seed), CREATE EXTENSION zdm
@@ -482,10 +484,13 @@ echo "=== summary (scale $SCALE, seed $D_SEED rows, $D_CLIENTS clients per app i
 printf '%s\n' "${SUMMARY[@]}"
 FINAL="$PASSED passed, $FAILED failed"
 
-LAST_RUN="${STRESS_LAST_RUN:-$STRESS_DIR/last_run.txt}"
+REPO="$(cd "$STRESS_DIR/../.." && pwd)"
+REPORTS="${ZDM_REPORTS:-$REPO/build/reports}"
+mkdir -p "$REPORTS" 2>/dev/null || true
+LAST_RUN="${STRESS_LAST_RUN:-$REPORTS/stress.txt}"
 if ! { : >>"$LAST_RUN"; } 2>/dev/null; then
-    echo "warning: cannot write $LAST_RUN; writing ${TMPDIR:-/tmp}/zdm-stress-last_run.txt" >&2
-    LAST_RUN="${TMPDIR:-/tmp}/zdm-stress-last_run.txt"
+    echo "warning: cannot write $LAST_RUN; writing ${TMPDIR:-/tmp}/zdm-stress.txt" >&2
+    LAST_RUN="${TMPDIR:-/tmp}/zdm-stress.txt"
 fi
 {
     echo "# zdm stress run, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(q -d postgres -c 'SELECT version()' 2>/dev/null)"
@@ -493,6 +498,10 @@ fi
     printf '%s\n' "${SUMMARY[@]}"
     echo "$FINAL"
 } >"$LAST_RUN"
+echo "figures written to $LAST_RUN"
+if [[ "${ZDM_RECORD:-0}" == 1 ]]; then
+    cp "$LAST_RUN" "$REPO/records/stress.txt" && echo "recorded in records/stress.txt"
+fi
 
 echo "$FINAL"
 (( FAILED == 0 ))
