@@ -17,7 +17,9 @@ OBJS = \
 	src/core/ops/create_index.o \
 	src/core/ops/drop_column.o \
 	src/core/ops/join.o \
+	src/core/ops/drop_table.o \
 	src/core/ops/rename.o \
+	src/core/ops/rename_table.o \
 	src/core/ops/set_not_null.o \
 	src/core/plan.o \
 	src/core/progress.o \

@@ -339,3 +339,12 @@ CREATE FUNCTION zdm.begin_set_not_null(tbl regclass, column_name name, up text D
 RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_set_not_null';
 COMMENT ON FUNCTION zdm.begin_set_not_null(regclass, name, text, text) IS
   'Opens a set_not_null: CHECK (column IS NOT NULL) NOT VALID, VALIDATE and SET NOT NULL at finish; with up, a shadow column <column>_new holding up, swapped in at finish.';
+-- Tables (#11 item 4) ---------------------------------------------------------
+CREATE FUNCTION zdm.begin_rename_table(tbl regclass, new_name name, migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_rename_table';
+COMMENT ON FUNCTION zdm.begin_rename_table(regclass, name, text) IS
+  'Opens a rename_table: renames the table now, the old name a security_invoker view over it with the same grants; finish drops the view, abort renames back.';
+CREATE FUNCTION zdm.begin_drop_table(tbl regclass, migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_drop_table';
+COMMENT ON FUNCTION zdm.begin_drop_table(regclass, text) IS
+  'Opens a drop_table: nothing changes during the window; finish drops the table (refused while views or foreign keys need it); abort does nothing.';

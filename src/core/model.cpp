@@ -66,6 +66,10 @@ const char* op_kind_name(OpKind kind) {
       return "add_check";
     case OpKind::SetNotNull:
       return "set_not_null";
+    case OpKind::RenameTable:
+      return "rename_table";
+    case OpKind::DropTable:
+      return "drop_table";
   }
   return "unknown";
 }
@@ -73,7 +77,7 @@ const char* op_kind_name(OpKind kind) {
 OpKind parse_op_kind(const std::string& name) {
   for (OpKind kind : {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn, OpKind::AlterType,
                       OpKind::JoinToColumn, OpKind::ColumnToJoin, OpKind::CreateIndex,
-                      OpKind::AddCheck, OpKind::SetNotNull})
+                      OpKind::AddCheck, OpKind::SetNotNull, OpKind::RenameTable, OpKind::DropTable})
     if (name == op_kind_name(kind)) return kind;
   throw Error(ErrorCode::Internal, "unknown operation kind \"" + name + "\"",
               "The zdm catalog was written by a newer version of zdm.",
@@ -86,7 +90,7 @@ bool is_join_kind(OpKind kind) {
 
 bool uses_dual_write_trigger(OpKind kind) {
   return !is_join_kind(kind) && kind != OpKind::CreateIndex && kind != OpKind::AddCheck &&
-         kind != OpKind::SetNotNull;
+         kind != OpKind::SetNotNull && kind != OpKind::RenameTable && kind != OpKind::DropTable;
 }
 
 bool has_shadow_column(const Operation& op) {
@@ -102,6 +106,8 @@ std::vector<std::string> Operation::claimed_columns() const {
   // A join operation spans two tables; it claims its column names on both.
   if (is_join_kind(kind)) return {column, join_key, join_value, target_key};
   if (kind == OpKind::AddCheck) return {};  // column_name holds the constraint's name
+  // column_name holds the table's name; check_table_operations guards the table.
+  if (kind == OpKind::RenameTable || kind == OpKind::DropTable) return {};
   if (kind == OpKind::Rename || kind == OpKind::AlterType) return {column, new_column};
   if (kind == OpKind::SetNotNull && !new_column.empty()) return {column, new_column};
   return {column};
@@ -112,6 +118,7 @@ std::string Operation::describe() const {
   if (kind == OpKind::Rename) out += " -> " + new_column;
   if (kind == OpKind::AlterType) out += " -> " + type_sql + " (as " + new_column + ")";
   if (kind == OpKind::SetNotNull && !new_column.empty()) out += " (as " + new_column + ")";
+  if (kind == OpKind::RenameTable) out += " -> " + new_column;
   if (kind == OpKind::CreateIndex)
     out = std::string("create_index ") + (not_null ? "UNIQUE " : "") + column + " USING " +
           type_sql + " (" + up + ")" + (down.empty() ? "" : " WHERE " + down);

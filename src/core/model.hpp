@@ -124,6 +124,9 @@ enum class OpKind {
   // NOT NULL on an existing column (#11 item 3): a NOT VALID check, or with
   // `up` a shadow column as alter_type's.
   SetNotNull,
+  // Whole tables (#11 item 4): no trigger, no column.
+  RenameTable,
+  DropTable,
 };
 
 // Cross-table operations keep a join table and a column of the target in sync

@@ -9,7 +9,9 @@
 #include "core/ops/create_index.hpp"
 #include "core/ops/drop_column.hpp"
 #include "core/ops/join.hpp"
+#include "core/ops/drop_table.hpp"
 #include "core/ops/rename.hpp"
+#include "core/ops/rename_table.hpp"
 #include "core/ops/set_not_null.hpp"
 #include "core/quote.hpp"
 
@@ -78,6 +80,10 @@ std::vector<std::string> required_indexes(const TableDesc& table, const Operatio
       return add_check::phase(__VA_ARGS__);    \
     case OpKind::SetNotNull:                   \
       return set_not_null::phase(__VA_ARGS__); \
+    case OpKind::RenameTable:                  \
+      return rename_table::phase(__VA_ARGS__); \
+    case OpKind::DropTable:                    \
+      return drop_table::phase(__VA_ARGS__);   \
   }                                            \
   throw Error(ErrorCode::Internal, "unknown operation kind")
 

@@ -110,6 +110,17 @@ struct SetNotNullRequest {
   std::string up = {};
 };
 
+// rename_table: src/pg fills what only the catalog knows.
+struct RenameTableRequest {
+  std::string new_name;
+  bool name_taken = false;       // a relation or type of the schema has new_name
+  std::string rules = {};        // the table's rules, comma-separated, or ""
+  bool server_supported = true;  // PostgreSQL 15+ (security_invoker views)
+  // Roles with column privileges on the table but no table-level SELECT
+  // (comma-separated, or ""): their reads through the view would fail.
+  std::string column_only_grantees = {};
+};
+
 // Each operation's validate (src/core/ops/<operation>.hpp: rename::validate,
 // join::validate_join_to_column, ...) checks a request against the table and
 // the operations already open on it and returns the operation to record (id

@@ -9,10 +9,13 @@
 #include "core/ops/add_check.hpp"
 #include "core/ops/add_column.hpp"
 #include "core/ops/alter_type.hpp"
+#include "core/ops/common.hpp"
 #include "core/ops/create_index.hpp"
 #include "core/ops/drop_column.hpp"
+#include "core/ops/drop_table.hpp"
 #include "core/ops/join.hpp"
 #include "core/ops/rename.hpp"
+#include "core/ops/rename_table.hpp"
 #include "core/ops/set_not_null.hpp"
 #include "core/plan.hpp"
 #include "core/quote.hpp"
@@ -125,6 +128,48 @@ void check_no_violations(const std::string& migration, const zdm::core::TableDes
 // finish and abort share their shape: lock every table of the migration, then
 // per table the operations' statements wrapped in the trigger's maintenance,
 // run as one step.
+// rename_table's view under the old name, when it is still there: locked with
+// the table (the old app locks the view first, then the table; lock_tables
+// takes both at once, under the lock timeout, so neither order can stall).
+std::optional<unsigned int> rename_table_view_oid(unsigned int relid,
+                                                  const zdm::core::Operation& op) {
+  if (op.kind != zdm::core::OpKind::RenameTable || !zdm::pg::table_exists(relid)) return {};
+  zdm::core::TableDesc table = zdm::pg::load_table(relid, true);
+  Value oid = zdm::pg::query_value(
+      "SELECT c.oid::pg_catalog.text FROM pg_catalog.pg_class c "
+      "WHERE c.oid = pg_catalog.to_regclass($1) AND c.relkind = 'v'",
+      {zdm::core::rename_table::view_name(table, op)});
+  if (!oid) return {};
+  return static_cast<unsigned int>(std::stoul(*oid));
+}
+
+// Dropping rename_table's view would take what was built on it (a view over
+// the old name, ...) with it, or fail: refused first, naming them.
+void check_view_unused(unsigned int view, const std::string& migration, const char* phase) {
+  Value dependents = zdm::pg::query_value(
+      "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, "
+      "d.objsubid), ', ') FROM pg_catalog.pg_depend d "
+      "WHERE d.deptype = 'n' AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+      "  AND d.refobjid = $1::pg_catalog.oid) OR (d.refclassid = "
+      "  'pg_catalog.pg_type'::pg_catalog.regclass AND d.refobjid = (SELECT reltype FROM "
+      "  pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid))) "
+      "AND NOT (d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND EXISTS ("
+      "  SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid "
+      "  AND r.ev_class = $1::pg_catalog.oid))",
+      {std::to_string(view)});
+  if (!dependents) return;
+  Value name = zdm::pg::query_value(
+      "SELECT $1::pg_catalog.oid::pg_catalog.regclass::pg_catalog.text", {std::to_string(view)});
+  throw Error(
+      ErrorCode::ObjectInUse,
+      std::string("cannot ") + phase + " migration \"" + migration +
+          "\": other objects depend on view " + name.value_or("?") +
+          ", which rename_table put under the table's old name",
+      "Depending on it: " + *dependents + ".",
+      std::string("Build them on the table's new name instead (or drop them), then call zdm.") +
+          phase + "() again. Nothing was changed.");
+}
+
 void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Action action) {
   const bool finishing = action == zdm::core::Action::Finish;
   const char* phase = finishing ? "finish" : "abort";
@@ -163,6 +208,13 @@ void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Act
           {}, "Abort the migration with zdm.abort(" + zdm::core::quote_literal(migration) + ").");
     }
   }
+  // rename_table's views are locked with their tables.
+  std::vector<unsigned int> lock_relids = relids;
+  for (const auto& s : ops)
+    if (std::optional<unsigned int> view = rename_table_view_oid(s.relid, s.op)) {
+      check_view_unused(*view, migration, phase);
+      lock_relids.push_back(*view);
+    }
   if (finishing) {
     // The long scans (VALIDATE CONSTRAINT) run first, under a lock that lets
     // reads and writes go on.
@@ -185,6 +237,8 @@ void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Act
         check_no_violations(migration, table, op);
         if (op.kind == zdm::core::OpKind::JoinToColumn && op.join_relid != 0)
           zdm::pg::check_no_table_dependents(op.join_relid, migration);
+        if (op.kind == zdm::core::OpKind::DropTable)
+          zdm::pg::check_no_table_dependents(relid, migration, "the table");
       }
       std::string sql = zdm::core::verify_sql(table, by_table[relid]);
       if (!sql.empty()) checks.emplace_back(std::move(table), std::move(sql));
@@ -196,7 +250,7 @@ void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Act
       for (const auto& [table, sql] : checks) verify_rows(migration, table, sql);
     }
   }
-  zdm::pg::StepOutcome locking = zdm::pg::lock_tables(migration, phase, relids);
+  zdm::pg::StepOutcome locking = zdm::pg::lock_tables(migration, phase, lock_relids);
 
   // Under the locks: the tables and the other migrations' operations on them
   // are what they are now, not what they were before this session queued.
@@ -255,7 +309,11 @@ using AfterColumns = std::function<void(zdm::core::Operation&)>;
 std::string begin_operation(unsigned int relid, const std::optional<std::string>& requested,
                             const std::vector<std::string>& name_parts, const Validate& validate,
                             const AfterColumns& after_columns = {}) {
-  validate(zdm::pg::load_table(relid), zdm::pg::open_operations_on(relid));
+  {
+    zdm::core::TableDesc first = zdm::pg::load_table(relid);
+    std::vector<zdm::core::Operation> first_open = zdm::pg::open_operations_on(relid);
+    zdm::core::check_table_operations(first, validate(first, first_open), first_open);
+  }
   zdm::pg::require_rls_bypass(relid);
   zdm::pg::StepOutcome locking = zdm::pg::lock_tables(
       requested.value_or(zdm::core::readable_migration_name(name_parts)), "begin", {relid});
@@ -265,6 +323,7 @@ std::string begin_operation(unsigned int relid, const std::optional<std::string>
   zdm::pg::require_trigger_order(relid);
   std::vector<zdm::core::Operation> open_ops = zdm::pg::open_operations_on(relid);
   zdm::core::Operation op = validate(table, open_ops);
+  zdm::core::check_table_operations(table, op, open_ops);
   op.migration = zdm::pg::open_migration(requested, name_parts);
   zdm::pg::run_statements(
       op.migration, "begin", locking,
@@ -453,6 +512,77 @@ ZDM_FUNCTION(zdm_begin_set_not_null) {
   return text_result(migration);
 }
 
+// Tables (#11 item 4) ----------------------------------------------------------
+
+ZDM_FUNCTION(zdm_begin_rename_table) {
+  unsigned int relid = required_table(fcinfo, 0);
+  zdm::core::RenameTableRequest request;
+  request.new_name = required_name(fcinfo, 1, "new_name");
+  std::optional<std::string> requested = text_arg(fcinfo, 2);
+
+  zdm::pg::require_primary("zdm.begin_rename_table()");
+  zdm::pg::open_session();
+  request.server_supported = PG_VERSION_NUM >= 150000;
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  auto read_catalog = [&](const zdm::core::TableDesc& t) {
+    // A view and its row type take the old name; the table and its row type
+    // the new one: no relation or type of the schema may have it.
+    request.name_taken =
+        zdm::pg::query_value(
+            "SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace = "
+            "$1::pg_catalog.regnamespace "
+            "AND c.relname = $2 UNION ALL SELECT 1 FROM pg_catalog.pg_type y "
+            "WHERE y.typnamespace = $1::pg_catalog.regnamespace AND y.typname = $2",
+            {zdm::core::quote_ident(t.schema), request.new_name})
+            .has_value();
+    request.rules = zdm::pg::query_value(
+                        "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(r.rulename), ', ' "
+                        "ORDER BY r.rulename) FROM pg_catalog.pg_rewrite r "
+                        "WHERE r.ev_class = $1::pg_catalog.oid",
+                        {std::to_string(t.oid)})
+                        .value_or("");
+    // Through a security_invoker view every read (SELECT, WHERE, RETURNING)
+    // reads all the view's columns from the table as the caller.
+    request.column_only_grantees =
+        zdm::pg::query_value(
+            "SELECT pg_catalog.string_agg(DISTINCT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE "
+            "  pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END, ', ') "
+            "FROM pg_catalog.pg_attribute a, pg_catalog.aclexplode(a.attacl) x "
+            "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped "
+            "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c, "
+            "  pg_catalog.aclexplode(c.relacl) y WHERE c.oid = $1::pg_catalog.oid "
+            "  AND y.grantee = x.grantee AND y.privilege_type = 'SELECT') "
+            "AND x.grantee <> (SELECT relowner FROM pg_catalog.pg_class "
+            "  WHERE oid = $1::pg_catalog.oid)",
+            {std::to_string(t.oid)})
+            .value_or("");
+  };
+  std::string migration = begin_operation(
+      relid, requested, {"rename", table.name, "to", request.new_name},
+      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
+        read_catalog(t);
+        return zdm::core::rename_table::validate(t, request, open);
+      });
+  zdm::pg::close_session();
+  return text_result(migration);
+}
+
+ZDM_FUNCTION(zdm_begin_drop_table) {
+  unsigned int relid = required_table(fcinfo, 0);
+  std::optional<std::string> requested = text_arg(fcinfo, 1);
+
+  zdm::pg::require_primary("zdm.begin_drop_table()");
+  zdm::pg::open_session();
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  std::string migration = begin_operation(
+      relid, requested, {"drop", table.name},
+      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
+        return zdm::core::drop_table::validate(t, open);
+      });
+  zdm::pg::close_session();
+  return text_result(migration);
+}
+
 // Whether the two key types compare with an equality operator of pg_catalog
 // (the triggers name it OPERATOR(pg_catalog.=), out of the caller's
 // search_path), both ways round.
@@ -489,6 +619,9 @@ std::string begin_join_operation(
   target = zdm::pg::load_table(target_relid);
   for (unsigned int relid : relids) zdm::pg::require_rls_bypass(relid);  // as they are now
   zdm::core::Operation op = validate(target);
+  for (unsigned int relid : relids)  // rename_table, drop_table on either table
+    zdm::core::check_table_operations(zdm::pg::load_table(relid), op,
+                                      zdm::pg::open_operations_on(relid));
   op.migration = zdm::pg::open_migration(requested, name_parts);
   op.id = zdm::pg::record_operation(op, target_relid);
   zdm::pg::run_statements(op.migration, "begin", locking, zdm::core::begin_statements(target, op));

@@ -427,7 +427,8 @@ void check_no_dependents(unsigned int relid, const std::string& column,
                   "zdm.finish() again. Nothing was changed.");
 }
 
-void check_no_table_dependents(unsigned int relid, const std::string& migration) {
+void check_no_table_dependents(unsigned int relid, const std::string& migration,
+                               const std::string& as_used) {
   // Objects outside the table that need it or its row type: views, foreign
   // keys from other tables, columns of its type. Its own indexes,
   // constraints, triggers and sequences go with it.
@@ -453,7 +454,7 @@ void check_no_table_dependents(unsigned int relid, const std::string& migration)
   if (!dependents) return;
   Value name =
       query_value("SELECT $1::pg_catalog.oid::pg_catalog.regclass::pg_catalog.text", {rel(relid)});
-  refuse_dependents(migration, "table " + name.value_or(rel(relid)), "the join table", *dependents);
+  refuse_dependents(migration, "table " + name.value_or(rel(relid)), as_used, *dependents);
 }
 
 namespace {

@@ -29,7 +29,9 @@ void check_no_dependents(unsigned int relid, const std::string& column,
 
 // Refuses to drop a table that views, foreign keys from other tables or other
 // objects still need, naming them.
-void check_no_table_dependents(unsigned int relid, const std::string& migration);
+// `as_used` names it in the hint ("the join table", "the table").
+void check_no_table_dependents(unsigned int relid, const std::string& migration,
+                               const std::string& as_used = "the join table");
 
 // The index builds the migration's operations still need (DROP INDEX
 // CONCURRENTLY of an invalid leftover, then CREATE INDEX CONCURRENTLY).

@@ -90,4 +90,38 @@ std::vector<ColumnGrant> grants_common_to(const TableDesc& table,
   return out;
 }
 
+namespace {
+
+bool changes_columns(const Operation& op) {
+  return uses_dual_write_trigger(op) || is_join_kind(op.kind);
+}
+
+}  // namespace
+
+void check_table_operations(const TableDesc& table, const Operation& op,
+                            const std::vector<Operation>& open_on_table) {
+  for (const Operation& open : open_on_table) {
+    std::string why;
+    if (op.kind == OpKind::DropTable || open.kind == OpKind::DropTable) {
+      why = "drop_table drops the whole table at finish: no other operation may be open on it.";
+    } else if (op.kind == OpKind::RenameTable && open.kind == OpKind::RenameTable) {
+      why = "A table has one rename_table at a time.";
+    } else if ((op.kind == OpKind::RenameTable && changes_columns(open)) ||
+               (open.kind == OpKind::RenameTable && changes_columns(op))) {
+      why =
+          "During a rename_table the old name is a view over the table's columns as they were at "
+          "begin, for the old app: an operation that adds, drops, renames or shadows columns "
+          "cannot share the window with it. Indexes and constraints (create_index, add_check, "
+          "set_not_null without up) can.";
+    }
+    if (why.empty()) continue;
+    throw Error(
+        ErrorCode::ObjectInUse,
+        "table " + table.qualified() + " is already under migration \"" + open.migration + "\"",
+        "That migration's " + open.describe() + " is still open. " + why,
+        "Finish or abort migration \"" + open.migration +
+            "\" first, then begin this operation in a migration of its own.");
+  }
+}
+
 }  // namespace zdm::core

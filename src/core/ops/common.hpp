@@ -45,4 +45,13 @@ Statements carry_extras(const TableDesc& table, const ColumnExtras& from, const 
 std::vector<ColumnGrant> grants_common_to(const TableDesc& table,
                                           const std::vector<std::string>& columns);
 
+// rename_table and drop_table act on the whole table. drop_table composes with
+// nothing on its table; rename_table composes with the operations that change
+// no column (create_index, add_check, set_not_null without up, ...), not with
+// those that add, drop, rename or shadow columns (the view under the old name
+// shows the columns as they were at begin) nor with another rename_table.
+// Throws ObjectInUse naming the open operation; `op` is the one being begun.
+void check_table_operations(const TableDesc& table, const Operation& op,
+                            const std::vector<Operation>& open_on_table);
+
 }  // namespace zdm::core
