@@ -602,6 +602,16 @@ bool keys_comparable(const zdm::core::TableDesc& join, const std::string& join_k
   return ok && *ok == "t";
 }
 
+// The subscriptions that apply a publisher's changes to a table here, quoted
+// and comma-separated; nothing when none does.
+zdm::pg::Value subscriptions_of(unsigned int relid) {
+  return zdm::pg::query_value(
+      "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(s.subname::pg_catalog.text), ', ' "
+      "ORDER BY s.subname) FROM pg_catalog.pg_subscription_rel r JOIN pg_catalog.pg_subscription "
+      "s ON s.oid = r.srsubid WHERE r.srrelid = $1::pg_catalog.oid",
+      {std::to_string(relid)});
+}
+
 // A join operation's begin: like begin_operation, over two tables. The
 // operation is recorded first, because its triggers carry its id in their
 // names.
@@ -643,6 +653,25 @@ ZDM_FUNCTION(zdm_begin_join_to_column) {
   zdm::pg::open_session();
   zdm::core::TableDesc first_join = zdm::pg::load_table(join_relid);
   zdm::core::TableDesc first_target = zdm::pg::load_table(target_relid);
+  // On a logical-replication subscriber of both tables, the publisher's own
+  // trigger writes both shapes and both arrive: a second sync here would write
+  // the join row twice (the apply worker stops on a duplicate key).
+  if (zdm::pg::Value subs = subscriptions_of(join_relid); subs && subscriptions_of(target_relid)) {
+    const std::string join = zdm::core::quote_qualified(first_join.schema, first_join.name);
+    const std::string target = zdm::core::quote_qualified(first_target.schema, first_target.name);
+    throw Error(
+        ErrorCode::FeatureNotSupported,
+        "tables " + join + " and " + target + " are replicated here by subscription " + *subs,
+        "The publisher's migration writes both tables and both reach this server: zdm's "
+        "triggers here would write each join row a second time, and the apply worker "
+        "would stop on a duplicate key.",
+        "Do not begin this migration here. Before the publisher's begin, add the column "
+        "to " +
+            target +
+            " here as a plain column; once the subscription has caught up "
+            "with the publisher's finish, drop " +
+            join + " here.");
+  }
   std::string migration = begin_join_operation(
       {join_relid, target_relid}, requested,
       {"join", first_join.name, "to", first_target.name,
@@ -673,6 +702,20 @@ ZDM_FUNCTION(zdm_begin_column_to_join) {
   zdm::pg::open_session();
   zdm::core::TableDesc first = zdm::pg::load_table(target_relid);
   const std::string join = zdm::core::quote_qualified(first.schema, request.join_table);
+  // On a logical-replication subscriber, zdm's triggers here would fill the
+  // join table only until the publisher's finish: after it, the publisher's
+  // writes go to its own join table, which its publication does not hold.
+  if (zdm::pg::Value subs = subscriptions_of(target_relid)) {
+    const std::string target = zdm::core::quote_qualified(first.schema, first.name);
+    throw Error(ErrorCode::FeatureNotSupported,
+                "table " + target + " is replicated here by subscription " + *subs,
+                "After the publisher's finish its writes go to its join table only, which zdm "
+                "here would not see.",
+                "Do not begin this migration here. After the publisher's begin, create " + join +
+                    " here as the publisher has it, add it to the publication there and run "
+                    "ALTER SUBSCRIPTION ... REFRESH PUBLICATION here; once the subscription has "
+                    "caught up with the publisher's finish, drop the column here.");
+  }
   std::string migration = begin_join_operation(
       {target_relid}, requested, {"join", first.name, request.value_column},
       [&](zdm::core::TableDesc& target) {

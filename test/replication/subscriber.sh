@@ -99,6 +99,8 @@ CREATE EXTENSION zdm;
 CREATE TABLE person (id int PRIMARY KEY, last_name text NOT NULL, email text);
 CREATE TABLE member (id int PRIMARY KEY, last_name text, email text);
 CREATE TABLE price (id int PRIMARY KEY, amount numeric);
+CREATE TABLE voucher (id int PRIMARY KEY, code text);
+CREATE TABLE used_voucher (user_id int NOT NULL, voucher_id int PRIMARY KEY REFERENCES voucher);
 CREATE TABLE legacy (id int PRIMARY KEY, last_name text);
 CREATE TABLE early (id int PRIMARY KEY, v text);"
 pub -c "$schema" >/dev/null || die "schema on the publisher"
@@ -107,9 +109,11 @@ pub >/dev/null <<'SQL' || die "rows and publication on the publisher"
 INSERT INTO person SELECT i, 'last' || i, 'p' || i || '@example.org' FROM generate_series(1, 1000) i;
 INSERT INTO member SELECT i, 'last' || i, 'm' || i || '@example.org' FROM generate_series(1, 1000) i;
 INSERT INTO price SELECT i, i + 0.5 FROM generate_series(1, 100) i;
+INSERT INTO voucher SELECT i, 'code' || i FROM generate_series(1, 50) i;
+INSERT INTO used_voucher SELECT 100 + i, i FROM generate_series(1, 30) i;
 INSERT INTO legacy SELECT i, 'last' || i FROM generate_series(1, 20) i;
 INSERT INTO early SELECT i, 'v' || i FROM generate_series(1, 20) i;
-CREATE PUBLICATION zdm_pub FOR TABLE person, member, price, legacy, early;
+CREATE PUBLICATION zdm_pub FOR TABLE person, member, price, voucher, used_voucher, legacy, early;
 SQL
 sub -c "CREATE SUBSCRIPTION zdm_sub CONNECTION 'host=$work port=$pub_port user=postgres dbname=postgres' PUBLICATION zdm_pub" 2>/dev/null ||
   die "subscription"
@@ -126,10 +130,10 @@ caught_up() { # [timeout in tenths of a second]
   return 1
 }
 for _ in $(seq 1 300); do
-  [ "$(sub -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate = 'r'")" = 5 ] && break
+  [ "$(sub -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate = 'r'")" = 7 ] && break
   sleep 0.1
 done
-[ "$(sub -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate = 'r'")" = 5 ] || die "initial sync"
+[ "$(sub -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate = 'r'")" = 7 ] || die "initial sync"
 caught_up || die "the subscriber did not catch up after the initial sync"
 ok "publisher on port $pub_port, subscriber on port $sub_port, initial sync done"
 
@@ -322,6 +326,50 @@ done
 compare "both finished" person member price
 new_writes person 7 && new_writes member 7 && new_prices 7 amount || not_ok "phase 7 writes"
 compare "after the subscriber's finish" person member price
+
+# Join operations: the publisher's trigger writes both tables and both
+# arrive, so the subscriber does not run them (begin refuses there: a second
+# sync would write each join row twice and stop the apply worker on a
+# duplicate key). It adds the column as a plain one before the publisher's
+# begin, and drops the join table after the publisher's finish.
+err=$(sub -c "SELECT zdm.begin_join_to_column('used_voucher', 'voucher_id', 'voucher', 'id', 'user_id')" 2>&1)
+case "$err" in
+  *'tables "public"."used_voucher" and "public"."voucher" are replicated here by subscription zdm_sub'*)
+    ok "join_to_column: begin on the subscriber refuses" ;;
+  *) not_ok "join_to_column: begin on the subscriber said: $err" ;;
+esac
+err=$(sub -c "SELECT zdm.begin_column_to_join('voucher', 'id', 'code', 'voucher_code')" 2>&1)
+case "$err" in
+  *'table "public"."voucher" is replicated here by subscription zdm_sub'*) ok "column_to_join: begin on the subscriber refuses" ;;
+  *) not_ok "column_to_join: begin on the subscriber said: $err" ;;
+esac
+[ "$(sub -c "SELECT count(*) FROM zdm.status() WHERE state = 'active'") $(sub -c "SELECT count(*) FROM pg_attribute WHERE attrelid = 'voucher'::regclass AND attnum > 0 AND NOT attisdropped")" = "0 2" ] &&
+  ok "join operations: the refused begins changed nothing" || not_ok "join operations: the refused begins changed something"
+voucher_writes() { # n
+  local n=$1
+  pub >/dev/null <<SQL
+INSERT INTO used_voucher VALUES (200 + $n, 30 + $n);
+DELETE FROM used_voucher WHERE voucher_id = $n;
+SQL
+  [ "$2" = new ] || return 0
+  pub >/dev/null <<SQL
+UPDATE voucher SET user_id = 300 + $n WHERE id = 40 + $n;
+UPDATE voucher SET user_id = NULL WHERE id = 10 + $n;
+SQL
+}
+sub -c "ALTER TABLE voucher ADD COLUMN user_id integer" || not_ok "join_to_column: the plain column on the subscriber"
+pub -c "SELECT zdm.begin_join_to_column('used_voucher', 'voucher_id', 'voucher', 'id', 'user_id', migration => 'voucher')" >/dev/null ||
+  not_ok "join_to_column: begin on the publisher"
+voucher_writes 1 new || not_ok "join_to_column: writes in the window"
+compare "join_to_column, window" voucher used_voucher
+pub -c "CALL zdm.backfill('voucher')" >/dev/null 2>&1 || not_ok "join_to_column: backfill on the publisher"
+voucher_writes 2 new || not_ok "join_to_column: writes after the backfill"
+compare "join_to_column, after the backfill" voucher used_voucher
+pub -c "SELECT zdm.finish('voucher')" >/dev/null || not_ok "join_to_column: finish on the publisher"
+pub -c "UPDATE voucher SET user_id = 399 WHERE id = 49" || not_ok "join_to_column: a write after the publisher's finish"
+caught_up_or_fail "join_to_column, after the publisher's finish" &&
+  sub -c "DROP TABLE used_voucher" || not_ok "join_to_column: DROP TABLE used_voucher on the subscriber"
+compare "join_to_column, after the publisher's finish and the drop" voucher
 
 # Violation 1: the subscriber's trigger fires only on origin (`tgenabled`
 # 'O'): after the publisher's finish the applied surname is not copied to
