@@ -13,7 +13,7 @@ void zdm_force_old_side_set(unsigned int relid, const char* migration);
 void zdm_force_old_side_clear(void);
 
 // The scope as the dual-write trigger reads it. zdm_forced_generation changes
-// with every set, so that a plan redoes its lookup of the forced migration.
+// with every set, so that a cache entry redoes its lookup of the forced migration.
 extern unsigned int zdm_forced_relid;
 extern const char* zdm_forced_migration;
 extern unsigned int zdm_forced_generation;

@@ -126,9 +126,9 @@ void notice_progress(const std::string& migration, const zdm::core::Operation& o
                         "): " + std::to_string(p.rows_done) + " rows visited";
   long estimate = -1, extra = 0;
   if (p.estimate) {
-    const long planned = std::stol(*p.estimate);
-    estimate = std::max(planned, p.rows_done - since);
-    if (p.rows_done > planned) extra = std::min(p.rows_done - planned, since);
+    const long estimated = std::stol(*p.estimate);
+    estimate = std::max(estimated, p.rows_done - since);
+    if (p.rows_done > estimated) extra = std::min(p.rows_done - estimated, since);
   }
   if (estimate > 0) {
     long pct = done ? 100 : std::min(100L, p.rows_done * 100 / estimate);

@@ -109,7 +109,7 @@ struct Forget {
   std::string label;
 };
 
-Forget plan_forget(Oid relid) {
+Forget what_to_forget(Oid relid) {
   zdm::core::TableDesc table = zdm::pg::load_table(relid, true);
   Value open = zdm::pg::active_migrations_on(relid);
   if (open)
@@ -182,11 +182,11 @@ ZDM_FUNCTION(zdm_forget) {
   // The owner's (or a superuser's) call, like every other; a table in an
   // inheritance tree is no obstacle to undoing.
   zdm::core::TableDesc table = zdm::pg::load_table(relid, true);
-  Forget first = plan_forget(relid);
+  Forget first = what_to_forget(relid);
   if (!first.statements.empty()) {
     zdm::pg::StepOutcome locking = zdm::pg::lock_tables(first.label, "forget", first.relids);
     // Under the locks: a begin that committed meanwhile is seen, and refused.
-    Forget f = plan_forget(relid);
+    Forget f = what_to_forget(relid);
     for (unsigned int r : f.relids)
       if (std::find(first.relids.begin(), first.relids.end(), r) == first.relids.end())
         locking = zdm::pg::lock_tables(f.label, "forget", f.relids);

@@ -115,11 +115,11 @@ void run_call(void) {
 #else
   List* queries = pg_analyze_and_rewrite(stmt, call_sql, NULL, 0, NULL);
 #endif
-  List* plans = pg_plan_queries(queries, call_sql, CURSOR_OPT_PARALLEL_OK, NULL);
+  List* stmts = pg_plan_queries(queries, call_sql, CURSOR_OPT_PARALLEL_OK, NULL);
   PopActiveSnapshot();
   Portal portal = CreatePortal("", true, true);
   portal->visible = false;
-  PortalDefineQuery(portal, NULL, call_sql, CMDTAG_CALL, plans, NULL);
+  PortalDefineQuery(portal, NULL, call_sql, CMDTAG_CALL, stmts, NULL);
   PortalStart(portal, NULL, 0, InvalidSnapshot);
   int16 format = 0;
   PortalSetResultFormat(portal, 1, &format);

@@ -1,10 +1,10 @@
 // Hot path. Per row: deform the row (and, on UPDATE, the row before it), compare
 // datums, evaluate only the conversions whose inputs the write touched, and at
 // most one heap_form_tuple. The row is deformed straight into the arrays of the
-// plan's virtual slot, which the expressions read: no copy per expression and
+// entry's virtual slot, which the expressions read: no copy per expression and
 // no palloc beyond the result tuple. No SPI, no catalog lookups, no string
-// compares: everything else is planned once per relation from the trigger's
-// arguments and cached in CacheMemoryContext.
+// compares: everything else is compiled once per relation from the trigger's
+// arguments into an entry cached in CacheMemoryContext.
 #include "trigger/dual_write.hpp"
 
 #include <cstring>
@@ -33,7 +33,7 @@ struct Reads {
 // One operation: an old-side and a new-side column (either may be absent),
 // and how each is computed from the other side: an expression, or when there
 // is none and both columns exist, a plain copy (rename).
-struct PlannedOp {
+struct CompiledOp {
   OpKind kind;
   int group;             // the operations of one migration form a group and share a side
   AttrNumber old_attno;  // 0 when absent (add_column)
@@ -56,14 +56,14 @@ struct PlannedOp {
   const char* table;
 };
 
-struct DualWritePlan {
+struct DualWriteEntry {
   Oid relid;  // hash key
   Oid tgoid;
   bool valid;
   bool stale;             // invalidated while being built: rebuild on the next row
-  MemoryContext context;  // everything below; deleted when the plan is rebuilt
+  MemoryContext context;  // everything below; deleted when the entry is rebuilt
   int nops;
-  PlannedOp* ops;
+  CompiledOp* ops;
   bool* recompute;  // per operation, scratch for one row
   int ngroups;
   int* group_end;  // per group, one past its last operation
@@ -94,35 +94,37 @@ struct DualWritePlan {
   int forced_group;
 };
 
-HTAB* plans = NULL;
+HTAB* entries = NULL;
 
-void mark_invalid(DualWritePlan* plan) {
-  plan->valid = false;
-  plan->stale = true;
+void mark_invalid(DualWriteEntry* entry) {
+  entry->valid = false;
+  entry->stale = true;
 }
 
-void invalidate_all_plans() {
-  if (plans == NULL) return;
+void invalidate_all_entries() {
+  if (entries == NULL) return;
   HASH_SEQ_STATUS status;
-  DualWritePlan* plan;
-  hash_seq_init(&status, plans);
-  while ((plan = static_cast<DualWritePlan*>(hash_seq_search(&status))) != NULL) mark_invalid(plan);
+  DualWriteEntry* entry;
+  hash_seq_init(&status, entries);
+  while ((entry = static_cast<DualWriteEntry*>(hash_seq_search(&status))) != NULL)
+    mark_invalid(entry);
 }
 
-void invalidate_plan(Datum, Oid relid) {
-  if (plans == NULL) return;
+void invalidate_relation(Datum, Oid relid) {
+  if (entries == NULL) return;
   if (relid == InvalidOid) {
-    invalidate_all_plans();
+    invalidate_all_entries();
     return;
   }
-  DualWritePlan* plan = static_cast<DualWritePlan*>(hash_search(plans, &relid, HASH_FIND, NULL));
-  if (plan != NULL) mark_invalid(plan);
+  DualWriteEntry* entry =
+      static_cast<DualWriteEntry*>(hash_search(entries, &relid, HASH_FIND, NULL));
+  if (entry != NULL) mark_invalid(entry);
 }
 
 // A function was created, replaced or dropped. expression_planner inlines SQL
 // functions into the compiled up/down, so any of them may now be stale; which
-// ones the inlining consumed is not recorded, so every plan is rebuilt.
-void invalidate_plans_for_function(Datum, int, uint32) { invalidate_all_plans(); }
+// ones the inlining consumed is not recorded, so every entry is rebuilt.
+void invalidate_on_function_change(Datum, int, uint32) { invalidate_all_entries(); }
 
 AttrNumber attno_by_name(TupleDesc desc, Relation rel, const char* column) {
   for (int i = 0; i < desc->natts; i++) {
@@ -144,31 +146,31 @@ AttrNumber attno_by_name(TupleDesc desc, Relation rel, const char* column) {
 // when its output function reads nothing but the datum (no NULL, no toasted
 // or compressed value to fetch).
 struct Computing {
-  const DualWritePlan* plan;
-  const PlannedOp* op;
+  const DualWriteEntry* entry;
+  const CompiledOp* op;
   bool up;
 };
 
-const char* row_key(const DualWritePlan* plan) {
-  if (plan->nkey == 0) return "";
+const char* row_key(const DualWriteEntry* entry) {
+  if (entry->nkey == 0) return "";
   StringInfoData out;
   initStringInfo(&out);
-  appendStringInfo(&out, ", row %s=(", plan->key_names);
-  for (int i = 0; i < plan->nkey; i++) {
-    const int a = plan->key_attnos[i] - 1;
+  appendStringInfo(&out, ", row %s=(", entry->key_names);
+  for (int i = 0; i < entry->nkey; i++) {
+    const int a = entry->key_attnos[i] - 1;
     if (i > 0) appendStringInfoString(&out, ", ");
-    if (plan->nulls[a]) {
+    if (entry->nulls[a]) {
       appendStringInfoString(&out, "null");
       continue;
     }
-    Datum value = plan->values[a];
-    if (TupleDescAttr(plan->slot->tts_tupleDescriptor, a)->attlen == -1 &&
+    Datum value = entry->values[a];
+    if (TupleDescAttr(entry->slot->tts_tupleDescriptor, a)->attlen == -1 &&
         (VARATT_IS_EXTERNAL(DatumGetPointer(value)) ||
          VARATT_IS_COMPRESSED(DatumGetPointer(value)))) {
       appendStringInfoString(&out, "...");
       continue;
     }
-    appendStringInfoString(&out, OutputFunctionCall(&plan->key_output[i], value));
+    appendStringInfoString(&out, OutputFunctionCall(&entry->key_output[i], value));
   }
   appendStringInfoChar(&out, ')');
   return out.data;
@@ -180,11 +182,11 @@ void expression_context(void* arg) {
       "zdm: computing column \"%s\" of table \"%s\" with the %s expression of "
       "migration \"%s\"%s",
       c->up ? c->op->new_name : c->op->old_name, c->op->table, c->up ? "up" : "down",
-      c->op->migration, row_key(c->plan));
+      c->op->migration, row_key(c->entry));
 }
 
 void compile_context(void* arg) {
-  const PlannedOp* op = static_cast<const PlannedOp*>(arg);
+  const CompiledOp* op = static_cast<const CompiledOp*>(arg);
   errcontext("zdm: compiling an expression of migration \"%s\" on table \"%s\"", op->migration,
              op->table);
 }
@@ -224,21 +226,21 @@ ExprState* compile(Relation rel, const char* text, Form_pg_attribute target, con
 
 // The key that names a row in errors: the primary key, else the replica
 // identity index (both on plain NOT NULL columns).
-void plan_row_key(DualWritePlan* plan, Relation rel) {
+void set_row_key(DualWriteEntry* entry, Relation rel) {
 #if PG_VERSION_NUM >= 180000
   Oid index = RelationGetPrimaryKeyIndex(rel, true);
 #else
   Oid index = RelationGetPrimaryKeyIndex(rel);
 #endif
   if (!OidIsValid(index)) index = RelationGetReplicaIndex(rel);
-  plan->nkey = 0;
+  entry->nkey = 0;
   if (!OidIsValid(index)) return;
   HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
   if (!HeapTupleIsValid(tuple)) return;
   Form_pg_index form = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
   const int n = form->indnkeyatts;
-  plan->key_attnos = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * n));
-  plan->key_output = static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * n));
+  entry->key_attnos = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * n));
+  entry->key_output = static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * n));
   StringInfoData names;
   initStringInfo(&names);
   appendStringInfoChar(&names, '(');
@@ -254,39 +256,39 @@ void plan_row_key(DualWritePlan* plan, Relation rel) {
     Oid output;
     bool varlena;
     getTypeOutputInfo(att->atttypid, &output, &varlena);
-    fmgr_info_cxt(output, &plan->key_output[i], CurrentMemoryContext);
-    plan->key_attnos[i] = attno;
+    fmgr_info_cxt(output, &entry->key_output[i], CurrentMemoryContext);
+    entry->key_attnos[i] = attno;
     if (i > 0) appendStringInfoString(&names, ", ");
     appendStringInfoString(&names, quote_identifier(NameStr(att->attname)));
   }
   ReleaseSysCache(tuple);
   appendStringInfoChar(&names, ')');
   if (!usable) return;
-  plan->key_names = names.data;
-  plan->nkey = n;
+  entry->key_names = names.data;
+  entry->nkey = n;
 }
 
 // Parses the trigger's arguments, six per operation: kind, migration, old-side
 // column, new-side column, up, down (see zdm::core::trigger_args).
-void build_plan(DualWritePlan* plan, Relation rel, Trigger* trigger) {
+void build_entry(DualWriteEntry* entry, Relation rel, Trigger* trigger) {
   TupleDesc desc = RelationGetDescr(rel);
   int nargs = trigger->tgnargs;
   if (nargs % 6 != 0)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("zdm: malformed arguments on trigger \"%s\"", trigger->tgname),
                     errhint("Create the trigger through zdm.begin_*() only.")));
-  if (plan->context != NULL) MemoryContextDelete(plan->context);
-  plan->context = NULL;
-  plan->stale = false;
+  if (entry->context != NULL) MemoryContextDelete(entry->context);
+  entry->context = NULL;
+  entry->stale = false;
   MemoryContext context =
-      AllocSetContextCreate(CacheMemoryContext, "zdm dual-write plan", ALLOCSET_SMALL_SIZES);
-  plan->context = context;
+      AllocSetContextCreate(CacheMemoryContext, "zdm dual-write cache", ALLOCSET_SMALL_SIZES);
+  entry->context = context;
   MemoryContext old = MemoryContextSwitchTo(context);
   int nops = nargs / 6;
-  PlannedOp* ops = static_cast<PlannedOp*>(palloc0(sizeof(PlannedOp) * (nops + 1)));
+  CompiledOp* ops = static_cast<CompiledOp*>(palloc0(sizeof(CompiledOp) * (nops + 1)));
   for (int i = 0; i < nops; i++) {
     char** arg = trigger->tgargs + i * 6;
-    PlannedOp& op = ops[i];
+    CompiledOp& op = ops[i];
     const char* kind = arg[0];
     if (strcmp(kind, "rename") == 0)
       op.kind = OpKind::Rename;
@@ -360,85 +362,87 @@ void build_plan(DualWritePlan* plan, Relation rel, Trigger* trigger) {
         constrained[a] |= bms_is_member(a - FirstLowInvalidHeapAttributeNumber, read);
     }
   for (int i = 0; i < nops; i++) {
-    PlannedOp& op = ops[i];
+    CompiledOp& op = ops[i];
     if (op.new_attno != InvalidAttrNumber)
       op.fill_when_null =
           (op.up == NULL && op.old_attno != InvalidAttrNumber) || constrained[op.new_attno];
   }
   pfree(constrained);
-  plan->ops = ops;
-  plan->nops = nops;
-  plan->recompute = static_cast<bool*>(palloc0(sizeof(bool) * (nops + 1)));
-  plan->ngroups = nops == 0 ? 0 : ops[nops - 1].group + 1;
-  plan->group_end = static_cast<int*>(palloc0(sizeof(int) * (plan->ngroups + 1)));
-  for (int i = 0; i < nops; i++) plan->group_end[ops[i].group] = i + 1;
-  plan->natts = desc->natts;
+  entry->ops = ops;
+  entry->nops = nops;
+  entry->recompute = static_cast<bool*>(palloc0(sizeof(bool) * (nops + 1)));
+  entry->ngroups = nops == 0 ? 0 : ops[nops - 1].group + 1;
+  entry->group_end = static_cast<int*>(palloc0(sizeof(int) * (entry->ngroups + 1)));
+  for (int i = 0; i < nops; i++) entry->group_end[ops[i].group] = i + 1;
+  entry->natts = desc->natts;
   // A private copy of the descriptor: a slot on the relcache's own one would
-  // pin it in the current resource owner, which this plan outlives.
-  plan->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(desc), &TTSOpsVirtual);
-  plan->values = plan->slot->tts_values;
-  plan->nulls = plan->slot->tts_isnull;
-  plan->econtext = CreateStandaloneExprContext();
-  plan->old_values = static_cast<Datum*>(palloc0(sizeof(Datum) * (desc->natts + 1)));
-  plan->old_nulls = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
-  plan->touched = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
-  plan->differs = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
+  // pin it in the current resource owner, which this entry outlives.
+  entry->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(desc), &TTSOpsVirtual);
+  entry->values = entry->slot->tts_values;
+  entry->nulls = entry->slot->tts_isnull;
+  entry->econtext = CreateStandaloneExprContext();
+  entry->old_values = static_cast<Datum*>(palloc0(sizeof(Datum) * (desc->natts + 1)));
+  entry->old_nulls = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
+  entry->touched = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
+  entry->differs = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
   bool* watch = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
   for (int i = 0; i < nops; i++) {
-    const PlannedOp& op = ops[i];
+    const CompiledOp& op = ops[i];
     watch[op.old_attno] = watch[op.new_attno] = true;
     for (int k = 0; k < op.up_reads.n; k++) watch[op.up_reads.attnos[k]] = true;
     for (int k = 0; k < op.down_reads.n; k++) watch[op.down_reads.attnos[k]] = true;
   }
-  plan->watched = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * (desc->natts + 1)));
-  plan->nwatched = 0;
+  entry->watched = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * (desc->natts + 1)));
+  entry->nwatched = 0;
   for (int a = 1; a <= desc->natts; a++)
-    if (watch[a]) plan->watched[plan->nwatched++] = static_cast<AttrNumber>(a);
+    if (watch[a]) entry->watched[entry->nwatched++] = static_cast<AttrNumber>(a);
   pfree(watch);
-  plan_row_key(plan, rel);
+  set_row_key(entry, rel);
   MemoryContextSwitchTo(old);
-  plan->tgoid = trigger->tgoid;
-  plan->forced_generation = 0;
-  plan->forced_group = -1;
+  entry->tgoid = trigger->tgoid;
+  entry->forced_generation = 0;
+  entry->forced_group = -1;
   // An invalidation that arrived while compiling applies to what was read.
-  plan->valid = !plan->stale;
+  entry->valid = !entry->stale;
 }
 
-DualWritePlan* plan_for(Relation rel, Trigger* trigger) {
-  if (plans == NULL) {
+DualWriteEntry* entry_for(Relation rel, Trigger* trigger) {
+  if (entries == NULL) {
     HASHCTL ctl;
     memset(&ctl, 0, sizeof ctl);
     ctl.keysize = sizeof(Oid);
-    ctl.entrysize = sizeof(DualWritePlan);
+    ctl.entrysize = sizeof(DualWriteEntry);
     ctl.hcxt = CacheMemoryContext;
-    plans = hash_create("zdm dual-write plans", 32, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+    entries = hash_create("zdm dual-write cache entries", 32, &ctl,
+                          HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
   }
   Oid relid = RelationGetRelid(rel);
   bool found;
-  DualWritePlan* plan = static_cast<DualWritePlan*>(hash_search(plans, &relid, HASH_ENTER, &found));
+  DualWriteEntry* entry =
+      static_cast<DualWriteEntry*>(hash_search(entries, &relid, HASH_ENTER, &found));
   if (!found) {
-    plan->context = NULL;
-    plan->valid = false;
+    entry->context = NULL;
+    entry->valid = false;
   }
-  if (!plan->valid || plan->tgoid != trigger->tgoid) {
-    plan->valid = false;  // stays invalid if the build fails
-    build_plan(plan, rel, trigger);
+  if (!entry->valid || entry->tgoid != trigger->tgoid) {
+    entry->valid = false;  // stays invalid if the build fails
+    build_entry(entry, rel, trigger);
   }
-  return plan;
+  return entry;
 }
 
 // The group of the migration the backfill is converting, or -1.
-int forced_group(DualWritePlan* plan) {
-  if (plan->forced_generation != zdm_forced_generation) {
-    plan->forced_group = -1;
-    for (int i = 0; i < plan->nops; i++)
-      if (strcmp(plan->ops[i].migration, zdm_forced_migration) == 0) {
-        plan->forced_group = plan->ops[i].group;
+int forced_group(DualWriteEntry* entry) {
+  if (entry->forced_generation != zdm_forced_generation) {
+    entry->forced_group = -1;
+    for (int i = 0; i < entry->nops; i++)
+      if (strcmp(entry->ops[i].migration, zdm_forced_migration) == 0) {
+        entry->forced_group = entry->ops[i].group;
         break;
       }
-    plan->forced_generation = zdm_forced_generation;
+    entry->forced_generation = zdm_forced_generation;
   }
-  return plan->forced_group;
+  return entry->forced_group;
 }
 
 inline bool same_value(Datum a, bool a_null, Datum b, bool b_null, bool byval, int16 len) {
@@ -450,7 +454,7 @@ using zdm::core::Side;
 using zdm::core::WriterSetting;
 
 struct RowEdit {
-  DualWritePlan* plan;
+  DualWriteEntry* entry;
   Datum* values;
   bool* nulls;
   bool* touched;
@@ -482,29 +486,29 @@ void set_value(RowEdit& edit, int attr, bool byval, int16 len, Datum value, bool
 }
 
 // Evaluates `expr` over the row as it stands: the slot's arrays are the row.
-Datum evaluate(RowEdit& edit, const PlannedOp& op, ExprState* expr, bool up, bool* isnull) {
-  DualWritePlan* plan = edit.plan;
+Datum evaluate(RowEdit& edit, const CompiledOp& op, ExprState* expr, bool up, bool* isnull) {
+  DualWriteEntry* entry = edit.entry;
   if (!edit.used_slot) {
-    TupleTableSlot* slot = plan->slot;
+    TupleTableSlot* slot = entry->slot;
     if (!TTS_EMPTY(slot)) ExecClearTuple(slot);  // left stored by a row that failed
     ExecStoreVirtualTuple(slot);
-    plan->econtext->ecxt_scantuple = slot;
+    entry->econtext->ecxt_scantuple = slot;
     edit.used_slot = true;
   }
-  Computing computing{plan, &op, up};
+  Computing computing{entry, &op, up};
   ErrorContextCallback callback;
   callback.callback = expression_context;
   callback.arg = &computing;
   callback.previous = error_context_stack;
   error_context_stack = &callback;
-  Datum value = ExecEvalExprSwitchContext(expr, plan->econtext, isnull);
+  Datum value = ExecEvalExprSwitchContext(expr, entry->econtext, isnull);
   error_context_stack = callback.previous;
   return value;
 }
 
 // The new column from the old side. `copies` selects the plain copies (run
 // first) or the up expressions (run after them, so they see the copies).
-void compute_new(RowEdit& edit, const PlannedOp& op, bool copies) {
+void compute_new(RowEdit& edit, const CompiledOp& op, bool copies) {
   if (op.new_attno == InvalidAttrNumber) return;
   const int n = op.new_attno - 1;
   if (op.up != NULL) {
@@ -519,7 +523,7 @@ void compute_new(RowEdit& edit, const PlannedOp& op, bool copies) {
 }
 
 // The old column from the new side: down, or a copy.
-void compute_old(RowEdit& edit, const PlannedOp& op, bool copies) {
+void compute_old(RowEdit& edit, const CompiledOp& op, bool copies) {
   if (op.old_attno == InvalidAttrNumber) return;
   const int o = op.old_attno - 1;
   if (op.down != NULL) {
@@ -536,12 +540,12 @@ void compute_old(RowEdit& edit, const PlannedOp& op, bool copies) {
 // INSERT: the side of one migration's write, from the columns it filled. Its
 // new-side columns are the renamed and added ones, its old-side columns the
 // original names and the dropped ones.
-Side insert_side(const DualWritePlan* plan, int first, int end, WriterSetting writer) {
-  const bool* nulls = plan->nulls;
+Side insert_side(const DualWriteEntry* entry, int first, int end, WriterSetting writer) {
+  const bool* nulls = entry->nulls;
   bool old_filled = false, new_filled = false, has_new = false, has_old = false,
        dropped_left_out = false;
   for (int i = first; i < end; i++) {
-    const PlannedOp& op = plan->ops[i];
+    const CompiledOp& op = entry->ops[i];
     if (op.old_attno != InvalidAttrNumber) {
       has_old = true;
       old_filled |= !nulls[op.old_attno - 1];
@@ -561,7 +565,7 @@ Side update_side(const RowEdit& edit, int first, int end, WriterSetting writer) 
   using zdm::core::Write;
   Write sides[2] = {Write::None, Write::None};
   for (int i = first; i < end; i++) {
-    const PlannedOp& op = edit.plan->ops[i];
+    const CompiledOp& op = edit.entry->ops[i];
     const AttrNumber cols[2] = {op.old_attno, op.new_attno};
     for (int k = 0; k < 2; k++) {
       const AttrNumber a = cols[k];
@@ -588,7 +592,7 @@ Side update_side(const RowEdit& edit, int first, int end, WriterSetting writer) 
 bool carries_both_sides(const RowEdit& edit, int first, int end, bool is_update) {
   bool has_old = false, has_new = false;
   for (int i = first; i < end; i++) {
-    const PlannedOp& op = edit.plan->ops[i];
+    const CompiledOp& op = edit.entry->ops[i];
     const AttrNumber cols[2] = {op.old_attno, op.new_attno};
     const bool defaults[2] = {op.old_has_default, op.new_has_default};
     for (int k = 0; k < 2; k++) {
@@ -603,7 +607,7 @@ bool carries_both_sides(const RowEdit& edit, int first, int end, bool is_update)
 
 // A new column this UPDATE left NULL and did not touch: a row the backfill
 // has not reached (or one whose up gave NULL).
-inline bool hole(const RowEdit& edit, const PlannedOp& op, bool is_update) {
+inline bool hole(const RowEdit& edit, const CompiledOp& op, bool is_update) {
   return is_update && op.new_attno != InvalidAttrNumber && edit.nulls[op.new_attno - 1] &&
          !edit.touched[op.new_attno];
 }
@@ -616,14 +620,14 @@ inline bool hole(const RowEdit& edit, const PlannedOp& op, bool is_update) {
 // filled when that cannot fail or a constraint needs it (fill_when_null), and
 // on a new-side write when a down about to run reads it.
 void convert_group(RowEdit& edit, int first, int end, Side side, bool all, bool is_update) {
-  DualWritePlan* plan = edit.plan;
-  const PlannedOp* ops = plan->ops;
-  bool* recompute = plan->recompute;
+  DualWriteEntry* entry = edit.entry;
+  const CompiledOp* ops = entry->ops;
+  bool* recompute = entry->recompute;
   if (side == Side::Old) {
     // The new side from the old: copies first, then up.
     for (int pass = 0; pass < 2; pass++)
       for (int i = first; i < end; i++) {
-        const PlannedOp& op = ops[i];
+        const CompiledOp& op = ops[i];
         if (op.new_attno == InvalidAttrNumber || (op.up == NULL) != (pass == 0)) continue;
         if (all || edit.touched[op.new_attno] || any_touched(edit, op.up_reads) ||
             (op.fill_when_null && hole(edit, op, is_update)))
@@ -634,7 +638,7 @@ void convert_group(RowEdit& edit, int first, int end, Side side, bool all, bool 
   // The old side from the new, for the operations whose old column or whose
   // down inputs the write touched.
   for (int i = first; i < end; i++) {
-    const PlannedOp& op = ops[i];
+    const CompiledOp& op = ops[i];
     recompute[i] = op.old_attno != InvalidAttrNumber &&
                    (op.down != NULL || op.new_attno != InvalidAttrNumber) &&
                    (all || edit.touched[op.old_attno] || any_touched(edit, op.down_reads));
@@ -643,7 +647,7 @@ void convert_group(RowEdit& edit, int first, int end, Side side, bool all, bool 
   // write assigned is no hole: it stays.
   for (int pass = 0; pass < 2; pass++)
     for (int j = first; j < end; j++) {
-      const PlannedOp& op = ops[j];
+      const CompiledOp& op = ops[j];
       if ((op.up == NULL) != (pass == 0) || !hole(edit, op, is_update)) continue;
       bool fill = op.fill_when_null;
       for (int i = first; i < end && !fill; i++)
@@ -658,8 +662,8 @@ void convert_group(RowEdit& edit, int first, int end, Side side, bool all, bool 
 }  // namespace
 
 void zdm_dual_write_init(void) {
-  CacheRegisterRelcacheCallback(invalidate_plan, (Datum)0);
-  CacheRegisterSyscacheCallback(PROCOID, invalidate_plans_for_function, (Datum)0);
+  CacheRegisterRelcacheCallback(invalidate_relation, (Datum)0);
+  CacheRegisterSyscacheCallback(PROCOID, invalidate_on_function_change, (Datum)0);
 }
 
 extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
@@ -677,41 +681,41 @@ extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
   HeapTuple row = is_update ? td->tg_newtuple : td->tg_trigtuple;
   TupleDesc desc = RelationGetDescr(td->tg_relation);
 
-  // The plan is found through fn_extra, which lives as long as the statement:
+  // The entry is found through fn_extra, which lives as long as the statement:
   // no hash lookup per row. The cache callbacks clear `valid` when the table,
   // its trigger or a function changes.
-  DualWritePlan* plan = static_cast<DualWritePlan*>(fcinfo->flinfo->fn_extra);
-  if (plan == NULL || !plan->valid || plan->tgoid != td->tg_trigger->tgoid ||
-      plan->relid != RelationGetRelid(td->tg_relation)) {
-    plan = plan_for(td->tg_relation, td->tg_trigger);
-    fcinfo->flinfo->fn_extra = plan;
+  DualWriteEntry* entry = static_cast<DualWriteEntry*>(fcinfo->flinfo->fn_extra);
+  if (entry == NULL || !entry->valid || entry->tgoid != td->tg_trigger->tgoid ||
+      entry->relid != RelationGetRelid(td->tg_relation)) {
+    entry = entry_for(td->tg_relation, td->tg_trigger);
+    fcinfo->flinfo->fn_extra = entry;
   }
 
   const WriterSetting writer = static_cast<WriterSetting>(zdm_writer);
-  const int forced = zdm_forced_relid == plan->relid ? forced_group(plan) : -1;
+  const int forced = zdm_forced_relid == entry->relid ? forced_group(entry) : -1;
   const bool applying = IsLogicalWorker();
 
-  Datum* values = plan->values;
-  bool* nulls = plan->nulls;
+  Datum* values = entry->values;
+  bool* nulls = entry->nulls;
   heap_deform_tuple(row, desc, values, nulls);
-  RowEdit edit{plan, values, nulls, plan->touched, plan->differs, false, false};
+  RowEdit edit{entry, values, nulls, entry->touched, entry->differs, false, false};
   if (is_update) {
     // Touched: assigned by the statement (its SET list, for ON CONFLICT DO
     // UPDATE and MERGE too), or changed by a BEFORE trigger.
-    heap_deform_tuple(td->tg_trigtuple, desc, plan->old_values, plan->old_nulls);
+    heap_deform_tuple(td->tg_trigtuple, desc, entry->old_values, entry->old_nulls);
     const Bitmapset* assigned = td->tg_updatedcols;
-    for (int w = 0; w < plan->nwatched; w++) {
-      const AttrNumber attno = plan->watched[w];
+    for (int w = 0; w < entry->nwatched; w++) {
+      const AttrNumber attno = entry->watched[w];
       const int a = attno - 1;
       Form_pg_attribute att = TupleDescAttr(desc, a);
-      edit.differs[attno] = !same_value(plan->old_values[a], plan->old_nulls[a], values[a],
+      edit.differs[attno] = !same_value(entry->old_values[a], entry->old_nulls[a], values[a],
                                         nulls[a], att->attbyval, att->attlen);
       edit.touched[attno] = edit.differs[attno] ||
                             bms_is_member(attno - FirstLowInvalidHeapAttributeNumber, assigned);
     }
   }
-  for (int g = 0, first = 0; g < plan->ngroups; g++) {
-    const int end = plan->group_end[g];
+  for (int g = 0, first = 0; g < entry->ngroups; g++) {
+    const int end = entry->group_end[g];
     if (applying && g != forced && carries_both_sides(edit, first, end, is_update)) {
       first = end;
       continue;
@@ -722,7 +726,7 @@ extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
     else if (is_update)
       side = update_side(edit, first, end, writer);
     else
-      side = insert_side(plan, first, end, writer);
+      side = insert_side(entry, first, end, writer);
     convert_group(edit, first, end, side, !is_update || g == forced, is_update);
     first = end;
   }
@@ -735,8 +739,8 @@ extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {
     result->t_tableOid = row->t_tableOid;
   }
   if (edit.used_slot) {
-    ExecClearTuple(plan->slot);
-    ResetExprContext(plan->econtext);
+    ExecClearTuple(entry->slot);
+    ResetExprContext(entry->econtext);
   }
   return PointerGetDatum(result);
 }

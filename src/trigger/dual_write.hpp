@@ -4,7 +4,7 @@
 #pragma once
 
 extern "C" {
-// Registers the cache callbacks that invalidate cached plans: relcache (the
+// Registers the cache callbacks that invalidate the per-relation entries: relcache (the
 // table or its trigger changed) and pg_proc (a function an up or down
 // expression calls, perhaps inlined, was replaced).
 void zdm_dual_write_init(void);

@@ -1,7 +1,7 @@
 // The trigger's expression compiler: turns the up/down text that begin
 // normalized (src/pg/expression.cpp: checked, coerced, every name outside
 // pg_catalog qualified) into a planned expression over the table, once per
-// plan. C-style: raises PostgreSQL errors.
+// dual-write cache entry. C-style: raises PostgreSQL errors.
 #pragma once
 
 #include "common/postgres.hpp"

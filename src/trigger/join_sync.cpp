@@ -15,7 +15,7 @@
 //
 // A trigger's arguments are its role and the operation's id; the rest (names)
 // is read from zdm.operations once, when the trigger's entry is built. The
-// statements are SPI plans prepared then and kept (SPI_keepplan); the entry is
+// statements are prepared then (SPI_prepare) and kept (SPI_keepplan); the entry is
 // found by the trigger's OID and rebuilt after a relcache invalidation of
 // either table. Every name is schema-qualified and every operator is
 // OPERATOR(pg_catalog.=), so no name resolves through the caller's
@@ -89,7 +89,7 @@ const char* const kOpenOperationSql =
 
 enum Role { RoleLock, RoleJoin, RoleTruncate, RoleTarget };
 
-struct SyncPlan {
+struct SyncEntry {
   Oid tgoid;        // hash key
   int64 operation;  // the trigger's operation id, from its arguments
   Oid relid;        // the table the trigger is on
@@ -114,19 +114,19 @@ struct SyncPlan {
   char what[3 * NAMEDATALEN + 160];  // for error context
 };
 
-HTAB* sync_plans = NULL;
+HTAB* sync_entries = NULL;
 
-void invalidate_plans(Datum, Oid relid) {
-  if (sync_plans == NULL) return;
+void invalidate_entries(Datum, Oid relid) {
+  if (sync_entries == NULL) return;
   HASH_SEQ_STATUS status;
-  SyncPlan* plan;
-  hash_seq_init(&status, sync_plans);
-  while ((plan = static_cast<SyncPlan*>(hash_seq_search(&status))) != NULL)
-    if (relid == InvalidOid || plan->relid == relid || plan->other_relid == relid)
-      plan->valid = false;
+  SyncEntry* entry;
+  hash_seq_init(&status, sync_entries);
+  while ((entry = static_cast<SyncEntry*>(hash_seq_search(&status))) != NULL)
+    if (relid == InvalidOid || entry->relid == relid || entry->other_relid == relid)
+      entry->valid = false;
 }
 
-void sync_context(void* arg) { errcontext("%s", static_cast<const SyncPlan*>(arg)->what); }
+void sync_context(void* arg) { errcontext("%s", static_cast<const SyncEntry*>(arg)->what); }
 
 AttrNumber attno_of(Relation rel, const char* column, Trigger* trigger) {
   TupleDesc desc = RelationGetDescr(rel);
@@ -153,24 +153,24 @@ SPIPlanPtr prepare(Oid run_as, const char* sql, int nargs, Oid* types) {
   Oid saved_user;
   int saved_sec;
   GetUserIdAndSecContext(&saved_user, &saved_sec);
-  SPIPlanPtr volatile plan = NULL;
+  SPIPlanPtr volatile statement = NULL;
   SetUserIdAndSecContext(run_as, saved_sec | kSyncSecurity);
   PG_TRY();
-  { plan = SPI_prepare(sql, nargs, types); }
+  { statement = SPI_prepare(sql, nargs, types); }
   PG_FINALLY();
   { SetUserIdAndSecContext(saved_user, saved_sec); }
   PG_END_TRY();
-  if (plan == NULL)
+  if (statement == NULL)
     elog(ERROR, "zdm: could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-  if (SPI_keepplan(plan) != 0) elog(ERROR, "zdm: could not keep the plan of \"%s\"", sql);
-  return plan;
+  if (SPI_keepplan(statement) != 0) elog(ERROR, "zdm: could not keep the prepared \"%s\"", sql);
+  return statement;
 }
 
 // The target key's unique btree index on exactly that column, usable with a
-// key of type `key_type`: sets the plan's lock_* fields, or leaves lock_index
+// key of type `key_type`: sets the entry's lock_* fields, or leaves lock_index
 // invalid (the lock then goes through SQL).
-void find_lock_index(SyncPlan* plan, Oid target_relid, const char* target_key, Oid key_type) {
-  plan->lock_index = InvalidOid;
+void find_lock_index(SyncEntry* entry, Oid target_relid, const char* target_key, Oid key_type) {
+  entry->lock_index = InvalidOid;
   AttrNumber attno = get_attnum(target_relid, target_key);
   if (attno == InvalidAttrNumber) return;
   Relation target = table_open(target_relid, AccessShareLock);
@@ -179,16 +179,16 @@ void find_lock_index(SyncPlan* plan, Oid target_relid, const char* target_key, O
   foreach (lc, indexes) {
     Relation index = index_open(lfirst_oid(lc), AccessShareLock);
     Form_pg_index form = index->rd_index;
-    if (plan->lock_index == InvalidOid && form->indisunique && form->indimmediate &&
+    if (entry->lock_index == InvalidOid && form->indisunique && form->indimmediate &&
         form->indisvalid && form->indnkeyatts == 1 && form->indkey.values[0] == attno &&
         index->rd_rel->relam == BTREE_AM_OID && RelationGetIndexExpressions(index) == NIL &&
         RelationGetIndexPredicate(index) == NIL && index->rd_opcintype[0] == key_type) {
       Oid op =
           get_opfamily_member(index->rd_opfamily[0], key_type, key_type, BTEqualStrategyNumber);
       if (OidIsValid(op)) {
-        plan->lock_index = RelationGetRelid(index);
-        plan->lock_eq = get_opcode(op);
-        plan->lock_collation = index->rd_indcollation[0];
+        entry->lock_index = RelationGetRelid(index);
+        entry->lock_eq = get_opcode(op);
+        entry->lock_collation = index->rd_indcollation[0];
       }
     }
     index_close(index, AccessShareLock);
@@ -226,12 +226,12 @@ int select_latest(const char* sql, Oid type, Datum arg) {
   SetUserIdAndSecContext(owner, saved_sec | SECURITY_LOCAL_USERID_CHANGE);
   PG_TRY();
   {
-    SPIPlanPtr plan = SPI_prepare(sql, 1, &type);
-    if (plan == NULL)
+    SPIPlanPtr statement = SPI_prepare(sql, 1, &type);
+    if (statement == NULL)
       elog(ERROR, "zdm: could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-    rc = SPI_execute_snapshot(plan, &arg, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false,
-                              1);
-    SPI_freeplan(plan);
+    rc = SPI_execute_snapshot(statement, &arg, NULL, GetLatestSnapshot(), InvalidSnapshot, true,
+                              false, 1);
+    SPI_freeplan(statement);
   }
   PG_FINALLY();
   { SetUserIdAndSecContext(saved_user, saved_sec); }
@@ -241,27 +241,27 @@ int select_latest(const char* sql, Oid type, Datum arg) {
 
 // Builds the entry from the trigger's arguments and the operation in
 // zdm.operations; runs inside SPI.
-void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
+void build(SyncEntry* entry, Relation rel, Trigger* trigger) {
   if (trigger->tgnargs != kNargs)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("zdm: malformed arguments on trigger \"%s\"", trigger->tgname),
                     errhint("Create the trigger through zdm.begin_join_to_column() or "
                             "zdm.begin_column_to_join() only.")));
   char** args = trigger->tgargs;
-  if (plan->set != NULL) SPI_freeplan(plan->set);
-  if (plan->clear != NULL) SPI_freeplan(plan->clear);
-  plan->set = plan->clear = NULL;
-  plan->lock_index = InvalidOid;
-  plan->relid = RelationGetRelid(rel);
+  if (entry->set != NULL) SPI_freeplan(entry->set);
+  if (entry->clear != NULL) SPI_freeplan(entry->clear);
+  entry->set = entry->clear = NULL;
+  entry->lock_index = InvalidOid;
+  entry->relid = RelationGetRelid(rel);
 
   if (strcmp(args[kRole], "lock") == 0)
-    plan->role = RoleLock;
+    entry->role = RoleLock;
   else if (strcmp(args[kRole], "join") == 0)
-    plan->role = RoleJoin;
+    entry->role = RoleJoin;
   else if (strcmp(args[kRole], "truncate") == 0)
-    plan->role = RoleTruncate;
+    entry->role = RoleTruncate;
   else if (strcmp(args[kRole], "target") == 0)
-    plan->role = RoleTarget;
+    entry->role = RoleTarget;
   else
     ereport(ERROR,
             (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -270,7 +270,7 @@ void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
 
   Oid id_type = INT8OID;
   Datum id = DirectFunctionCall1(int8in, CStringGetDatum(args[kOperation]));
-  plan->orphan = false;
+  entry->orphan = false;
   if (select_latest(kOperationSql, id_type, id) != SPI_OK_SELECT || SPI_processed != 1) {
     // No open operation at all: the trigger outlived its migration (a table
     // restored by pg_dump -t or --schema-only, without zdm's catalog rows).
@@ -287,9 +287,9 @@ void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
                        quote_literal_cstr(
                            quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
                                                       RelationGetRelationName(rel))))));
-      plan->orphan = true;
-      plan->other_relid = InvalidOid;
-      plan->valid = true;
+      entry->orphan = true;
+      entry->other_relid = InvalidOid;
+      entry->valid = true;
       return;
     }
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -304,16 +304,16 @@ void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
     a[i] = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
   Oid join_oid = static_cast<Oid>(strtoul(a[kJoinOid], NULL, 10));
   Oid target_oid = static_cast<Oid>(strtoul(a[kTargetOid], NULL, 10));
-  bool on_join = plan->role != RoleTarget;
-  if (plan->relid != (on_join ? join_oid : target_oid))
+  bool on_join = entry->role != RoleTarget;
+  if (entry->relid != (on_join ? join_oid : target_oid))
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("zdm: trigger \"%s\" is on the wrong table for its role \"%s\"",
                            trigger->tgname, args[kRole]),
                     errhint("Create the trigger through zdm.begin_join_to_column() or "
                             "zdm.begin_column_to_join() only.")));
-  plan->other_relid = on_join ? target_oid : join_oid;
-  plan->run_as = relation_owner(plan->other_relid);
-  snprintf(plan->what, sizeof(plan->what),
+  entry->other_relid = on_join ? target_oid : join_oid;
+  entry->run_as = relation_owner(entry->other_relid);
+  snprintf(entry->what, sizeof(entry->what),
            "zdm: keeping table \"%s\" and column \"%s\" of table \"%s\" in sync (migration "
            "\"%s\")",
            a[kJoinName], a[kColumn], a[kTargetName], a[kMigration]);
@@ -325,68 +325,68 @@ void build(SyncPlan* plan, Relation rel, Trigger* trigger) {
   const char* tk = quote_identifier(a[kTargetKey]);
   const char* col = quote_identifier(a[kColumn]);
 
-  if (plan->role == RoleTruncate) {
-    plan->set = prepare(plan->run_as,
-                        psprintf("UPDATE %s SET %s = NULL WHERE %s IS NOT NULL", target, col, col),
-                        0, NULL);
-    plan->valid = true;
+  if (entry->role == RoleTruncate) {
+    entry->set = prepare(entry->run_as,
+                         psprintf("UPDATE %s SET %s = NULL WHERE %s IS NOT NULL", target, col, col),
+                         0, NULL);
+    entry->valid = true;
     return;
   }
-  plan->key_attno = attno_of(rel, on_join ? a[kJoinKey] : a[kTargetKey], trigger);
-  plan->value_attno = attno_of(rel, on_join ? a[kJoinValue] : a[kColumn], trigger);
-  Form_pg_attribute key = TupleDescAttr(RelationGetDescr(rel), plan->key_attno - 1);
-  Form_pg_attribute value = TupleDescAttr(RelationGetDescr(rel), plan->value_attno - 1);
-  plan->key_byval = key->attbyval;
-  plan->key_len = key->attlen;
-  plan->value_byval = value->attbyval;
-  plan->value_len = value->attlen;
+  entry->key_attno = attno_of(rel, on_join ? a[kJoinKey] : a[kTargetKey], trigger);
+  entry->value_attno = attno_of(rel, on_join ? a[kJoinValue] : a[kColumn], trigger);
+  Form_pg_attribute key = TupleDescAttr(RelationGetDescr(rel), entry->key_attno - 1);
+  Form_pg_attribute value = TupleDescAttr(RelationGetDescr(rel), entry->value_attno - 1);
+  entry->key_byval = key->attbyval;
+  entry->key_len = key->attlen;
+  entry->value_byval = value->attbyval;
+  entry->value_len = value->attlen;
   Oid types[2] = {key->atttypid, value->atttypid};
-  switch (plan->role) {
+  switch (entry->role) {
     case RoleLock:
-      find_lock_index(plan, target_oid, a[kTargetKey], key->atttypid);
-      if (plan->lock_index == InvalidOid)
-        plan->set = prepare(plan->run_as,
-                            psprintf("SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) $1 FOR NO "
-                                     "KEY UPDATE",
-                                     target, tk),
-                            1, types);
+      find_lock_index(entry, target_oid, a[kTargetKey], key->atttypid);
+      if (entry->lock_index == InvalidOid)
+        entry->set = prepare(entry->run_as,
+                             psprintf("SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) $1 FOR NO "
+                                      "KEY UPDATE",
+                                      target, tk),
+                             1, types);
       break;
     case RoleJoin:
-      plan->set = prepare(
-          plan->run_as,
+      entry->set = prepare(
+          entry->run_as,
           psprintf("UPDATE %s SET %s = $2 WHERE %s OPERATOR(pg_catalog.=) $1", target, col, tk), 2,
           types);
-      plan->clear = prepare(
-          plan->run_as,
+      entry->clear = prepare(
+          entry->run_as,
           psprintf("UPDATE %s SET %s = NULL WHERE %s OPERATOR(pg_catalog.=) $1", target, col, tk),
           1, types);
       break;
     case RoleTarget:
-      plan->set = prepare(plan->run_as,
-                          psprintf("INSERT INTO %s (%s, %s) VALUES ($1, $2) ON CONFLICT (%s) DO "
-                                   "UPDATE SET %s = EXCLUDED.%s",
-                                   join, jk, jv, jk, jv, jv),
-                          2, types);
-      plan->clear = prepare(plan->run_as,
-                            psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.=) $1", join, jk),
-                            1, types);
+      entry->set = prepare(entry->run_as,
+                           psprintf("INSERT INTO %s (%s, %s) VALUES ($1, $2) ON CONFLICT (%s) DO "
+                                    "UPDATE SET %s = EXCLUDED.%s",
+                                    join, jk, jv, jk, jv, jv),
+                           2, types);
+      entry->clear = prepare(
+          entry->run_as, psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.=) $1", join, jk), 1,
+          types);
       break;
     case RoleTruncate:
       break;
   }
-  plan->valid = true;
+  entry->valid = true;
 }
 
 // Locks the target row whose key is `key` (the latest version, waiting for
 // transactions that are changing it), as SELECT ... FOR NO KEY UPDATE would.
 // No row: nothing to lock (the foreign key, if any, reports it).
-// `target` is open and locked (RowShareLock), and the plan was valid after
+// `target` is open and locked (RowShareLock), and the entry was valid after
 // that lock was taken, so its lock_index exists.
-void lock_target_row(const SyncPlan* plan, Relation target, Datum key) {
-  Relation index = index_open(plan->lock_index, AccessShareLock);
+void lock_target_row(const SyncEntry* entry, Relation target, Datum key) {
+  Relation index = index_open(entry->lock_index, AccessShareLock);
   ScanKeyData skey;
-  ScanKeyInit(&skey, 1, BTEqualStrategyNumber, plan->lock_eq, key);
-  skey.sk_collation = plan->lock_collation;
+  ScanKeyInit(&skey, 1, BTEqualStrategyNumber, entry->lock_eq, key);
+  skey.sk_collation = entry->lock_collation;
   TupleTableSlot* slot = table_slot_create(target, NULL);
   SnapshotData dirty;
   InitDirtySnapshot(dirty);
@@ -421,47 +421,47 @@ void lock_target_row(const SyncPlan* plan, Relation target, Datum key) {
 }
 
 // The trigger's entry; build() fills it when it is not valid.
-SyncPlan* plan_for(Trigger* trigger) {
-  if (sync_plans == NULL) {
+SyncEntry* entry_for(Trigger* trigger) {
+  if (sync_entries == NULL) {
     HASHCTL ctl;
     memset(&ctl, 0, sizeof(ctl));
     ctl.keysize = sizeof(Oid);
-    ctl.entrysize = sizeof(SyncPlan);
-    sync_plans = hash_create("zdm join-sync plans", 16, &ctl, HASH_ELEM | HASH_BLOBS);
+    ctl.entrysize = sizeof(SyncEntry);
+    sync_entries = hash_create("zdm join-sync cache entries", 16, &ctl, HASH_ELEM | HASH_BLOBS);
   }
   bool found;
-  SyncPlan* plan =
-      static_cast<SyncPlan*>(hash_search(sync_plans, &trigger->tgoid, HASH_ENTER, &found));
+  SyncEntry* entry =
+      static_cast<SyncEntry*>(hash_search(sync_entries, &trigger->tgoid, HASH_ENTER, &found));
   if (!found) {
-    plan->valid = false;
-    plan->orphan = false;
-    plan->set = plan->clear = NULL;
+    entry->valid = false;
+    entry->orphan = false;
+    entry->set = entry->clear = NULL;
   }
-  // Read before the plan is built, so that a write that must stay quiet never
+  // Read before the entry is built, so that a write that must stay quiet never
   // builds one. (build() validates the arguments.)
-  if (!plan->valid)
-    plan->operation =
+  if (!entry->valid)
+    entry->operation =
         trigger->tgnargs == kNargs ? strtoll(trigger->tgargs[kOperation], NULL, 10) : 0;
-  return plan;
+  return entry;
 }
 
-// Runs one of the plan's statements as the other table's owner, quiet for
+// Runs one of the entry's statements as the other table's owner, quiet for
 // this operation on that table (the one it writes).
-void run(SyncPlan* plan, SPIPlanPtr statement, Datum key, bool key_null, Datum value,
+void run(SyncEntry* entry, SPIPlanPtr statement, Datum key, bool key_null, Datum value,
          bool value_null) {
   Datum values[2] = {key, value};
   char nulls[2] = {key_null ? 'n' : ' ', value_null ? 'n' : ' '};
   ErrorContextCallback callback;
   callback.callback = sync_context;
-  callback.arg = plan;
+  callback.arg = entry;
   callback.previous = error_context_stack;
   error_context_stack = &callback;
   Oid saved_user;
   int saved_sec;
   GetUserIdAndSecContext(&saved_user, &saved_sec);
   volatile int rc = 0;
-  const ZdmJoinSyncQuiet previous = zdm_join_sync_quiet_set(plan->other_relid, plan->operation);
-  SetUserIdAndSecContext(plan->run_as, saved_sec | kSyncSecurity);
+  const ZdmJoinSyncQuiet previous = zdm_join_sync_quiet_set(entry->other_relid, entry->operation);
+  SetUserIdAndSecContext(entry->run_as, saved_sec | kSyncSecurity);
   PG_TRY();
   { rc = SPI_execute_plan(statement, values, nulls, false, 0); }
   PG_FINALLY();
@@ -481,7 +481,7 @@ bool same(Datum a, bool a_null, Datum b, bool b_null, bool byval, int16 len) {
 
 }  // namespace
 
-void zdm_join_sync_init(void) { CacheRegisterRelcacheCallback(invalidate_plans, (Datum)0); }
+void zdm_join_sync_init(void) { CacheRegisterRelcacheCallback(invalidate_entries, (Datum)0); }
 
 extern "C" Datum zdm_join_sync_trigger(PG_FUNCTION_ARGS) {
   if (!CALLED_AS_TRIGGER(fcinfo))
@@ -492,84 +492,84 @@ extern "C" Datum zdm_join_sync_trigger(PG_FUNCTION_ARGS) {
   bool before = TRIGGER_FIRED_BEFORE(event);
   Datum result = before ? PointerGetDatum(td->tg_trigtuple) : PointerGetDatum(NULL);
 
-  SyncPlan* plan = plan_for(td->tg_trigger);
+  SyncEntry* entry = entry_for(td->tg_trigger);
   if (zdm_join_sync_quiet.relid == RelationGetRelid(td->tg_relation) &&
-      zdm_join_sync_quiet.operation == plan->operation)
+      zdm_join_sync_quiet.operation == entry->operation)
     return result;
   bool connected = false;
   TupleDesc desc = RelationGetDescr(td->tg_relation);
   for (;;) {
-    if (!plan->valid) {
+    if (!entry->valid) {
       if (!connected && SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "zdm: SPI_connect failed");
       connected = true;
-      build(plan, td->tg_relation, td->tg_trigger);
+      build(entry, td->tg_relation, td->tg_trigger);
     }
-    if (plan->orphan) {
+    if (entry->orphan) {
       if (connected) SPI_finish();
       return result;
     }
-    if (plan->role != RoleLock || plan->lock_index == InvalidOid) break;
+    if (entry->role != RoleLock || entry->lock_index == InvalidOid) break;
     // Taking the target's lock may wait, and processes the invalidations that
     // arrived meanwhile: the cached index may have been dropped or replaced
-    // (REINDEX CONCURRENTLY, DROP INDEX). Only a plan still valid under the
+    // (REINDEX CONCURRENTLY, DROP INDEX). Only a entry still valid under the
     // lock may open it; else rebuild and lock again. (A dropped target leaves
-    // the plan invalid, and build() names the broken operation.)
-    Relation target = try_relation_open(plan->other_relid, RowShareLock);
-    if (target == NULL || !plan->valid) {
-      plan->valid = false;
+    // the entry invalid, and build() names the broken operation.)
+    Relation target = try_relation_open(entry->other_relid, RowShareLock);
+    if (target == NULL || !entry->valid) {
+      entry->valid = false;
       if (target != NULL) relation_close(target, NoLock);
       continue;
     }
     bool key_null;
-    Datum key = heap_getattr(td->tg_trigtuple, plan->key_attno, desc, &key_null);
-    if (!key_null) lock_target_row(plan, target, key);
+    Datum key = heap_getattr(td->tg_trigtuple, entry->key_attno, desc, &key_null);
+    if (!key_null) lock_target_row(entry, target, key);
     relation_close(target, NoLock);
     if (connected) SPI_finish();
     return result;
   }
   if (!connected && SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "zdm: SPI_connect failed");
-  if (plan->role == RoleTruncate) {
-    run(plan, plan->set, (Datum)0, true, (Datum)0, true);
+  if (entry->role == RoleTruncate) {
+    run(entry, entry->set, (Datum)0, true, (Datum)0, true);
     SPI_finish();
     return result;
   }
   bool key_null, value_null, old_key_null = true, old_value_null = true;
   Datum old_key = (Datum)0, old_value = (Datum)0;
   HeapTuple row = TRIGGER_FIRED_BY_UPDATE(event) ? td->tg_newtuple : td->tg_trigtuple;
-  Datum key = heap_getattr(row, plan->key_attno, desc, &key_null);
-  Datum value = heap_getattr(row, plan->value_attno, desc, &value_null);
+  Datum key = heap_getattr(row, entry->key_attno, desc, &key_null);
+  Datum value = heap_getattr(row, entry->value_attno, desc, &value_null);
   if (TRIGGER_FIRED_BY_UPDATE(event)) {
-    old_key = heap_getattr(td->tg_trigtuple, plan->key_attno, desc, &old_key_null);
-    old_value = heap_getattr(td->tg_trigtuple, plan->value_attno, desc, &old_value_null);
+    old_key = heap_getattr(td->tg_trigtuple, entry->key_attno, desc, &old_key_null);
+    old_value = heap_getattr(td->tg_trigtuple, entry->value_attno, desc, &old_value_null);
   }
   bool key_changed = TRIGGER_FIRED_BY_UPDATE(event) &&
-                     !same(old_key, old_key_null, key, key_null, plan->key_byval, plan->key_len);
+                     !same(old_key, old_key_null, key, key_null, entry->key_byval, entry->key_len);
   bool value_changed =
       TRIGGER_FIRED_BY_UPDATE(event) &&
-      !same(old_value, old_value_null, value, value_null, plan->value_byval, plan->value_len);
+      !same(old_value, old_value_null, value, value_null, entry->value_byval, entry->value_len);
 
-  switch (plan->role) {
+  switch (entry->role) {
     case RoleLock:
-      if (!key_null) run(plan, plan->set, key, false, (Datum)0, true);
+      if (!key_null) run(entry, entry->set, key, false, (Datum)0, true);
       break;
     case RoleJoin:
       if (TRIGGER_FIRED_BY_DELETE(event)) {
-        run(plan, plan->clear, key, key_null, (Datum)0, true);
+        run(entry, entry->clear, key, key_null, (Datum)0, true);
       } else if (TRIGGER_FIRED_BY_INSERT(event) || key_changed || value_changed) {
-        if (key_changed && !old_key_null) run(plan, plan->clear, old_key, false, (Datum)0, true);
-        if (!key_null) run(plan, plan->set, key, false, value, value_null);
+        if (key_changed && !old_key_null) run(entry, entry->clear, old_key, false, (Datum)0, true);
+        if (!key_null) run(entry, entry->set, key, false, value, value_null);
       }
       break;
     case RoleTarget:
       if (TRIGGER_FIRED_BY_DELETE(event)) {
-        run(plan, plan->clear, key, key_null, (Datum)0, true);
+        run(entry, entry->clear, key, key_null, (Datum)0, true);
       } else if (TRIGGER_FIRED_BY_INSERT(event) || key_changed || value_changed) {
-        if (key_changed && !old_key_null) run(plan, plan->clear, old_key, false, (Datum)0, true);
+        if (key_changed && !old_key_null) run(entry, entry->clear, old_key, false, (Datum)0, true);
         if (key_null) break;
         if (!value_null)
-          run(plan, plan->set, key, false, value, false);
+          run(entry, entry->set, key, false, value, false);
         else if (value_changed && !key_changed)
-          run(plan, plan->clear, key, false, (Datum)0, true);
+          run(entry, entry->clear, key, false, (Datum)0, true);
       }
       break;
     case RoleTruncate:
