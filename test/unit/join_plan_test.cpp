@@ -237,6 +237,16 @@ TEST(JoinToColumn, BackfillLocksTargetRowsBeforeReadingTheJoinTable) {
   EXPECT_NE(sql.next_keys.find("w.\"voucher_id\" > ($1::pg_catalog.text[])[1]::integer"),
             std::string::npos);
   EXPECT_NE(sql.conflicts.find("LEFT JOIN \"public\".\"voucher\" t"), std::string::npos);
+  // Both keys integer: a batch is a key range, read by one range scan per
+  // index, with no list of keys.
+  EXPECT_TRUE(sql.by_range);
+  EXPECT_NE(sql.lock.find("t.\"id\" >= ($1::pg_catalog.text[])[1]::integer AND t.\"id\" <= "
+                          "($2::pg_catalog.text[])[1]::integer"),
+            std::string::npos);
+  EXPECT_EQ(sql.copy.find("ANY"), std::string::npos);
+  TableDesc wide = during;
+  wide.columns[0].type_sql = "bigint";
+  EXPECT_FALSE(join::backfill_sql(used_voucher(), wide, join_to_column()).by_range);
   std::string diff = join::difference_sql(used_voucher(), during, join_to_column());
   EXPECT_NE(diff.find("EXCEPT"), std::string::npos);
   EXPECT_NE(diff.find("UNION ALL"), std::string::npos);

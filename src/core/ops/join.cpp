@@ -311,28 +311,103 @@ Statements abort(const TableDesc& target, const Operation& op) {
 
 BackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, const Operation& op) {
   const Walk w = walk_of(join, target, op);
-  const std::string keys = "($1::pg_catalog.text[])::" + w.key_type + "[]";
   const std::string j = join.qualified(), t = target.qualified();
   const std::string jk = quote_ident(op.join_key), jv = quote_ident(op.join_value);
   const std::string tk = quote_ident(op.target_key), col = quote_ident(op.column);
-  auto batch = [&](const std::string& after) {
-    return "SELECT pg_catalog.array_agg(s.k::pg_catalog.text ORDER BY s.k), pg_catalog.count(*), "
-           "ARRAY[(pg_catalog.array_agg(s.k::pg_catalog.text ORDER BY s.k DESC))[1]] FROM (SELECT "
-           "w." +
-           w.key + " AS k FROM " + w.table + " w WHERE " + after + "w." + w.key +
-           " <= ($2::pg_catalog.text[])[1]::" + w.key_type + " ORDER BY w." + w.key +
-           " LIMIT $3::pg_catalog.int4) s";
-  };
+  const Column& join_key = require_column(join, op.join_key, "");
+  const Column& target_key = require_column(target, op.target_key, "");
+  const std::string source_key = to_column(op) ? "w." + jk : "t." + tk;
   BackfillSql sql;
   sql.last_key = "SELECT ARRAY[w." + w.key + "::pg_catalog.text] FROM " + w.table + " w WHERE w." +
                  w.key + " IS NOT NULL ORDER BY w." + w.key + " DESC LIMIT 1";
+  const std::string after = "w." + w.key + " > ($1::pg_catalog.text[])[1]::" + w.key_type + " AND ";
+  auto walk_keys = [&](const std::string& after) {
+    return "SELECT w." + w.key + " AS k FROM " + w.table + " w WHERE " + after + "w." + w.key +
+           " <= ($2::pg_catalog.text[])[1]::" + w.key_type + " ORDER BY w." + w.key +
+           " LIMIT $3::pg_catalog.int4";
+  };
+  // A key range is one range scan of each table's key index, where a list of
+  // 5,000 keys was 5,000 index descents per table and statement, and as many
+  // selectivity estimates per plan. A range means the same rows in both
+  // tables only when both keys sort alike: the same type and collation.
+  sql.by_range = join_key.type_sql == target_key.type_sql &&
+                 join_key.collation_sql == target_key.collation_sql;
+  if (sql.by_range) {
+    auto in_range = [&](const std::string& column) {
+      return column + " >= ($1::pg_catalog.text[])[1]::" + w.key_type + " AND " + column +
+             " <= ($2::pg_catalog.text[])[1]::" + w.key_type;
+    };
+    // The batch is [its first key, hi]. join_to_column walks the join table
+    // but locks and updates the target rows of the range, so the range also
+    // ends at the batch_size-th target key: a join table far sparser than the
+    // target must not make a batch lock the target rows in between by the
+    // million.
+    auto batch = [&](const std::string& after) {
+      const std::string target_end = to_column(op)
+                                         ? "(SELECT t." + tk + " FROM " + t + " t WHERE t." + tk +
+                                               " >= b.a[1] ORDER BY t." + tk +
+                                               " OFFSET $3::pg_catalog.int4 - 1 LIMIT 1)"
+                                         : "NULL::" + w.key_type;
+      return "SELECT ARRAY[b.a[1]::pg_catalog.text], (SELECT pg_catalog.count(*) FROM "
+             "pg_catalog.unnest(b.a) u(k) WHERE u.k <= e.hi), ARRAY[e.hi::pg_catalog.text], b.n < "
+             "$3::pg_catalog.int4 AND e.hi IS NOT DISTINCT FROM b.a[b.n] FROM (SELECT "
+             "pg_catalog.array_agg(s.k ORDER "
+             "BY s.k) AS a, pg_catalog.count(*)::pg_catalog.int4 AS n FROM (" +
+             walk_keys(after) +
+             ") s) b CROSS JOIN LATERAL (SELECT CASE WHEN c.te < b.a[b.n] THEN "
+             "c.te ELSE b.a[b.n] END AS hi FROM (SELECT " +
+             target_end + " AS te OFFSET 0) c) e";
+    };
+    sql.first_keys = batch("");
+    sql.next_keys = batch(after);
+    // Every target row of the range is locked, and only those are copied to:
+    // the copy then reads the join table in a statement of its own, with a
+    // snapshot taken after the locks, so that a join row deleted meanwhile by
+    // a transaction that held the target row is seen as deleted (a single
+    // UPDATE ... FROM would read it from its older snapshot and bring it
+    // back). The lock reads no join row.
+    sql.lock = "SELECT pg_catalog.count(*) FROM (SELECT 1 FROM " + t + " t WHERE " +
+               in_range("t." + tk) + " ORDER BY t." + tk +
+               (to_column(op) ? " FOR NO KEY UPDATE" : " FOR SHARE") + ") s";
+    if (to_column(op)) {
+      // Returns the rows written, those whose value a user trigger changed on
+      // the way, and the join rows of the range: when every join row wrote
+      // its value, nothing is left to check.
+      sql.copy = "WITH c AS (UPDATE " + t + " t SET " + col + " = w." + jv + " FROM " + j +
+                 " w WHERE t." + tk + " = w." + jk + " AND " + in_range("w." + jk) + " AND " +
+                 in_range("t." + tk) + " AND " + image_distinct_sql("t." + col, "w." + jv) +
+                 " RETURNING " + image_distinct_sql("t." + col, "w." + jv) +
+                 " AS changed) SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE "
+                 "c.changed), (SELECT pg_catalog.count(*) FROM " +
+                 j + " w WHERE " + in_range("w." + jk) + ") FROM c";
+    } else {
+      sql.copy = "WITH c AS (INSERT INTO " + j + " (" + jk + ", " + jv + ") SELECT t." + tk +
+                 ", t." + col + " FROM " + t + " t WHERE " + in_range("t." + tk) + " AND t." + col +
+                 " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " + j + " w WHERE w." + jk + " = t." +
+                 tk + " AND " + in_range("w." + jk) +
+                 ") ON CONFLICT DO NOTHING RETURNING 1) SELECT pg_catalog.count(*), NULL, NULL "
+                 "FROM c";
+    }
+    sql.conflicts =
+        "SELECT pg_catalog.count(*), (pg_catalog.array_agg(" + source_key +
+        "::pg_catalog.text ORDER BY " + source_key + "))[1:10] FROM " +
+        (to_column(op) ? j + " w LEFT JOIN " + t + " t" : t + " t LEFT JOIN " + j + " w") +
+        " ON t." + tk + " = w." + jk + " AND " + in_range(to_column(op) ? "t." + tk : "w." + jk) +
+        " WHERE " + in_range(source_key) + " AND " + image_distinct_sql("t." + col, "w." + jv);
+    return sql;
+  }
+  // Keys that sort differently in the two tables (integer against bigint, two
+  // collations): the batch is its list of keys, as text.
+  const std::string keys = "($1::pg_catalog.text[])::" + w.key_type + "[]";
+  auto batch = [&](const std::string& after) {
+    return "SELECT pg_catalog.array_agg(s.k::pg_catalog.text ORDER BY s.k), pg_catalog.count(*), "
+           "ARRAY[(pg_catalog.array_agg(s.k::pg_catalog.text ORDER BY s.k DESC))[1]], "
+           "pg_catalog.count(*) < $3::pg_catalog.int4 FROM (" +
+           walk_keys(after) + ") s";
+  };
   sql.first_keys = batch("");
-  sql.next_keys = batch("w." + w.key + " > ($1::pg_catalog.text[])[1]::" + w.key_type + " AND ");
-  // The target rows are locked first, and the copy then reads the source in a
-  // statement of its own, with a snapshot taken after the locks: a source row
-  // deleted meanwhile by a transaction that held the target row is seen as
-  // deleted (a single UPDATE ... FROM would read it from its older snapshot
-  // and bring it back).
+  sql.next_keys = batch(after);
+  // Locks first, then the copy in a statement of its own (see above).
   sql.lock = "SELECT pg_catalog.count(*) FROM (SELECT 1 FROM " + t + " t WHERE t." + tk +
              " = ANY (" + keys + ") ORDER BY t." + tk +
              (to_column(op) ? " FOR NO KEY UPDATE" : " FOR SHARE") + ") s";
@@ -343,17 +418,17 @@ BackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, const O
     sql.copy = "WITH c AS (UPDATE " + t + " t SET " + col + " = w." + jv + " FROM " + j +
                " w WHERE t." + tk + " = w." + jk + " AND w." + jk + " = ANY (" + keys + ") AND t." +
                tk + " = ANY (" + keys + ") AND " + image_distinct_sql("t." + col, "w." + jv) +
-               " RETURNING 1) SELECT pg_catalog.count(*) FROM c";
+               " RETURNING 1) SELECT pg_catalog.count(*), NULL, NULL FROM c";
   } else {
     sql.copy = "WITH c AS (INSERT INTO " + j + " (" + jk + ", " + jv + ") SELECT t." + tk + ", t." +
                col + " FROM " + t + " t WHERE t." + tk + " = ANY (" + keys + ") AND t." + col +
                " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " + j + " w WHERE w." + jk + " = t." +
                tk + " AND w." + jk + " = ANY (" + keys +
-               ")) ON CONFLICT DO NOTHING RETURNING 1) SELECT pg_catalog.count(*) FROM c";
+               ")) ON CONFLICT DO NOTHING RETURNING 1) SELECT pg_catalog.count(*), NULL, NULL FROM "
+               "c";
   }
   // The batch's source rows whose value the other shape does not hold after
   // the copy (the key found no row there, or a different value).
-  const std::string source_key = to_column(op) ? "w." + jk : "t." + tk;
   sql.conflicts =
       "SELECT pg_catalog.count(*), (pg_catalog.array_agg(" + source_key +
       "::pg_catalog.text ORDER BY " + source_key + "))[1:10] FROM " +

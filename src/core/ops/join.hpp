@@ -45,14 +45,22 @@ Statements abort(const TableDesc& target, const Operation& op);
 // text[]; every statement returns one row.
 struct BackfillSql {
   std::string last_key;  // the walk's last key as text[] (no row/NULL: empty)
+  // true: a batch is a key range [lo, hi] (both keys of the same type and
+  // collation); false: a list of keys.
+  bool by_range = false;
   // $1 last key done (text[]; first_keys ignores it), $2 the walk's last key,
-  // $3 batch size: the batch's keys (text[]), how many, the batch's last key
-  // (text[]).
+  // $3 batch size: the batch (by_range: its first key as text[]; else its keys
+  // as text[]), the source rows it holds, its last key (text[]), and whether it
+  // is the walk's last batch.
   std::string first_keys;
   std::string next_keys;
-  std::string lock;       // $1 keys: locks their target rows; count
-  std::string copy;       // $1 keys: copies the batch, with zdm's triggers off; rows written
-  std::string conflicts;  // $1 keys: rows that still differ: count, first keys (text[])
+  // $1, $2: first_keys' / next_keys' first and third columns.
+  std::string lock;  // locks the batch's target rows; count
+  // copies the batch, with zdm's triggers off: rows written, and (join_to_column
+  // by range, else NULL) those a trigger changed on the way and the join rows
+  // of the range.
+  std::string copy;
+  std::string conflicts;  // rows that still differ: count, first keys (text[])
 };
 BackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, const Operation& op);
 // One row: how many (key, value) pairs the join table and the column do not
