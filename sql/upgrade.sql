@@ -104,6 +104,10 @@ SELECT extversion FROM pg_extension WHERE extname = 'zdm';
 -- The open migration is intact, and both apps keep writing.
 SELECT migration, state, operation, table_name FROM zdm.status();
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'person'::regclass;
+-- It belongs to its table's owner (names are scoped per owner since 0.2.0).
+SELECT o.migration, o.migration_owner = m.owner AND m.owner::oid = c.relowner AS owned_by_table_owner
+FROM zdm.operations o JOIN zdm.migrations m ON m.name = o.migration
+JOIN pg_class c ON c.oid = o.tbl;
 INSERT INTO person (id, surname) VALUES (12, 'new app, 0.2.0');
 UPDATE person SET last_name = 'old app, 0.2.0' WHERE id = 1;
 CALL zdm.backfill();

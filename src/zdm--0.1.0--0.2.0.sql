@@ -49,6 +49,27 @@ LANGUAGE c AS 'MODULE_PATHNAME', 'zdm_backfill';
 COMMENT ON PROCEDURE zdm.backfill(text, integer, interval, interval, integer) IS
   'Converts the rows that existed before begin, in batches committed one by one; resumable; waits between batches for pause, max_rate (rows/s) and standbys over max_lag.';
 
+-- Migration names are scoped per owner (#12 item 7): the key of zdm.migrations
+-- becomes (owner, name), the owner being the role that owned the migration's
+-- table at begin (for a migration from 0.1.0: its first table's owner now, else
+-- the role that began it, else the extension's owner).
+ALTER TABLE zdm.migrations ADD COLUMN owner regrole;
+UPDATE zdm.migrations m SET owner = COALESCE(
+  (SELECT c.relowner FROM zdm.operations o JOIN pg_catalog.pg_class c ON c.oid = o.tbl
+   WHERE o.migration = m.name ORDER BY o.id LIMIT 1),
+  (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = m.created_by),
+  (SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'zdm'))::regrole;
+ALTER TABLE zdm.migrations ALTER COLUMN owner SET NOT NULL;
+ALTER TABLE zdm.operations ADD COLUMN migration_owner regrole;
+UPDATE zdm.operations o SET migration_owner = m.owner FROM zdm.migrations m
+WHERE m.name = o.migration;
+ALTER TABLE zdm.operations ALTER COLUMN migration_owner SET NOT NULL;
+ALTER TABLE zdm.operations DROP CONSTRAINT operations_migration_fkey;
+ALTER TABLE zdm.migrations DROP CONSTRAINT migrations_pkey;
+ALTER TABLE zdm.migrations ADD CONSTRAINT migrations_pkey PRIMARY KEY (owner, name);
+ALTER TABLE zdm.operations ADD CONSTRAINT operations_migration_fkey
+  FOREIGN KEY (migration_owner, migration) REFERENCES zdm.migrations (owner, name);
+
 -- status() tells an interrupted backfill from a running one by its backend.
 ALTER TABLE zdm.operations ADD COLUMN backfill_pid integer;
 -- Progress a person can read (#10 item 4): inserts at begin, the rate's anchor.
@@ -61,7 +82,7 @@ RETURNS TABLE (migration text, state text, operation text, table_name regclass,
                rows_converted bigint, created_at timestamptz, backfill_updated_at timestamptz,
                ended_at timestamptz, conflicts bigint,
                throttle text, worker_pid integer, worker text,
-               rows_per_second numeric, eta interval, rows_note text)
+               rows_per_second numeric, eta interval, rows_note text, owner regrole)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -109,12 +130,13 @@ AS $$
            CASE WHEN b.state NOT IN ('finished', 'aborted', 'not needed')
                  AND o.rows_done > o.rows_estimate AND est.inserted > 0
                 THEN 'rows visited includes ' || least(o.rows_done - o.rows_estimate, est.inserted)
-                     || ' rows inserted since begin' END
+                     || ' rows inserted since begin' END,
+           m.owner
     FROM zdm.migrations m
     LEFT JOIN LATERAL (SELECT a.pid FROM pg_stat_activity a
                        WHERE a.pid = m.backfill_pid AND a.backend_type = 'zdm backfill'
                          AND a.datname = current_database()) w ON true
-    LEFT JOIN zdm.operations o ON o.migration = m.name
+    LEFT JOIN zdm.operations o ON o.migration = m.name AND o.migration_owner = m.owner
     -- an ended migration's operations end with it; an operation begin
     -- recorded as done (drop_column) never needed a backfill; a running
     -- one whose backend is gone or idle was killed or timed out
@@ -151,7 +173,7 @@ AS $$
         AND b.state IN ('running', 'interrupted', 'done')) rate ON true
     ORDER BY m.created_at, o.id
 $$;
-COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress (backfill: pending, running, interrupted, done, not needed, finished or aborted); throttle: why the backfill waits now (max_rate, max_lag), else NULL; worker_pid, worker: the background backfill of backfill_start; rows_per_second over the last minute, eta while it runs, rows_note: what rows_done counts beyond the estimate.';
+COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress (backfill: pending, running, interrupted, done, not needed, finished or aborted); throttle: why the backfill waits now (max_rate, max_lag), else NULL; worker_pid, worker: the background backfill of backfill_start; rows_per_second over the last minute, eta while it runs, rows_note: what rows_done counts beyond the estimate; owner: the role whose migration it is (names are scoped per owner).';
 
 -- ---- index operations (issue 11 item 2) ----
 CREATE FUNCTION zdm.begin_create_index(tbl regclass, columns text[], name name DEFAULT NULL,

@@ -5,20 +5,24 @@
 -- Catalog ---------------------------------------------------------------------
 
 CREATE TABLE zdm.migrations (
-    name        text PRIMARY KEY,
+    name        text NOT NULL,
     state       text NOT NULL DEFAULT 'active'
                 CHECK (state IN ('active', 'finished', 'aborted')),
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     created_by  name NOT NULL DEFAULT CURRENT_USER,
     ended_at    timestamptz,
     backfill_pid    integer,  -- the background backfill's worker (backfill_start)
-    backfill_worker text      -- running, done, stopped or failed: <error>
+    backfill_worker text,     -- running, done, stopped or failed: <error>
+    -- Names are scoped per owner: the role that owned the migration's table at
+    -- begin. Another owner's migration of the same name is another migration.
+    owner       regrole NOT NULL,
+    CONSTRAINT migrations_pkey PRIMARY KEY (owner, name)
 );
 COMMENT ON TABLE zdm.migrations IS 'One row per zdm migration: its state and when it began and ended.';
 
 CREATE TABLE zdm.operations (
     id                   bigserial PRIMARY KEY,
-    migration            text NOT NULL REFERENCES zdm.migrations (name),
+    migration            text NOT NULL,
     kind                 text NOT NULL,
     tbl                  regclass NOT NULL,
     column_name          name NOT NULL,  -- rename: old name; add/drop_column: the column
@@ -56,7 +60,10 @@ CREATE TABLE zdm.operations (
                                    -- keeps new_column's name (no swap)
     rows_inserted_base   bigint,   -- the walked table's inserts (pg_stat) at begin
     rate_since           timestamptz,  -- rows/s is measured from here: a minute ago,
-    rate_since_rows      bigint        -- or the walk's start (rows_done then)
+    rate_since_rows      bigint,       -- or the walk's start (rows_done then)
+    migration_owner      regrole NOT NULL,  -- with migration: its zdm.migrations row
+    CONSTRAINT operations_migration_fkey FOREIGN KEY (migration_owner, migration)
+      REFERENCES zdm.migrations (owner, name)
 );
 CREATE INDEX ON zdm.operations (migration);
 CREATE INDEX ON zdm.operations (tbl);
@@ -191,7 +198,7 @@ RETURNS TABLE (migration text, state text, operation text, table_name regclass,
                rows_converted bigint, created_at timestamptz, backfill_updated_at timestamptz,
                ended_at timestamptz, conflicts bigint,
                throttle text, worker_pid integer, worker text,
-               rows_per_second numeric, eta interval, rows_note text)
+               rows_per_second numeric, eta interval, rows_note text, owner regrole)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -239,12 +246,13 @@ AS $$
            CASE WHEN b.state NOT IN ('finished', 'aborted', 'not needed')
                  AND o.rows_done > o.rows_estimate AND est.inserted > 0
                 THEN 'rows visited includes ' || least(o.rows_done - o.rows_estimate, est.inserted)
-                     || ' rows inserted since begin' END
+                     || ' rows inserted since begin' END,
+           m.owner
     FROM zdm.migrations m
     LEFT JOIN LATERAL (SELECT a.pid FROM pg_stat_activity a
                        WHERE a.pid = m.backfill_pid AND a.backend_type = 'zdm backfill'
                          AND a.datname = current_database()) w ON true
-    LEFT JOIN zdm.operations o ON o.migration = m.name
+    LEFT JOIN zdm.operations o ON o.migration = m.name AND o.migration_owner = m.owner
     -- an ended migration's operations end with it; an operation begin
     -- recorded as done (drop_column) never needed a backfill; a running
     -- one whose backend is gone or idle was killed or timed out
@@ -281,7 +289,7 @@ AS $$
         AND b.state IN ('running', 'interrupted', 'done')) rate ON true
     ORDER BY m.created_at, o.id
 $$;
-COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress (backfill: pending, running, interrupted, done, not needed, finished or aborted); throttle: why the backfill waits now (max_rate, max_lag), else NULL; worker_pid, worker: the background backfill of backfill_start; rows_per_second over the last minute, eta while it runs, rows_note: what rows_done counts beyond the estimate.';
+COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress (backfill: pending, running, interrupted, done, not needed, finished or aborted); throttle: why the backfill waits now (max_rate, max_lag), else NULL; worker_pid, worker: the background backfill of backfill_start; rows_per_second over the last minute, eta while it runs, rows_note: what rows_done counts beyond the estimate; owner: the role whose migration it is (names are scoped per owner).';
 
 -- DDL around an open migration (src/pg/event_trigger.cpp) ----------------------
 -- Event triggers that refuse what would leave an open migration unable to

@@ -324,7 +324,7 @@ std::string begin_operation(unsigned int relid, const std::optional<std::string>
   std::vector<zdm::core::Operation> open_ops = zdm::pg::open_operations_on(relid);
   zdm::core::Operation op = validate(table, open_ops);
   zdm::core::check_table_operations(table, op, open_ops);
-  op.migration = zdm::pg::open_migration(requested, name_parts);
+  op.migration = zdm::pg::open_migration(requested, name_parts, relid);
   zdm::pg::run_statements(
       op.migration, "begin", locking,
       zdm::core::with_dual_write_trigger(table, zdm::core::begin_statements(table, op), {}));
@@ -632,7 +632,7 @@ std::string begin_join_operation(
   for (unsigned int relid : relids)  // rename_table, drop_table on either table
     zdm::core::check_table_operations(zdm::pg::load_table(relid), op,
                                       zdm::pg::open_operations_on(relid));
-  op.migration = zdm::pg::open_migration(requested, name_parts);
+  op.migration = zdm::pg::open_migration(requested, name_parts, target_relid);
   op.id = zdm::pg::record_operation(op, target_relid);
   zdm::pg::run_statements(op.migration, "begin", locking, zdm::core::begin_statements(target, op));
   if (after) after(op);

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/plan.hpp"
 #include "core/quote.hpp"
+#include "pg/boundary.hpp"
 #include "pg/spi.hpp"
 
 namespace zdm::pg {
@@ -65,25 +66,100 @@ StoredOperation to_stored(const Row& r) {
   return s;
 }
 
-// The active migrations the caller can act on: it is a member of the owner of
-// every table they change (of the role that began them, for a dropped table).
-// Other roles' migrations never make a call without a name ambiguous.
+// The active migrations the caller can act on: it is a member of the
+// migration's owner and of the owner of every table they change (of the role
+// that began them, for a dropped table). Other roles' migrations never make a
+// call without a name ambiguous.
 const char* kActiveForCaller =
-    "SELECT m.name FROM zdm.migrations m WHERE m.state = 'active' AND NOT EXISTS ("
+    "SELECT m.name FROM zdm.migrations m WHERE m.state = 'active' "
+    "AND pg_catalog.pg_has_role(m.owner::pg_catalog.oid, 'USAGE') AND NOT EXISTS ("
     "  SELECT 1 FROM zdm.operations o "
     "  LEFT JOIN pg_catalog.pg_class c ON c.oid = o.tbl::pg_catalog.oid "
-    "  WHERE o.migration = m.name AND NOT CASE WHEN c.oid IS NULL "
+    "  WHERE o.migration = m.name AND o.migration_owner = m.owner AND NOT CASE WHEN c.oid IS NULL "
     "    THEN pg_catalog.pg_has_role(m.created_by, 'USAGE') "
     "    ELSE pg_catalog.pg_has_role(c.relowner, 'USAGE') END) "
     "ORDER BY m.created_at";
+
+// Migration names are scoped per owner: zdm.migrations is keyed on (owner,
+// name), the owner being the role that owned the migration's table at begin,
+// so another team's 'release_42' never blocks yours. A name resolves among the
+// migrations of the roles the caller is a member of (a superuser: every role);
+// of several, the only active one; else the caller is told which there are.
+// Returns the owner's OID; every statement below then goes by (owner, name).
+std::string owner_of(const std::string& migration) {
+  std::vector<Row> named = query(
+      "SELECT m.owner::pg_catalog.oid::pg_catalog.text, m.owner::pg_catalog.text, m.state "
+      "FROM zdm.migrations m WHERE m.name = $1 "
+      "AND pg_catalog.pg_has_role(m.owner::pg_catalog.oid, 'USAGE') "
+      "ORDER BY m.created_at, m.owner::pg_catalog.text",
+      {migration});
+  if (named.size() == 1) return *named[0][0];
+  if (named.empty()) {
+    // Only another role's: it is that one, and acting on it is refused by the
+    // ownership check that follows, naming the table.
+    std::vector<Row> all = query(
+        "SELECT m.owner::pg_catalog.oid::pg_catalog.text, m.owner::pg_catalog.text "
+        "FROM zdm.migrations m WHERE m.name = $1 ORDER BY m.owner::pg_catalog.text",
+        {migration});
+    if (all.size() == 1) return *all[0][0];
+    std::string others;
+    for (const Row& r : all) others += (others.empty() ? "" : ", ") + *r[1];
+    throw Error(ErrorCode::UndefinedObject, "migration \"" + migration + "\" does not exist",
+                !all.empty() ? "Migration names are scoped per owner; migrations of that name "
+                               "belong to roles you are not a member of: " +
+                                   others + "."
+                             : "Active migrations: " + list_active() + ".",
+                "See SELECT * FROM zdm.status();");
+  }
+  const Row* active = nullptr;
+  int n_active = 0;
+  std::string which;
+  for (const Row& r : named) {
+    if (*r[2] == "active") {
+      active = &r;
+      n_active++;
+    }
+    which += (which.empty() ? "" : ", ") + *r[1] + " (" + *r[2] + ")";
+  }
+  if (n_active == 1) return *(*active)[0];
+  throw Error(ErrorCode::InvalidParameter,
+              "migration name \"" + migration + "\" is ambiguous: " + std::to_string(named.size()) +
+                  " roles you act for have a migration of that name",
+              "Migration names are scoped per owner (the role that owned the migration's table "
+              "at begin); the owners: " +
+                  which + ".",
+              "Run the call as the owning role, e.g. SET ROLE " + *named[0][1] +
+                  "; then the call; then RESET ROLE.");
+}
+
+// Whether zdm's catalog still has its 0.1.0 shape (names not scoped per
+// owner): the library is updated before ALTER EXTENSION zdm UPDATE runs, and
+// a migration begun in between must work (regress test upgrade). Only begin's
+// reads and writes need it; the update gives every migration its owner.
+bool legacy_catalog() {
+  return !query_value(
+              "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
+              "'zdm.migrations'::pg_catalog.regclass AND attname = 'owner' AND NOT attisdropped")
+              .has_value();
+}
+
+std::string state_of(const std::string& migration, const std::string& owner) {
+  return *query_value(
+      "SELECT state FROM zdm.migrations WHERE name = $1 AND owner = $2::pg_catalog.oid",
+      {migration, owner});
+}
+
+void require_owner_of_tables(const std::string& migration, const std::string& owner);
 
 }  // namespace
 
 std::vector<StoredOperation> operations_of(const std::string& migration) {
   std::vector<StoredOperation> out;
-  for (const Row& r :
-       query((std::string(kOperationColumns) + "WHERE o.migration = $1 ORDER BY o.id").c_str(),
-             {migration}))
+  for (const Row& r : query((std::string(kOperationColumns) +
+                             "WHERE o.migration = $1 AND o.migration_owner = $2::pg_catalog.oid "
+                             "ORDER BY o.id")
+                                .c_str(),
+                            {migration, owner_of(migration)}))
     out.push_back(to_stored(r));
   return out;
 }
@@ -91,24 +167,32 @@ std::vector<StoredOperation> operations_of(const std::string& migration) {
 std::vector<core::Operation> open_operations_on(unsigned int relid,
                                                 const std::string& except_migration) {
   std::vector<core::Operation> out;
+  if (legacy_catalog() && except_migration.empty()) {
+    for (const Row& r : query((std::string(kOperationColumns) +
+                               "JOIN zdm.migrations m ON m.name = o.migration "
+                               "WHERE m.state = 'active' AND (o.tbl = $1::pg_catalog.oid "
+                               "OR o.join_table = $1::pg_catalog.oid) ORDER BY o.id")
+                                  .c_str(),
+                              {rel(relid)}))
+      out.push_back(to_stored(r).op);
+    return out;
+  }
   for (const Row& r :
        query((std::string(kOperationColumns) +
-              "JOIN zdm.migrations m ON m.name = o.migration "
+              "JOIN zdm.migrations m ON m.name = o.migration AND m.owner = o.migration_owner "
               "WHERE m.state = 'active' "
               "AND (o.tbl = $1::pg_catalog.oid OR o.join_table = $1::pg_catalog.oid) "
-              "AND o.migration IS DISTINCT FROM $2 ORDER BY o.id")
+              "AND (o.migration, o.migration_owner::pg_catalog.oid) IS DISTINCT FROM "
+              "($2, $3::pg_catalog.oid) ORDER BY o.id")
                  .c_str(),
-             {rel(relid), except_migration.empty() ? Value() : Value(except_migration)}))
+             {rel(relid), except_migration.empty() ? Value() : Value(except_migration),
+              except_migration.empty() ? Value() : Value(owner_of(except_migration))}))
     out.push_back(to_stored(r).op);
   return out;
 }
 
 core::MigrationState migration_state(const std::string& migration) {
-  Value state = query_value("SELECT state FROM zdm.migrations WHERE name = $1", {migration});
-  if (!state)
-    throw Error(ErrorCode::UndefinedObject, "migration \"" + migration + "\" does not exist",
-                "Active migrations: " + list_active() + ".", "See SELECT * FROM zdm.status();");
-  return core::parse_state(*state);
+  return core::parse_state(state_of(migration, owner_of(migration)));
 }
 
 std::string resolve_migration(const std::optional<std::string>& requested) {
@@ -135,17 +219,20 @@ std::string resolve_migration(const std::optional<std::string>& requested) {
               "Pass the migration name, e.g. zdm.finish('name').");
 }
 
-std::string open_migration(const std::optional<std::string>& requested,
-                           const std::vector<std::string>& name_parts) {
+namespace {
+
+// open_migration on a 0.1.0 catalog (see legacy_catalog): one namespace.
+std::string open_legacy_migration(const std::optional<std::string>& requested,
+                                  const std::vector<std::string>& name_parts) {
   std::string name;
   if (requested) {
     core::check_identifier("migration", *requested);
     Value state = query_value("SELECT state FROM zdm.migrations WHERE name = $1", {*requested});
-    if (state) {
-      require_migration_owner(*requested);
-      core::check_transition(*requested, core::parse_state(*state), core::Action::AddOperation);
-      return *requested;
-    }
+    if (state)
+      throw Error(ErrorCode::FeatureNotSupported,
+                  "cannot add to migration \"" + *requested + "\" before zdm's catalog is updated",
+                  "The zdm library is newer than its catalog (version 0.1.0).",
+                  "Run ALTER EXTENSION zdm UPDATE, then call this again.");
     name = *requested;
   } else {
     name = core::unique_name(
@@ -162,16 +249,93 @@ std::string open_migration(const std::optional<std::string>& requested,
 // The walked table: the join table for join_to_column, else the table.
 #define ZDM_WALKED_TABLE \
   "(CASE WHEN kind = 'join_to_column' THEN join_table ELSE tbl END)::pg_catalog.oid"
+}  // namespace
+
+std::string open_migration(const std::optional<std::string>& requested,
+                           const std::vector<std::string>& name_parts, unsigned int relid) {
+  if (legacy_catalog()) return open_legacy_migration(requested, name_parts);
+  // The migration's owner is the table's: the caller's team's namespace,
+  // whoever of the team (or a superuser) begins it.
+  const std::string owner = *query_value(
+      "SELECT c.relowner::pg_catalog.text FROM pg_catalog.pg_class c "
+      "WHERE c.oid = $1::pg_catalog.oid",
+      {rel(relid)});
+  std::string name;
+  if (requested) {
+    core::check_identifier("migration", *requested);
+    Value state = query_value(
+        "SELECT state FROM zdm.migrations WHERE name = $1 AND owner = $2::pg_catalog.oid",
+        {*requested, owner});
+    if (state) {
+      require_owner_of_tables(*requested, owner);
+      core::check_transition(*requested, core::parse_state(*state), core::Action::AddOperation);
+      return *requested;
+    }
+    name = *requested;
+    // The dual-write trigger tells migrations apart by name: two of one name
+    // on one table (its owner changed since the first began) would share it.
+    Value clash = query_value(
+        "SELECT m.owner::pg_catalog.text FROM zdm.operations o JOIN zdm.migrations m "
+        "ON m.name = o.migration AND m.owner = o.migration_owner "
+        "WHERE m.name = $1 AND m.state = 'active' "
+        "AND (o.tbl = $2::pg_catalog.oid OR o.join_table = $2::pg_catalog.oid) LIMIT 1",
+        {name, rel(relid)});
+    if (clash)
+      throw Error(ErrorCode::ObjectInUse,
+                  "the table is already under migration \"" + name + "\" of role " + *clash,
+                  "The table's owner changed since that migration began; a second migration of "
+                  "the same name on one table would share its trigger.",
+                  "Finish or abort that migration first (as its owner), or choose another name.");
+    // A caller acting for several owners (a superuser) is told that the name
+    // now means more than one migration.
+    Value others = query_value(
+        "SELECT pg_catalog.string_agg(m.owner::pg_catalog.text, ', ' ORDER BY m.created_at) "
+        "FROM zdm.migrations m WHERE m.name = $1 AND m.state = 'active' "
+        "AND pg_catalog.pg_has_role(m.owner::pg_catalog.oid, 'USAGE')",
+        {name});
+    if (others) {
+      const std::string owner_name =
+          *query_value("SELECT $1::pg_catalog.oid::pg_catalog.regrole::pg_catalog.text", {owner});
+      pg_guard([&] {
+        ereport(NOTICE,
+                (errmsg("zdm: migration \"%s\" is opened for role %s, the table's owner; the "
+                        "active migration of that name of role %s is another migration",
+                        name.c_str(), owner_name.c_str(), others->c_str()),
+                 errhint("Migration names are scoped per owner. To finish or abort one of "
+                         "them by name, run the call as its owner (SET ROLE).")));
+      });
+    }
+  } else {
+    name = core::unique_name(
+        core::readable_migration_name(name_parts), [](const std::string& candidate) {
+          return query_value("SELECT 1 FROM zdm.migrations WHERE name = $1", {candidate})
+              .has_value();
+        });
+  }
+  execute_as_catalog_owner(
+      "INSERT INTO zdm.migrations (name, created_by, owner) "
+      "VALUES ($1, $2, $3::pg_catalog.oid::pg_catalog.regrole)",
+      {name, query_value("SELECT CURRENT_USER::pg_catalog.text"), owner});
+  return name;
+}
 
 long record_operation(const core::Operation& op, unsigned int relid) {
   auto optional = [](const std::string& s) { return s.empty() ? Value() : Value(s); };
+  const bool legacy = legacy_catalog();
   Value id = query_value_as_catalog_owner(
-      "INSERT INTO zdm.operations (migration, kind, tbl, column_name, new_column, new_type, "
-      "up_expr, not_null, default_expr, check_name, backfill_state, down_expr, join_table, "
-      "join_key, join_value, target_key, references_sql) "
-      "VALUES ($1, $2, $3::pg_catalog.oid, $4, $5, $6, $7, $8::pg_catalog.bool, $9, $10, $11, "
-      "$12, $13::pg_catalog.oid, $14, $15, $16, $17) "
-      "RETURNING id",
+      legacy
+          ? "INSERT INTO zdm.operations (migration, kind, tbl, column_name, new_column, "
+            "new_type, up_expr, not_null, default_expr, check_name, backfill_state, down_expr, "
+            "join_table, join_key, join_value, target_key, references_sql) "
+            "VALUES ($1, $2, $3::pg_catalog.oid, $4, $5, $6, $7, $8::pg_catalog.bool, $9, $10, "
+            "$11, $12, $13::pg_catalog.oid, $14, $15, $16, $17) RETURNING id"
+          : "INSERT INTO zdm.operations (migration, kind, tbl, column_name, new_column, new_type, "
+            "up_expr, not_null, default_expr, check_name, backfill_state, down_expr, join_table, "
+            "join_key, join_value, target_key, references_sql, migration_owner) "
+            "SELECT $1, $2, $3::pg_catalog.oid, $4, $5, $6, $7, $8::pg_catalog.bool, $9, $10, $11, "
+            "$12, $13::pg_catalog.oid, $14, $15, $16, $17, c.relowner::pg_catalog.regrole "
+            "FROM pg_catalog.pg_class c WHERE c.oid = $3::pg_catalog.oid "
+            "RETURNING id",
       {op.migration, std::string(core::op_kind_name(op.kind)), rel(relid), op.column,
        optional(op.new_column), optional(op.type_sql), optional(op.up),
        std::string(op.not_null ? "true" : "false"), optional(op.default_sql),
@@ -200,6 +364,12 @@ long record_operation(const core::Operation& op, unsigned int relid) {
 }
 
 void require_migration_owner(const std::string& migration) {
+  require_owner_of_tables(migration, owner_of(migration));
+}
+
+namespace {
+
+void require_owner_of_tables(const std::string& migration, const std::string& owner) {
   // Every table the migration changes must be the caller's; for a table that
   // was dropped meanwhile, the caller must act for the role that began it.
   std::vector<Row> refused = query(
@@ -207,13 +377,14 @@ void require_migration_owner(const std::string& migration) {
       "            ELSE 'table \"' || pg_catalog.replace(n.nspname, '\"', '\"\"') || '\".\"' || "
       "                 pg_catalog.replace(c.relname, '\"', '\"\"') || '\"' END "
       "FROM zdm.operations o JOIN zdm.migrations m ON m.name = o.migration "
+      "AND m.owner = o.migration_owner "
       "LEFT JOIN pg_catalog.pg_class c ON c.oid = o.tbl::pg_catalog.oid "
       "LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE o.migration = $1 AND NOT CASE WHEN c.oid IS NULL "
-      "  THEN pg_catalog.pg_has_role(m.created_by, 'USAGE') "
+      "WHERE o.migration = $1 AND o.migration_owner = $2::pg_catalog.oid AND NOT CASE "
+      "  WHEN c.oid IS NULL THEN pg_catalog.pg_has_role(m.created_by, 'USAGE') "
       "  ELSE pg_catalog.pg_has_role(c.relowner, 'USAGE') END "
       "ORDER BY o.id",
-      {migration});
+      {migration, owner});
   if (refused.empty()) return;
   throw Error(ErrorCode::InsufficientPrivilege, "must be owner of " + *refused[0][0],
               "Migration \"" + migration +
@@ -222,10 +393,13 @@ void require_migration_owner(const std::string& migration) {
               "Run it as the tables' owner, or as a member of the owning role.");
 }
 
+}  // namespace
+
 void record_migration_end(const std::string& migration, core::MigrationState final_state) {
   execute_as_catalog_owner(
-      "UPDATE zdm.migrations SET state = $2, ended_at = pg_catalog.now() WHERE name = $1",
-      {migration, std::string(core::state_name(final_state))});
+      "UPDATE zdm.migrations SET state = $2, ended_at = pg_catalog.now() "
+      "WHERE name = $1 AND owner = $3::pg_catalog.oid",
+      {migration, std::string(core::state_name(final_state)), owner_of(migration)});
 }
 
 void lock_migration(const std::string& migration) {
@@ -234,8 +408,11 @@ void lock_migration(const std::string& migration) {
   // lock that row (SELECT ... FOR UPDATE needs UPDATE) and make zdm "busy"
   // (an advisory lock key, by contrast, anyone could take). NO KEY UPDATE
   // lets the foreign key checks of zdm.operations' inserts through.
+  const std::string owner = owner_of(migration);
   Value got = query_value_as_catalog_owner(
-      "SELECT 1 FROM zdm.migrations WHERE name = $1 FOR NO KEY UPDATE SKIP LOCKED", {migration});
+      "SELECT 1 FROM zdm.migrations WHERE name = $1 AND owner = $2::pg_catalog.oid "
+      "FOR NO KEY UPDATE SKIP LOCKED",
+      {migration, owner});
   if (got) return;
   // The row's xmax is the locking transaction; each transaction holds a lock
   // on its own id, which names its backend.
@@ -244,9 +421,9 @@ void lock_migration(const std::string& migration) {
       "a.usename, a.xact_start, pg_catalog.left(a.query, 200)), '; ') "
       "FROM zdm.migrations m, pg_catalog.pg_locks l "
       "JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
-      "WHERE m.name = $1 AND l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' "
-      "AND l.granted AND l.transactionid = m.xmax",
-      {migration});
+      "WHERE m.name = $1 AND m.owner = $2::pg_catalog.oid AND l.locktype = 'transactionid' "
+      "AND l.mode = 'ExclusiveLock' AND l.granted AND l.transactionid = m.xmax",
+      {migration, owner});
   throw Error(ErrorCode::ObjectInUse, "migration \"" + migration + "\" is busy in another session",
               "Held by " + holder.value_or("another session") + ".",
               "A backfill, finish or abort of this migration is running; wait for it to end.");
@@ -269,6 +446,7 @@ Value active_migrations_on(unsigned int relid) {
   return query_value_as_catalog_owner(
       "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('\"%s\"', m.name), ', ') "
       "FROM zdm.operations o JOIN zdm.migrations m ON m.name = o.migration "
+      "AND m.owner = o.migration_owner "
       "WHERE m.state = 'active' AND (o.tbl::pg_catalog.oid = $1::pg_catalog.oid "
       "OR o.join_table::pg_catalog.oid = $1::pg_catalog.oid)",
       {rel(relid)});
@@ -362,15 +540,16 @@ Value migration_of_operation(long op_id) {
 
 Value first_operation_id(const std::string& migration) {
   return query_value(
-      "SELECT pg_catalog.min(id)::pg_catalog.text FROM zdm.operations WHERE migration = $1",
-      {migration});
+      "SELECT pg_catalog.min(id)::pg_catalog.text FROM zdm.operations WHERE migration = $1 "
+      "AND migration_owner = $2::pg_catalog.oid",
+      {migration, owner_of(migration)});
 }
 
 void record_worker_running(const std::string& migration, int pid) {
   execute_as_catalog_owner(
       "UPDATE zdm.migrations SET backfill_pid = $2::pg_catalog.int4, backfill_worker = 'running' "
-      "WHERE name = $1",
-      {migration, std::to_string(pid)});
+      "WHERE name = $1 AND owner = $3::pg_catalog.oid",
+      {migration, std::to_string(pid), owner_of(migration)});
 }
 
 bool claim_worker(const std::string& migration, int pid) {
@@ -388,14 +567,16 @@ bool claim_worker(const std::string& migration, int pid) {
 
 void clear_worker(const std::string& migration) {
   execute_as_catalog_owner(
-      "UPDATE zdm.migrations SET backfill_pid = NULL, backfill_worker = NULL WHERE name = $1",
-      {migration});
+      "UPDATE zdm.migrations SET backfill_pid = NULL, backfill_worker = NULL "
+      "WHERE name = $1 AND owner = $2::pg_catalog.oid",
+      {migration, owner_of(migration)});
 }
 
 void record_worker_outcome(long op_id, const std::string& outcome, int pid) {
   execute_as_catalog_owner(
       "UPDATE zdm.migrations SET backfill_worker = $2 WHERE backfill_pid = $3::pg_catalog.int4 "
-      "AND name = (SELECT migration FROM zdm.operations WHERE id = $1::pg_catalog.int8)",
+      "AND (name, owner) = (SELECT migration, migration_owner FROM zdm.operations "
+      "WHERE id = $1::pg_catalog.int8)",
       {std::to_string(op_id), outcome, std::to_string(pid)});
 }
 
@@ -405,8 +586,8 @@ Value live_worker_pid(const std::string& migration) {
       "JOIN pg_catalog.pg_stat_activity a ON a.pid = m.backfill_pid "
       "AND a.backend_type = 'zdm backfill' AND a.datid = (SELECT d.oid FROM "
       "pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()) "
-      "WHERE m.name = $1",
-      {migration});
+      "WHERE m.name = $1 AND m.owner = $2::pg_catalog.oid",
+      {migration, owner_of(migration)});
 }
 
 }  // namespace zdm::pg

@@ -25,15 +25,17 @@ std::vector<StoredOperation> operations_of(const std::string& migration);
 std::vector<core::Operation> open_operations_on(unsigned int relid,
                                                 const std::string& except_migration = {});
 
-// NULL means the only active migration; otherwise the name must exist. Errors
-// name the candidates.
+// NULL means the only active migration the caller can act on; otherwise the
+// name must exist among the migrations of the roles the caller is a member of
+// (names are scoped per owner). Errors name the candidates.
 std::string resolve_migration(const std::optional<std::string>& requested);
 core::MigrationState migration_state(const std::string& migration);
 
-// Opens migration `requested`, or adds to it when it is active; NULL generates a
-// readable unique name from `name_parts`.
+// Opens migration `requested` of the owner of table `relid`, or adds to it when
+// it is active (names are scoped per owner); NULL generates a readable name,
+// unique among every owner's, from `name_parts`.
 std::string open_migration(const std::optional<std::string>& requested,
-                           const std::vector<std::string>& name_parts);
+                           const std::vector<std::string>& name_parts, unsigned int relid);
 
 long record_operation(const core::Operation& op, unsigned int relid);
 

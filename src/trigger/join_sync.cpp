@@ -84,8 +84,9 @@ const char* const kOperationSql =
 // Whether the operation is open at all (see build()).
 const char* const kOpenOperationSql =
     "SELECT 1 FROM zdm.operations o JOIN zdm.migrations m ON m.name OPERATOR(pg_catalog.=) "
-    "o.migration WHERE o.id OPERATOR(pg_catalog.=) $1 AND m.state OPERATOR(pg_catalog.=) "
-    "'active'";
+    "o.migration AND m.owner::pg_catalog.oid OPERATOR(pg_catalog.=) "
+    "o.migration_owner::pg_catalog.oid WHERE o.id OPERATOR(pg_catalog.=) $1 "
+    "AND m.state OPERATOR(pg_catalog.=) 'active'";
 
 enum Role { RoleLock, RoleJoin, RoleTruncate, RoleTarget };
 

@@ -3,7 +3,7 @@
 -- DEFINER.
 BEGIN;
 SET LOCAL client_min_messages = warning;
-SELECT plan(98);
+SELECT plan(99);
 
 -- Extension and schema ------------------------------------------------------
 SELECT has_extension('zdm');
@@ -34,7 +34,9 @@ SELECT has_table('zdm', 'ddl_log', 'zdm.ddl_log exists');
 
 SELECT has_column('zdm', 'migrations', 'name', 'migrations.name');
 SELECT col_type_is('zdm', 'migrations', 'name', 'text', 'migrations.name is text');
-SELECT col_is_pk('zdm', 'migrations', 'name', 'migrations is keyed on name');
+SELECT col_is_pk('zdm', 'migrations', ARRAY['owner', 'name'],
+                 'migrations is keyed on (owner, name): names are scoped per owner');
+SELECT col_type_is('zdm', 'migrations', 'owner', 'regrole', 'migrations.owner is regrole');
 SELECT has_column('zdm', 'migrations', 'state', 'migrations.state');
 SELECT col_not_null('zdm', 'migrations', 'state', 'migrations.state is NOT NULL');
 SELECT has_column('zdm', 'migrations', 'created_at', 'migrations.created_at');
@@ -43,7 +45,8 @@ SELECT has_column('zdm', 'migrations', 'ended_at', 'migrations.ended_at');
 SELECT has_column('zdm', 'operations', 'id', 'operations.id');
 SELECT col_is_pk('zdm', 'operations', 'id', 'operations is keyed on id');
 SELECT has_column('zdm', 'operations', 'migration', 'operations.migration');
-SELECT fk_ok('zdm', 'operations', 'migration', 'zdm', 'migrations', 'name');
+SELECT fk_ok('zdm', 'operations', ARRAY['migration_owner', 'migration'],
+             'zdm', 'migrations', ARRAY['owner', 'name']);
 SELECT has_column('zdm', 'operations', 'kind', 'operations.kind');
 SELECT has_column('zdm', 'operations', 'tbl', 'operations.tbl');
 SELECT col_type_is('zdm', 'operations', 'tbl', 'regclass', 'operations.tbl is regclass');
@@ -61,7 +64,8 @@ SELECT has_column('zdm', 'ddl_log', 'lock_wait', 'ddl_log.lock_wait');
 SELECT col_type_is('zdm', 'ddl_log', 'lock_wait', 'interval', 'ddl_log.lock_wait is interval');
 
 -- The catalog state check only lets through the three states.
-SELECT throws_ok($$INSERT INTO zdm.migrations (name, state) VALUES ('x', 'paused')$$,
+SELECT throws_ok($$INSERT INTO zdm.migrations (name, state, owner)
+                   VALUES ('x', 'paused', CURRENT_USER::regrole)$$,
                  '23514', NULL, 'migrations.state accepts only active, finished, aborted');
 
 -- pg_dump keeps the state: every catalog table (and its sequence) is an

@@ -7,7 +7,7 @@
 -- tests do not depend on the owner's own path (03_privileges_owner.sql).
 BEGIN;
 SET LOCAL client_min_messages = warning;
-SELECT plan(46);
+SELECT plan(47);
 
 CREATE ROLE alice;
 CREATE ROLE mallory;
@@ -168,18 +168,26 @@ INSERT INTO mal.notes VALUES (1, 'hello');
 SELECT lives_ok($$SELECT zdm.begin_rename('mal.notes', 'body', 'text_body', 'mallory_own')$$,
                 'mallory can migrate her own table');
 SELECT lives_ok($$SELECT zdm.abort('mallory_own')$$, 'mallory can abort her own migration');
-SELECT throws_ok(
+-- Migration names are scoped per owner (#12 item 7): the same name opens
+-- mallory's own migration, never attaches to alice's.
+SELECT lives_ok(
   $$SELECT zdm.begin_rename('mal.notes', 'body', 'content', 'people_surname')$$,
-  '42501', NULL,
-  'mallory cannot attach an operation to alice''s migration (alice could no longer end it)');
+  'the name of alice''s migration opens one of mallory''s own, on her table');
 RESET ROLE;
-SELECT is((SELECT count(*) FROM zdm.operations WHERE migration = 'people_surname'), 1::bigint,
+SELECT is((SELECT count(*) FROM zdm.operations WHERE migration = 'people_surname'
+           AND migration_owner = 'alice'::regrole), 1::bigint,
           'alice''s migration still has only her operation');
-SELECT hasnt_column('mal', 'notes', 'content', 'no column was added to mallory''s table');
+SELECT has_column('mal', 'notes', 'content', 'mallory''s table has the column of her own migration');
+-- A superuser acts for both owners: told, not guessing.
+SELECT throws_ok($$SELECT zdm.finish('people_surname')$$, '22023',
+                 'migration name "people_surname" is ambiguous: 2 roles you act for have a migration of that name',
+                 'a superuser is told the name is ambiguous');
 
 -- The owner path still works after all that.
+SET ROLE alice;
 SELECT lives_ok($$SELECT zdm.finish('people_surname')$$,
                 'the migration can still be finished by a role allowed to');
+RESET ROLE;
 SELECT hasnt_column('app', 'people', 'last_name', 'finish renamed the old column');
 
 SELECT * FROM finish();
