@@ -40,7 +40,8 @@ work=$(mktemp -d /tmp/zdm_sub.XXXXXX)
 owner=$(id -un)
 # initdb/pg_ctl refuse root: the clusters then run as postgres.
 if [ "$(id -u)" = 0 ]; then owner=postgres; chown "$owner" "$work"; fi
-as_owner() { if [ "$(id -un)" = "$owner" ]; then "$@"; else su "$owner" -c "$(printf '%q ' "$@")"; fi; }
+# Run from the temporary directory: the repository may be closed to postgres.
+as_owner() { if [ "$(id -un)" = "$owner" ]; then "$@"; else (cd "$work" && su "$owner" -c "$(printf '%q ' "$@")"); fi; }
 free_port() {
   local port=$((30000 + RANDOM % 20000))
   while ss -ltn 2>/dev/null | grep -q ":$port " || [ -e "$work/.s.PGSQL.$port" ] || [ "$port" = "${1:-}" ]; do
