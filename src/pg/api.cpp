@@ -106,6 +106,38 @@ void verify_rows(const std::string& migration, const zdm::core::TableDesc& table
               "was changed.");
 }
 
+// The subscriptions that apply a publisher's changes to a table here, quoted
+// and comma-separated; nothing when none does.
+zdm::pg::Value subscriptions_of(unsigned int relid) {
+  return zdm::pg::query_value(
+      "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(s.subname::pg_catalog.text), ', ' "
+      "ORDER BY s.subname) FROM pg_catalog.pg_subscription_rel r JOIN pg_catalog.pg_subscription "
+      "s ON s.oid = r.srsubid WHERE r.srrelid = $1::pg_catalog.oid",
+      {std::to_string(relid)});
+}
+
+// A subscriber finishing before its publisher has (and before it has applied
+// everything up to the publisher's finish) stops its apply worker: the
+// publisher still sends the column finish drops. zdm cannot see the
+// publisher, so finish says it, and how to recover.
+void notice_subscriptions(const std::string& migration, unsigned int relid,
+                          const zdm::core::TableDesc& table) {
+  zdm::pg::Value subs = subscriptions_of(relid);
+  if (!subs) return;
+  const std::string name = table.qualified();
+  zdm::pg::pg_guard([&] {
+    ereport(
+        NOTICE,
+        (errmsg("zdm: table %s is replicated here by subscription %s", name.c_str(), subs->c_str()),
+         errdetail("Finish migration \"%s\" here only after the publisher has finished it "
+                   "and this subscription has applied everything up to that finish; "
+                   "before, its apply worker stops with \"missing replicated column\".",
+                   migration.c_str()),
+         errhint("If it stops: add the column back here as a plain column until the "
+                 "subscription has caught up with the publisher's finish, then drop it.")));
+  });
+}
+
 // finish validates a constraint that begin added NOT VALID: first, count the
 // rows that violate it and name their keys (PostgreSQL's VALIDATE would name
 // one row at most), changing nothing.
@@ -240,6 +272,7 @@ void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Act
         if (op.kind == zdm::core::OpKind::DropTable)
           zdm::pg::check_no_table_dependents(relid, migration, "the table");
       }
+      notice_subscriptions(migration, relid, table);
       std::string sql = zdm::core::verify_sql(table, by_table[relid]);
       if (!sql.empty()) checks.emplace_back(std::move(table), std::move(sql));
     }
@@ -600,16 +633,6 @@ bool keys_comparable(const zdm::core::TableDesc& join, const std::string& join_k
       "FROM k",
       {std::to_string(join.oid), join_key, std::to_string(target.oid), target_key});
   return ok && *ok == "t";
-}
-
-// The subscriptions that apply a publisher's changes to a table here, quoted
-// and comma-separated; nothing when none does.
-zdm::pg::Value subscriptions_of(unsigned int relid) {
-  return zdm::pg::query_value(
-      "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(s.subname::pg_catalog.text), ', ' "
-      "ORDER BY s.subname) FROM pg_catalog.pg_subscription_rel r JOIN pg_catalog.pg_subscription "
-      "s ON s.oid = r.srsubid WHERE r.srrelid = $1::pg_catalog.oid",
-      {std::to_string(relid)});
 }
 
 // A join operation's begin: like begin_operation, over two tables. The
