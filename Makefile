@@ -41,6 +41,7 @@ OBJS = \
 	src/pg/spi.o \
 	src/pg/table_desc.o \
 	src/pg/throttle.o \
+	src/trigger/cache_size.o \
 	src/trigger/dual_write.o \
 	src/trigger/expression.o \
 	src/trigger/join_sync.o

@@ -356,3 +356,9 @@ CREATE FUNCTION zdm.begin_drop_table(tbl regclass, migration text DEFAULT NULL)
 RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_drop_table';
 COMMENT ON FUNCTION zdm.begin_drop_table(regclass, text) IS
   'Opens a drop_table: nothing changes during the window; finish drops the table (refused while views or foreign keys need it); abort does nothing.';
+
+-- Diagnostics ---------------------------------------------------------------
+CREATE FUNCTION zdm.trigger_cache_size(OUT dual_write integer, OUT join_sync integer)
+RETURNS record LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_trigger_cache_size';
+COMMENT ON FUNCTION zdm.trigger_cache_size() IS
+  'How many entries this backend''s trigger caches hold: dual_write (tables), join_sync (triggers).';

@@ -92,16 +92,54 @@ struct DualWriteEntry {
   // forced_generation.
   uint32 forced_generation;
   int forced_group;
+  // On the list of entries to evict at the end of the transaction (a relcache
+  // invalidation of the table: its trigger or the table itself may be gone).
+  bool listed;
+  DualWriteEntry* next_listed;
 };
 
 HTAB* entries = NULL;
+// The entries a relcache invalidation reached in this transaction, linked
+// through the entries themselves: the callback allocates nothing.
+DualWriteEntry* listed_entries = NULL;
 
 void mark_invalid(DualWriteEntry* entry) {
   entry->valid = false;
   entry->stale = true;
 }
 
-void invalidate_all_entries() {
+void list_for_eviction(DualWriteEntry* entry) {
+  mark_invalid(entry);
+  if (entry->listed) return;
+  entry->listed = true;
+  entry->next_listed = listed_entries;
+  listed_entries = entry;
+}
+
+// The table (or every table, for InvalidOid) changed: its entry is rebuilt on
+// its next row, or evicted at the end of the transaction if none comes
+// (evict_entries). Freeing it here could pull it from under a row in flight:
+// invalidations arrive whenever a lock is taken.
+void invalidate_relation(Datum, Oid relid) {
+  if (entries == NULL) return;
+  if (relid == InvalidOid) {
+    HASH_SEQ_STATUS status;
+    DualWriteEntry* entry;
+    hash_seq_init(&status, entries);
+    while ((entry = static_cast<DualWriteEntry*>(hash_seq_search(&status))) != NULL)
+      list_for_eviction(entry);
+    return;
+  }
+  DualWriteEntry* entry =
+      static_cast<DualWriteEntry*>(hash_search(entries, &relid, HASH_FIND, NULL));
+  if (entry != NULL) list_for_eviction(entry);
+}
+
+// A function was created, replaced or dropped. expression_planner inlines SQL
+// functions into the compiled up/down, so any of them may now be stale; which
+// ones the inlining consumed is not recorded, so every entry is rebuilt (the
+// tables are still there: nothing is evicted).
+void invalidate_on_function_change(Datum, int, uint32) {
   if (entries == NULL) return;
   HASH_SEQ_STATUS status;
   DualWriteEntry* entry;
@@ -110,21 +148,30 @@ void invalidate_all_entries() {
     mark_invalid(entry);
 }
 
-void invalidate_relation(Datum, Oid relid) {
-  if (entries == NULL) return;
-  if (relid == InvalidOid) {
-    invalidate_all_entries();
+// At the end of a transaction no statement is running and no trigger's
+// fn_extra outlives it, so the entries invalidated in it and not rebuilt since
+// (the table dropped, its trigger gone with finish or abort, or simply not
+// written again) are freed: the cache holds the tables being written, not
+// every table a long-lived backend ever wrote. The cost is the invalidated
+// entries, not the cache.
+void evict_entries(XactEvent event, void*) {
+  if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PREPARE &&
+      event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
     return;
+  DualWriteEntry* entry = listed_entries;
+  listed_entries = NULL;
+  while (entry != NULL) {
+    DualWriteEntry* next = entry->next_listed;
+    entry->listed = false;
+    if (!entry->valid) {
+      if (entry->context != NULL) MemoryContextDelete(entry->context);
+      entry->context = NULL;
+      const Oid relid = entry->relid;
+      (void)hash_search(entries, &relid, HASH_REMOVE, NULL);
+    }
+    entry = next;
   }
-  DualWriteEntry* entry =
-      static_cast<DualWriteEntry*>(hash_search(entries, &relid, HASH_FIND, NULL));
-  if (entry != NULL) mark_invalid(entry);
 }
-
-// A function was created, replaced or dropped. expression_planner inlines SQL
-// functions into the compiled up/down, so any of them may now be stale; which
-// ones the inlining consumed is not recorded, so every entry is rebuilt.
-void invalidate_on_function_change(Datum, int, uint32) { invalidate_all_entries(); }
 
 AttrNumber attno_by_name(TupleDesc desc, Relation rel, const char* column) {
   for (int i = 0; i < desc->natts; i++) {
@@ -423,6 +470,7 @@ DualWriteEntry* entry_for(Relation rel, Trigger* trigger) {
   if (!found) {
     entry->context = NULL;
     entry->valid = false;
+    entry->listed = false;
   }
   if (!entry->valid || entry->tgoid != trigger->tgoid) {
     entry->valid = false;  // stays invalid if the build fails
@@ -664,6 +712,11 @@ void convert_group(RowEdit& edit, int first, int end, Side side, bool all, bool 
 void zdm_dual_write_init(void) {
   CacheRegisterRelcacheCallback(invalidate_relation, (Datum)0);
   CacheRegisterSyscacheCallback(PROCOID, invalidate_on_function_change, (Datum)0);
+  RegisterXactCallback(evict_entries, NULL);
+}
+
+int zdm_dual_write_cache_entries(void) {
+  return entries == NULL ? 0 : static_cast<int>(hash_get_num_entries(entries));
 }
 
 extern "C" Datum zdm_dual_write_trigger(PG_FUNCTION_ARGS) {

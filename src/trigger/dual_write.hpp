@@ -8,4 +8,7 @@ extern "C" {
 // table or its trigger changed) and pg_proc (a function an up or down
 // expression calls, perhaps inlined, was replaced).
 void zdm_dual_write_init(void);
+
+// The number of tables whose plan this backend caches.
+int zdm_dual_write_cache_entries(void);
 }

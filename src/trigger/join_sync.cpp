@@ -17,7 +17,8 @@
 // is read from zdm.operations once, when the trigger's entry is built. The
 // statements are prepared then (SPI_prepare) and kept (SPI_keepplan); the entry is
 // found by the trigger's OID and rebuilt after a relcache invalidation of
-// either table. Every name is schema-qualified and every operator is
+// either table (or evicted at the end of the transaction when no row rebuilt
+// it: see evict_entries). Every name is schema-qualified and every operator is
 // OPERATOR(pg_catalog.=), so no name resolves through the caller's
 // search_path. Each statement runs quiet for its own operation on the table
 // it writes (zdm_join_sync_quiet, restored in PG_FINALLY): that operation's
@@ -113,18 +114,120 @@ struct SyncEntry {
   Oid lock_collation;
   Oid run_as;  // the other table's owner: `set` and `clear` are prepared and run as it
   char what[3 * NAMEDATALEN + 160];  // for error context
+  // The tables under which entries_by_table lists this entry (InvalidOid:
+  // none).
+  Oid indexed_relid, indexed_other_relid;
+  // On the list of entries to evict at the end of the transaction.
+  bool listed;
+  SyncEntry* next_listed;
 };
 
 HTAB* sync_entries = NULL;
 
+// The triggers whose entry reads a table (the one they are on, and the other
+// table of their operation), so that an invalidation costs the entries it
+// reaches, not a scan of the cache.
+struct TableEntries {
+  Oid relid;     // hash key
+  List* tgoids;  // in TopMemoryContext
+};
+HTAB* entries_by_table = NULL;
+
+// The entries an invalidation reached in this transaction, linked through the
+// entries themselves: the callback allocates nothing.
+SyncEntry* listed_entries = NULL;
+
+void list_for_eviction(SyncEntry* entry) {
+  entry->valid = false;
+  if (entry->listed) return;
+  entry->listed = true;
+  entry->next_listed = listed_entries;
+  listed_entries = entry;
+}
+
+// Either table of the entry changed: the entry is rebuilt on its next row, or
+// evicted at the end of the transaction if none comes (evict_entries).
+// Freeing it here could pull a statement from under the trigger that runs it:
+// invalidations arrive whenever a lock is taken.
 void invalidate_entries(Datum, Oid relid) {
   if (sync_entries == NULL) return;
-  HASH_SEQ_STATUS status;
-  SyncEntry* entry;
-  hash_seq_init(&status, sync_entries);
-  while ((entry = static_cast<SyncEntry*>(hash_seq_search(&status))) != NULL)
-    if (relid == InvalidOid || entry->relid == relid || entry->other_relid == relid)
-      entry->valid = false;
+  if (relid == InvalidOid) {
+    HASH_SEQ_STATUS status;
+    SyncEntry* entry;
+    hash_seq_init(&status, sync_entries);
+    while ((entry = static_cast<SyncEntry*>(hash_seq_search(&status))) != NULL)
+      list_for_eviction(entry);
+    return;
+  }
+  TableEntries* table =
+      static_cast<TableEntries*>(hash_search(entries_by_table, &relid, HASH_FIND, NULL));
+  if (table == NULL) return;
+  ListCell* cell;
+  foreach (cell, table->tgoids) {
+    Oid tgoid = lfirst_oid(cell);
+    SyncEntry* entry = static_cast<SyncEntry*>(hash_search(sync_entries, &tgoid, HASH_FIND, NULL));
+    if (entry != NULL) list_for_eviction(entry);
+  }
+}
+
+void index_under(Oid relid, Oid tgoid) {
+  if (!OidIsValid(relid)) return;
+  bool found;
+  TableEntries* table =
+      static_cast<TableEntries*>(hash_search(entries_by_table, &relid, HASH_ENTER, &found));
+  if (!found) table->tgoids = NIL;
+  MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+  table->tgoids = list_append_unique_oid(table->tgoids, tgoid);
+  MemoryContextSwitchTo(old);
+}
+
+void unindex_under(Oid relid, Oid tgoid) {
+  if (!OidIsValid(relid)) return;
+  TableEntries* table =
+      static_cast<TableEntries*>(hash_search(entries_by_table, &relid, HASH_FIND, NULL));
+  if (table == NULL) return;
+  table->tgoids = list_delete_oid(table->tgoids, tgoid);
+  if (table->tgoids == NIL) (void)hash_search(entries_by_table, &relid, HASH_REMOVE, NULL);
+}
+
+// Lists the entry under the tables it reads now (after a build: the other
+// table may have changed; before one, only the table it is on is known).
+void index_entry(SyncEntry* entry) {
+  if (entry->indexed_relid != entry->relid) {
+    unindex_under(entry->indexed_relid, entry->tgoid);
+    index_under(entry->relid, entry->tgoid);
+    entry->indexed_relid = entry->relid;
+  }
+  if (entry->indexed_other_relid != entry->other_relid) {
+    unindex_under(entry->indexed_other_relid, entry->tgoid);
+    index_under(entry->other_relid, entry->tgoid);
+    entry->indexed_other_relid = entry->other_relid;
+  }
+}
+
+// At the end of a transaction no statement is running, so the entries
+// invalidated in it and not rebuilt since (a table dropped, the triggers gone
+// with finish or abort, or simply not written again) are freed with their
+// kept SPI statements.
+void evict_entries(XactEvent event, void*) {
+  if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PREPARE &&
+      event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+    return;
+  SyncEntry* entry = listed_entries;
+  listed_entries = NULL;
+  while (entry != NULL) {
+    SyncEntry* next = entry->next_listed;
+    entry->listed = false;
+    if (!entry->valid) {
+      unindex_under(entry->indexed_relid, entry->tgoid);
+      unindex_under(entry->indexed_other_relid, entry->tgoid);
+      if (entry->set != NULL) SPI_freeplan(entry->set);
+      if (entry->clear != NULL) SPI_freeplan(entry->clear);
+      const Oid tgoid = entry->tgoid;
+      (void)hash_search(sync_entries, &tgoid, HASH_REMOVE, NULL);
+    }
+    entry = next;
+  }
 }
 
 void sync_context(void* arg) { errcontext("%s", static_cast<const SyncEntry*>(arg)->what); }
@@ -422,13 +525,16 @@ void lock_target_row(const SyncEntry* entry, Relation target, Datum key) {
 }
 
 // The trigger's entry; build() fills it when it is not valid.
-SyncEntry* entry_for(Trigger* trigger) {
+SyncEntry* entry_for(Trigger* trigger, Oid relid) {
   if (sync_entries == NULL) {
     HASHCTL ctl;
     memset(&ctl, 0, sizeof(ctl));
     ctl.keysize = sizeof(Oid);
     ctl.entrysize = sizeof(SyncEntry);
     sync_entries = hash_create("zdm join-sync cache entries", 16, &ctl, HASH_ELEM | HASH_BLOBS);
+    ctl.entrysize = sizeof(TableEntries);
+    entries_by_table =
+        hash_create("zdm join-sync cache entries by table", 16, &ctl, HASH_ELEM | HASH_BLOBS);
   }
   bool found;
   SyncEntry* entry =
@@ -437,6 +543,12 @@ SyncEntry* entry_for(Trigger* trigger) {
     entry->valid = false;
     entry->orphan = false;
     entry->set = entry->clear = NULL;
+    entry->listed = false;
+    entry->relid = relid;
+    entry->other_relid = entry->indexed_relid = entry->indexed_other_relid = InvalidOid;
+    // Indexed at once, so that even an entry whose build fails leaves with its
+    // table.
+    index_entry(entry);
   }
   // Read before the entry is built, so that a write that must stay quiet never
   // builds one. (build() validates the arguments.)
@@ -482,7 +594,14 @@ bool same(Datum a, bool a_null, Datum b, bool b_null, bool byval, int16 len) {
 
 }  // namespace
 
-void zdm_join_sync_init(void) { CacheRegisterRelcacheCallback(invalidate_entries, (Datum)0); }
+void zdm_join_sync_init(void) {
+  CacheRegisterRelcacheCallback(invalidate_entries, (Datum)0);
+  RegisterXactCallback(evict_entries, NULL);
+}
+
+int zdm_join_sync_cache_entries(void) {
+  return sync_entries == NULL ? 0 : static_cast<int>(hash_get_num_entries(sync_entries));
+}
 
 extern "C" Datum zdm_join_sync_trigger(PG_FUNCTION_ARGS) {
   if (!CALLED_AS_TRIGGER(fcinfo))
@@ -493,7 +612,7 @@ extern "C" Datum zdm_join_sync_trigger(PG_FUNCTION_ARGS) {
   bool before = TRIGGER_FIRED_BEFORE(event);
   Datum result = before ? PointerGetDatum(td->tg_trigtuple) : PointerGetDatum(NULL);
 
-  SyncEntry* entry = entry_for(td->tg_trigger);
+  SyncEntry* entry = entry_for(td->tg_trigger, RelationGetRelid(td->tg_relation));
   if (zdm_join_sync_quiet.relid == RelationGetRelid(td->tg_relation) &&
       zdm_join_sync_quiet.operation == entry->operation)
     return result;
@@ -504,6 +623,7 @@ extern "C" Datum zdm_join_sync_trigger(PG_FUNCTION_ARGS) {
       if (!connected && SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "zdm: SPI_connect failed");
       connected = true;
       build(entry, td->tg_relation, td->tg_trigger);
+      index_entry(entry);
     }
     if (entry->orphan) {
       if (connected) SPI_finish();

@@ -7,4 +7,7 @@
 extern "C" {
 // Registers the relcache callback that invalidates the cached entries.
 void zdm_join_sync_init(void);
+
+// The number of triggers whose plan this backend caches.
+int zdm_join_sync_cache_entries(void);
 }
