@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # test/clients/alembic.sh — zdm driven from Alembic revisions, no other tool.
 #   revision 0001: CREATE EXTENSION zdm, table person (20000 rows)
-#   revision 0002: SELECT zdm.begin_rename(...)   downgrade: SELECT zdm.abort()
-#   revision 0003: CALL zdm.backfill() in an autocommit block, SELECT zdm.finish()
+#   revision 0002: SELECT zdm.begin_rename(...), zdm.begin_create_index(...) in the same
+#                  migration                     downgrade: SELECT zdm.abort()
+#   revision 0003: CREATE INDEX CONCURRENTLY and CALL zdm.backfill() in autocommit blocks,
+#                  SELECT zdm.finish(), SELECT zdm.run_ddl(...)
 # Checks: the open window, the downgrade (abort restores person exactly), upgrade to
 # head (batch-by-batch commits seen from another session, final schema, data), the
 # irreversible downgrade of 0003, the in-transaction backfill variant, and the
@@ -42,6 +44,8 @@ expect_eq "alembic current" 0002 "$(current)"
 expect_eq "window: both columns" "$WINDOW" "$(columns person)"
 expect_eq "window: zdm trigger on person" 1 "$(user_triggers person)"
 expect_eq "window: one open migration" active "$(migration_states)"
+expect_eq "window: the migration holds the rename and the index" create_index,rename \
+    "$(q -c "SELECT string_agg(kind, ',' ORDER BY kind) FROM zdm.operations o JOIN zdm.migrations m ON m.name = o.migration WHERE m.state = 'active'")"
 # Both apps, in the window: the old one writes last_name, the new one surname.
 q -c "UPDATE person SET last_name = 'old-write' WHERE id = 1" \
   -c "INSERT INTO person (id, first_name, surname) VALUES (20001, 'new', 'new-write')"
@@ -83,6 +87,12 @@ expect_eq "final: surname is the original last_name column (attnum 3)" 3 \
 expect_eq "final: migrations" aborted,finished "$(migration_states)"
 expect_eq "final: every row kept its value" 20000 \
     "$(q -c "SELECT count(*) FROM person WHERE surname = 'last_' || id")"
+expect_eq "final: the index on first_name is built and valid" t \
+    "$(q -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'person_first_name_idx'::regclass")"
+expect_eq "final: zdm.run_ddl ran (statistics target)" 500 \
+    "$(q -c "SELECT attstattarget FROM pg_attribute WHERE attrelid = 'person'::regclass AND attname = 'surname'")"
+expect_eq "final: zdm.run_ddl logged it" 1 \
+    "$(q -c "SELECT count(*) FROM zdm.ddl_log WHERE statement LIKE '%SET STATISTICS 500%'")"
 
 section "downgrade 0002 from head: zdm.finish cannot be undone"
 run_fails "alembic downgrade 0002" 'cannot be undone' alembic downgrade 0002

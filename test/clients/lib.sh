@@ -87,7 +87,8 @@ fingerprint() {
 }
 
 user_triggers() { q -c "SELECT count(*) FROM pg_trigger WHERE tgrelid = '$1'::regclass AND NOT tgisinternal"; }
-migration_states() { q -c "SELECT coalesce(string_agg(state, ',' ORDER BY created_at), '') FROM zdm.status()"; }
+# One state per migration (a migration may hold several operations).
+migration_states() { q -c "SELECT coalesce(string_agg(state, ',' ORDER BY created_at), '') FROM zdm.migrations"; }
 
 # Backfill watcher: another session polls zdm.status() while a tool runs the backfill.
 # A backfill that commits batch by batch shows up as 'running' with some rows done;

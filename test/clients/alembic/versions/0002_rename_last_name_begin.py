@@ -20,6 +20,12 @@ def upgrade():
     # migration (a fixed name could not be used again after a downgrade, since zdm
     # keeps aborted migrations on record).
     op.execute("SELECT zdm.begin_rename('person', 'last_name', 'surname')")
+    # An index on first_name joins the same migration (one finish for both): it
+    # changes nothing during the window; 0003 builds it CONCURRENTLY before finish.
+    op.execute(
+        "SELECT zdm.begin_create_index('person', ARRAY['first_name'], "
+        "name => 'person_first_name_idx', "
+        "migration => (SELECT name FROM zdm.migrations WHERE state = 'active'))")
 
 
 def downgrade():

@@ -16,6 +16,12 @@ depends_on = None
 
 
 def upgrade():
+    # The index 0002 recorded (zdm.pending_statements() lists this statement):
+    # CREATE INDEX CONCURRENTLY cannot run in a transaction block; finish refuses
+    # until it is valid.
+    with op.get_context().autocommit_block():
+        op.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS person_first_name_idx "
+                   "ON person USING btree (first_name)")
     backfill = "CALL zdm.backfill(batch_size => 1000, pause => '20 milliseconds')"
     if os.environ.get("ZDM_ALEMBIC_BACKFILL") == "in-transaction":
         # Runs every batch in this revision's transaction (zdm says so in a NOTICE):
@@ -30,6 +36,9 @@ def upgrade():
     # Drops the new copy and renames last_name (the original column, with its
     # constraints, indexes and statistics) to surname.
     op.execute("SELECT zdm.finish()")
+    # Any other DDL through zdm's lock-safe runner: lock_timeout with retries,
+    # refused if it would block traffic, logged in zdm.ddl_log.
+    op.execute("SELECT zdm.run_ddl('ALTER TABLE person ALTER COLUMN surname SET STATISTICS 500')")
 
 
 def downgrade():

@@ -7,3 +7,6 @@ CALL zdm.backfill(batch_size => 1000, pause => '20 milliseconds');
 -- Drops the new copy and renames last_name (the original column, with its
 -- constraints, indexes and statistics) to surname.
 SELECT zdm.finish();
+-- Any other DDL through zdm's lock-safe runner: lock_timeout with retries,
+-- refused if it would block traffic, logged in zdm.ddl_log.
+SELECT zdm.run_ddl('ALTER TABLE person ALTER COLUMN surname SET STATISTICS 500');
