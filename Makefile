@@ -12,10 +12,14 @@ OBJS = \
 	src/core/model.o \
 	src/core/ops/add_check.o \
 	src/core/ops/add_column.o \
+	src/core/ops/add_foreign_key.o \
+	src/core/ops/add_unique.o \
 	src/core/ops/alter_type.o \
 	src/core/ops/common.o \
 	src/core/ops/create_index.o \
 	src/core/ops/drop_column.o \
+	src/core/ops/drop_constraint.o \
+	src/core/ops/drop_index.o \
 	src/core/ops/join.o \
 	src/core/ops/drop_table.o \
 	src/core/ops/rename.o \

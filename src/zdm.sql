@@ -342,6 +342,31 @@ CREATE FUNCTION zdm.begin_add_check(tbl regclass, name name, expression text,
 RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_add_check';
 COMMENT ON FUNCTION zdm.begin_add_check(regclass, name, text, text) IS
   'Opens an add_check: CHECK (expression) NOT VALID at once (every new write, old app''s too, is bound), VALIDATE at finish.';
+-- ---- drop_index, add_foreign_key, add_unique, drop_constraint (#11 items 2-3) ----
+CREATE FUNCTION zdm.begin_drop_index(index regclass, migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_drop_index';
+COMMENT ON FUNCTION zdm.begin_drop_index(regclass, text) IS
+  'Opens a drop_index: nothing changes during the window; finish drops the index (a brief lock); abort does nothing.';
+CREATE FUNCTION zdm.begin_add_foreign_key(tbl regclass, columns name[], ref_table regclass,
+                                          ref_columns name[], on_delete text DEFAULT 'NO ACTION',
+                                          name name DEFAULT NULL, migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_add_foreign_key';
+COMMENT ON FUNCTION zdm.begin_add_foreign_key(regclass, name[], regclass, name[], text, name, text) IS
+  'Opens an add_foreign_key: FOREIGN KEY ... NOT VALID at once (every new write is checked), VALIDATE at finish; abort drops it.';
+CREATE FUNCTION zdm.begin_add_unique(tbl regclass, columns name[], name name DEFAULT NULL,
+                                     migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_add_unique';
+COMMENT ON FUNCTION zdm.begin_add_unique(regclass, name[], name, text) IS
+  'Opens an add_unique: zdm.pending_statements() lists its CREATE UNIQUE INDEX CONCURRENTLY; finish names duplicates, then ADD CONSTRAINT ... UNIQUE USING INDEX; abort drops the index.';
+CREATE FUNCTION zdm.begin_drop_constraint(tbl regclass, name name, migration text DEFAULT NULL)
+RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_drop_constraint';
+COMMENT ON FUNCTION zdm.begin_drop_constraint(regclass, name, text) IS
+  'Opens a drop_constraint: nothing changes during the window; finish drops the constraint; abort does nothing.';
+CREATE FUNCTION zdm.rename_constraint(tbl regclass, name name, new_name name,
+                                      migration text DEFAULT NULL)
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_rename_constraint';
+COMMENT ON FUNCTION zdm.rename_constraint(regclass, name, name, text) IS
+  'Renames a constraint now, lock-safe (zdm.lock_timeout with retries), logged in zdm.ddl_log (under migration when given).';
 CREATE FUNCTION zdm.begin_set_not_null(tbl regclass, column_name name, up text DEFAULT NULL,
                                        migration text DEFAULT NULL)
 RETURNS text LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_begin_set_not_null';

@@ -70,18 +70,33 @@ const char* op_kind_name(OpKind kind) {
       return "rename_table";
     case OpKind::DropTable:
       return "drop_table";
+    case OpKind::DropIndex:
+      return "drop_index";
+    case OpKind::AddForeignKey:
+      return "add_foreign_key";
+    case OpKind::AddUnique:
+      return "add_unique";
+    case OpKind::DropConstraint:
+      return "drop_constraint";
   }
   return "unknown";
 }
 
 OpKind parse_op_kind(const std::string& name) {
-  for (OpKind kind : {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn, OpKind::AlterType,
-                      OpKind::JoinToColumn, OpKind::ColumnToJoin, OpKind::CreateIndex,
-                      OpKind::AddCheck, OpKind::SetNotNull, OpKind::RenameTable, OpKind::DropTable})
+  for (OpKind kind :
+       {OpKind::Rename, OpKind::AddColumn, OpKind::DropColumn, OpKind::AlterType,
+        OpKind::JoinToColumn, OpKind::ColumnToJoin, OpKind::CreateIndex, OpKind::AddCheck,
+        OpKind::SetNotNull, OpKind::RenameTable, OpKind::DropTable, OpKind::DropIndex,
+        OpKind::AddForeignKey, OpKind::AddUnique, OpKind::DropConstraint})
     if (name == op_kind_name(kind)) return kind;
   throw Error(ErrorCode::Internal, "unknown operation kind \"" + name + "\"",
               "The zdm catalog was written by a newer version of zdm.",
               "Install the zdm library that matches the catalog.");
+}
+
+bool is_index_or_constraint_kind(OpKind kind) {
+  return kind == OpKind::DropIndex || kind == OpKind::AddForeignKey || kind == OpKind::AddUnique ||
+         kind == OpKind::DropConstraint;
 }
 
 bool is_join_kind(OpKind kind) {
@@ -90,7 +105,8 @@ bool is_join_kind(OpKind kind) {
 
 bool uses_dual_write_trigger(OpKind kind) {
   return !is_join_kind(kind) && kind != OpKind::CreateIndex && kind != OpKind::AddCheck &&
-         kind != OpKind::SetNotNull && kind != OpKind::RenameTable && kind != OpKind::DropTable;
+         kind != OpKind::SetNotNull && kind != OpKind::RenameTable && kind != OpKind::DropTable &&
+         !is_index_or_constraint_kind(kind);
 }
 
 bool has_shadow_column(const Operation& op) {
@@ -108,6 +124,7 @@ std::vector<std::string> Operation::claimed_columns() const {
   if (kind == OpKind::AddCheck) return {};  // column_name holds the constraint's name
   // column_name holds the table's name; check_table_operations guards the table.
   if (kind == OpKind::RenameTable || kind == OpKind::DropTable) return {};
+  if (is_index_or_constraint_kind(kind)) return {};  // column_name holds the index or constraint
   if (kind == OpKind::Rename || kind == OpKind::AlterType) return {column, new_column};
   if (kind == OpKind::SetNotNull && !new_column.empty()) return {column, new_column};
   return {column};
@@ -122,6 +139,7 @@ std::string Operation::describe() const {
   if (kind == OpKind::CreateIndex)
     out = std::string("create_index ") + (not_null ? "UNIQUE " : "") + column + " USING " +
           type_sql + " (" + up + ")" + (down.empty() ? "" : " WHERE " + down);
+  if (kind == OpKind::AddForeignKey) out = "add_foreign_key " + column + " " + references_sql;
   if (kind == OpKind::JoinToColumn)
     out = "join_to_column " + join_name + "(" + join_key + ", " + join_value + ") -> " + column;
   if (kind == OpKind::ColumnToJoin)

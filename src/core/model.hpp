@@ -76,6 +76,8 @@ struct ForeignKey {
   std::vector<std::string> columns;  // the referencing columns, in order
   std::string references;            // "REFERENCES s.t(c) ON DELETE ...", names qualified
   bool validated = true;
+  std::string ref_table;                 // the referenced table, quoted and qualified
+  std::vector<std::string> ref_columns;  // the referenced columns, in order
 };
 
 struct TableDesc {
@@ -127,11 +129,19 @@ enum class OpKind {
   // Whole tables (#11 item 4): no trigger, no column.
   RenameTable,
   DropTable,
+  DropIndex,
+  AddForeignKey,
+  AddUnique,
+  DropConstraint,
 };
 
 // Cross-table operations keep a join table and a column of the target in sync
 // with AFTER triggers; the others are served by the same-table dual-write trigger.
 bool is_join_kind(OpKind kind);
+// drop_index, add_foreign_key, add_unique, drop_constraint (#11 items 2-3):
+// column_name holds the index's or the constraint's name; they claim no column
+// and the dual-write trigger does not serve them.
+bool is_index_or_constraint_kind(OpKind kind);
 // Whether the same-table dual-write trigger serves the kind (index operations
 // change nothing a write sees).
 bool uses_dual_write_trigger(OpKind kind);

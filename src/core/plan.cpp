@@ -5,9 +5,13 @@
 #include "core/error.hpp"
 #include "core/ops/add_check.hpp"
 #include "core/ops/add_column.hpp"
+#include "core/ops/add_foreign_key.hpp"
+#include "core/ops/add_unique.hpp"
 #include "core/ops/alter_type.hpp"
 #include "core/ops/create_index.hpp"
 #include "core/ops/drop_column.hpp"
+#include "core/ops/drop_constraint.hpp"
+#include "core/ops/drop_index.hpp"
 #include "core/ops/join.hpp"
 #include "core/ops/drop_table.hpp"
 #include "core/ops/rename.hpp"
@@ -43,48 +47,63 @@ void check_unclaimed(const TableDesc& table, const std::vector<std::string>& col
 
 std::string constraint_violations_sql(const TableDesc& table, const Operation& op) {
   if (op.kind == OpKind::SetNotNull) return set_not_null::violations_sql(table, op);
+  if (op.kind == OpKind::AddForeignKey) return add_foreign_key::violations_sql(table, op);
   if (op.kind != OpKind::AddCheck) return {};
   return add_check::violations_sql(table, op);
 }
 
+std::string duplicate_keys_sql(const TableDesc& table, const Operation& op) {
+  if (op.kind != OpKind::AddUnique) return {};
+  return add_unique::duplicates_sql(table, op);
+}
+
 Statements concurrent_index_statements(const TableDesc& table, const Operation& op) {
   if (op.kind == OpKind::CreateIndex) return {create_index::build_statement(table, op)};
+  if (op.kind == OpKind::AddUnique) return {add_unique::build_statement(table, op)};
   if (!has_shadow_column(op)) return {};
   return alter_type::index_statements(table, op);
 }
 
 std::vector<std::string> required_indexes(const TableDesc& table, const Operation& op) {
-  if (op.kind == OpKind::CreateIndex) return {op.column};
+  if (op.kind == OpKind::CreateIndex || op.kind == OpKind::AddUnique) return {op.column};
   if (!has_shadow_column(op)) return {};
   return alter_type::index_names(table, op);
 }
 
 // One switch per phase: each operation's plan for every phase sits in its own
 // file under ops/.
-#define ZDM_DISPATCH(phase, ...)               \
-  switch (op.kind) {                           \
-    case OpKind::Rename:                       \
-      return rename::phase(__VA_ARGS__);       \
-    case OpKind::AddColumn:                    \
-      return add_column::phase(__VA_ARGS__);   \
-    case OpKind::DropColumn:                   \
-      return drop_column::phase(__VA_ARGS__);  \
-    case OpKind::AlterType:                    \
-      return alter_type::phase(__VA_ARGS__);   \
-    case OpKind::JoinToColumn:                 \
-    case OpKind::ColumnToJoin:                 \
-      return join::phase(__VA_ARGS__);         \
-    case OpKind::CreateIndex:                  \
-      return create_index::phase(__VA_ARGS__); \
-    case OpKind::AddCheck:                     \
-      return add_check::phase(__VA_ARGS__);    \
-    case OpKind::SetNotNull:                   \
-      return set_not_null::phase(__VA_ARGS__); \
-    case OpKind::RenameTable:                  \
-      return rename_table::phase(__VA_ARGS__); \
-    case OpKind::DropTable:                    \
-      return drop_table::phase(__VA_ARGS__);   \
-  }                                            \
+#define ZDM_DISPATCH(phase, ...)                  \
+  switch (op.kind) {                              \
+    case OpKind::Rename:                          \
+      return rename::phase(__VA_ARGS__);          \
+    case OpKind::AddColumn:                       \
+      return add_column::phase(__VA_ARGS__);      \
+    case OpKind::DropColumn:                      \
+      return drop_column::phase(__VA_ARGS__);     \
+    case OpKind::AlterType:                       \
+      return alter_type::phase(__VA_ARGS__);      \
+    case OpKind::JoinToColumn:                    \
+    case OpKind::ColumnToJoin:                    \
+      return join::phase(__VA_ARGS__);            \
+    case OpKind::CreateIndex:                     \
+      return create_index::phase(__VA_ARGS__);    \
+    case OpKind::AddCheck:                        \
+      return add_check::phase(__VA_ARGS__);       \
+    case OpKind::SetNotNull:                      \
+      return set_not_null::phase(__VA_ARGS__);    \
+    case OpKind::RenameTable:                     \
+      return rename_table::phase(__VA_ARGS__);    \
+    case OpKind::DropTable:                       \
+      return drop_table::phase(__VA_ARGS__);      \
+    case OpKind::DropIndex:                       \
+      return drop_index::phase(__VA_ARGS__);      \
+    case OpKind::AddForeignKey:                   \
+      return add_foreign_key::phase(__VA_ARGS__); \
+    case OpKind::AddUnique:                       \
+      return add_unique::phase(__VA_ARGS__);      \
+    case OpKind::DropConstraint:                  \
+      return drop_constraint::phase(__VA_ARGS__); \
+  }                                               \
   throw Error(ErrorCode::Internal, "unknown operation kind")
 
 Statements begin_statements(const TableDesc& table, const Operation& op) {

@@ -121,6 +121,37 @@ struct RenameTableRequest {
   std::string column_only_grantees = {};
 };
 
+// drop_index: src/pg fills what only the catalog knows about the index.
+struct DropIndexRequest {
+  std::string index;       // its name; an index of the table
+  std::string constraint;  // the PRIMARY KEY, UNIQUE or EXCLUDE constraint it backs, or ""
+  std::string dependents;  // other objects that need it (foreign keys), described; or ""
+};
+
+// add_foreign_key: src/pg checks the referenced side (columns, types, a unique
+// index) and passes it as `ref`.
+struct AddForeignKeyRequest {
+  std::string name;  // empty: "<table>_<columns>_fkey", made free
+  std::vector<std::string> columns;
+  std::vector<std::string> ref_columns;
+  std::string on_delete = "NO ACTION";  // as given; validate normalizes it
+};
+
+// add_unique: a UNIQUE constraint on existing columns, through a unique index
+// built concurrently.
+struct AddUniqueRequest {
+  std::string name;  // resolved by src/pg (given, or add_unique::default_name made free)
+  std::vector<std::string> columns;
+};
+
+// drop_constraint (and rename_constraint): src/pg fills what only the catalog
+// knows.
+struct DropConstraintRequest {
+  std::string name;
+  std::vector<std::string> columns;  // the columns it constrains (conkey)
+  std::string dependents;            // other objects that need it, described; or ""
+};
+
 // Each operation's validate (src/core/ops/<operation>.hpp: rename::validate,
 // join::validate_join_to_column, ...) checks a request against the table and
 // the operations already open on it and returns the operation to record (id
@@ -130,6 +161,10 @@ struct RenameTableRequest {
 // violate it and the first 10 of their keys (text, or NULL); finish refuses
 // before VALIDATE when the count is not 0. Empty for the other kinds.
 std::string constraint_violations_sql(const TableDesc& table, const Operation& op);
+// add_unique: one row, how many key values occur more than once (rows with a
+// NULL key column excepted, as the unique index excepts them) and the first 10
+// of them with their counts, or NULL. Empty for the other kinds.
+std::string duplicate_keys_sql(const TableDesc& table, const Operation& op);
 
 // The index builds an operation needs before finish. CREATE INDEX CONCURRENTLY
 // cannot run in a function or a transaction block, so zdm hands these to the

@@ -8,10 +8,14 @@
 #include "core/error.hpp"
 #include "core/ops/add_check.hpp"
 #include "core/ops/add_column.hpp"
+#include "core/ops/add_foreign_key.hpp"
+#include "core/ops/add_unique.hpp"
 #include "core/ops/alter_type.hpp"
 #include "core/ops/common.hpp"
 #include "core/ops/create_index.hpp"
 #include "core/ops/drop_column.hpp"
+#include "core/ops/drop_constraint.hpp"
+#include "core/ops/drop_index.hpp"
 #include "core/ops/drop_table.hpp"
 #include "core/ops/join.hpp"
 #include "core/ops/rename.hpp"
@@ -147,14 +151,137 @@ void check_no_violations(const std::string& migration, const zdm::core::TableDes
   if (sql.empty() || !table.has_constraint(op.check_name)) return;
   zdm::pg::Row found = zdm::pg::query_as_caller(sql.c_str(), {}).at(0);
   if (*found[0] == "0") return;
+  const bool foreign_key = op.kind == zdm::core::OpKind::AddForeignKey;
   throw Error(ErrorCode::InvalidState,
               "cannot finish migration \"" + migration + "\": " + *found[0] + " row(s) of " +
                   table.qualified() + " violate constraint \"" + op.check_name + "\"",
-              "Keys, first ones: " + found[1].value_or("") + ".",
+              std::string(foreign_key ? "Their key columns match no referenced row. Keys -> "
+                                        "referencing values, first ones: "
+                                      : "Keys, first ones: ") +
+                  found[1].value_or("") + ".",
               "Fix those rows (new writes are already bound by the constraint), then call "
               "zdm.finish(" +
                   zdm::core::quote_literal(migration) + ") again; or zdm.abort(" +
                   zdm::core::quote_literal(migration) + ").");
+}
+
+// add_unique: while its index is not valid (not built yet, or a build that
+// failed on duplicates), finish names the duplicate keys, which no build can
+// get past.
+void check_no_duplicates(const std::string& migration, unsigned int relid,
+                         const zdm::core::Operation& op) {
+  if (op.kind != zdm::core::OpKind::AddUnique || !zdm::pg::table_exists(relid)) return;
+  if (zdm::pg::query_value("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c "
+                           "ON c.oid = i.indexrelid WHERE i.indrelid = $1::pg_catalog.oid "
+                           "AND c.relname = $2 AND i.indisvalid",
+                           {std::to_string(relid), op.column}))
+    return;
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  zdm::pg::Row found =
+      zdm::pg::query_as_caller(zdm::core::duplicate_keys_sql(table, op).c_str(), {}).at(0);
+  if (*found[0] == "0") return;
+  throw Error(
+      ErrorCode::InvalidState,
+      "cannot finish migration \"" + migration + "\": " + *found[0] +
+          " key value(s) occur more than once in " + table.qualified() +
+          ", so its unique index \"" + op.column + "\" cannot be built",
+      "Duplicated (" + op.up + "), first ones, with their counts: " + found[1].value_or("") + ".",
+      "Make those rows unique (new writes can still add duplicates until the index is "
+      "valid), then run SELECT * FROM zdm.pending_statements(" +
+          zdm::core::quote_literal(migration) +
+          ") \\gexec and call zdm.finish() again; or zdm.abort(" +
+          zdm::core::quote_literal(migration) + ").");
+}
+
+// What would make dropping an index fail or drop more than it: a constraint
+// it backs, objects that need it (a foreign key). "" each when none.
+struct IndexBlockers {
+  std::string constraint;
+  std::string dependents;
+};
+
+IndexBlockers index_blockers(const std::string& index_oid) {
+  zdm::pg::Row r = zdm::pg::query(
+                       "SELECT (SELECT x.conname::pg_catalog.text FROM pg_catalog.pg_constraint x "
+                       "  WHERE x.conindid = i.indexrelid AND x.conrelid = i.indrelid "
+                       "  AND x.contype IN ('p', 'u', 'x') LIMIT 1), "
+                       "(SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object("
+                       "  d.classid, d.objid, d.objsubid), ', ') FROM pg_catalog.pg_depend d "
+                       "  WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+                       "  AND d.refobjid = i.indexrelid AND d.deptype = 'n') "
+                       "FROM pg_catalog.pg_index i WHERE i.indexrelid = $1::pg_catalog.oid",
+                       {index_oid})
+                       .at(0);
+  return {r[0].value_or(""), r[1].value_or("")};
+}
+
+// drop_index's finish: what was built on the index during the window.
+void refuse_index_blockers(const std::string& migration, unsigned int relid,
+                           const std::string& index) {
+  zdm::pg::Value oid = zdm::pg::query_value(
+      "SELECT c.oid FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c "
+      "ON c.oid = i.indexrelid WHERE i.indrelid = $1::pg_catalog.oid AND c.relname = $2",
+      {std::to_string(relid), index});
+  if (!oid) return;  // gone already: nothing to drop
+  IndexBlockers blockers = index_blockers(*oid);
+  if (blockers.constraint.empty() && blockers.dependents.empty()) return;
+  throw Error(ErrorCode::ObjectInUse,
+              "cannot finish migration \"" + migration + "\": index \"" + index +
+                  "\" is needed by other objects",
+              "Depending on it: " +
+                  (blockers.constraint.empty() ? std::string()
+                                               : "constraint " + blockers.constraint +
+                                                     (blockers.dependents.empty() ? "" : ", ")) +
+                  blockers.dependents + ".",
+              "Drop those (zdm.begin_drop_constraint for a constraint), or abort migration \"" +
+                  migration + "\" to keep the index; then call zdm.finish() again.");
+}
+
+// The constraint's columns and what depends on it: for a PRIMARY KEY, UNIQUE
+// or EXCLUDE, also what depends on its index (a foreign key from anywhere).
+zdm::core::DropConstraintRequest constraint_facts(unsigned int relid, const std::string& name) {
+  zdm::core::DropConstraintRequest request;
+  request.name = name;
+  std::vector<zdm::pg::Row> rows = zdm::pg::query(
+      "SELECT (SELECT pg_catalog.string_agg(a.attname, E'\\x1f' ORDER BY a.attnum) "
+      "  FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.conrelid "
+      "  AND a.attnum = ANY (c.conkey)), "
+      "(SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, "
+      "  d.objsubid), ', ') FROM pg_catalog.pg_depend d WHERE d.deptype = 'n' "
+      "  AND ((d.refclassid = 'pg_catalog.pg_constraint'::pg_catalog.regclass "
+      "        AND d.refobjid = c.oid) "
+      "    OR (c.contype IN ('p', 'u', 'x') "
+      "        AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+      "        AND d.refobjid = c.conindid)) "
+      "  AND NOT (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass "
+      "           AND d.objid = c.oid)) "
+      "FROM pg_catalog.pg_constraint c WHERE c.conrelid = $1::pg_catalog.oid AND c.conname = $2",
+      {std::to_string(relid), name});
+  if (rows.empty()) return request;
+  std::string columns = rows[0][0].value_or("");
+  for (std::size_t start = 0; !columns.empty();) {
+    std::size_t end = columns.find('\x1f', start);
+    request.columns.push_back(columns.substr(start, end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  request.dependents = rows[0][1].value_or("");
+  return request;
+}
+
+// drop_constraint's finish: what was built on the constraint during the window.
+void refuse_constraint_dependents(const std::string& migration, const zdm::core::TableDesc& table,
+                                  const std::string& name) {
+  zdm::core::DropConstraintRequest facts = constraint_facts(table.oid, name);
+  if (facts.dependents.empty()) return;
+  throw Error(ErrorCode::ObjectInUse,
+              "cannot finish migration \"" + migration +
+                  "\": other objects depend on "
+                  "constraint \"" +
+                  name + "\" of table " + table.qualified(),
+              "Depending on it: " + facts.dependents + ".",
+              "Drop those (zdm.begin_drop_constraint for a foreign key), or abort migration \"" +
+                  migration + "\" to keep the constraint; then call zdm.finish() again.");
 }
 
 // finish and abort share their shape: lock every table of the migration, then
@@ -223,7 +350,10 @@ void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Act
   }
   std::map<unsigned int, std::vector<zdm::core::Operation>> by_table;
   for (const auto& s : ops) by_table[s.relid].push_back(s.op);
-  if (finishing) zdm::pg::require_indexes_built(migration);
+  if (finishing) {
+    for (const auto& s : ops) check_no_duplicates(migration, s.relid, s.op);
+    zdm::pg::require_indexes_built(migration);
+  }
 
   std::vector<unsigned int> relids;
   for (const auto& s : ops)  // join tables are locked with their targets
@@ -267,6 +397,10 @@ void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Act
           zdm::pg::check_no_dependents(relid, op.new_column, migration, op.column);
         if (zdm::core::is_join_kind(op.kind)) check_join_in_sync(migration, table, op);
         check_no_violations(migration, table, op);
+        if (op.kind == zdm::core::OpKind::DropIndex)
+          refuse_index_blockers(migration, relid, op.column);
+        if (op.kind == zdm::core::OpKind::DropConstraint)
+          refuse_constraint_dependents(migration, table, op.column);
         if (op.kind == zdm::core::OpKind::JoinToColumn && op.join_relid != 0)
           zdm::pg::check_no_table_dependents(op.join_relid, migration);
         if (op.kind == zdm::core::OpKind::DropTable)
@@ -889,4 +1023,335 @@ ZDM_FUNCTION(zdm_begin_create_index) {
   zdm::pg::announce_pending_statements(migration);
   zdm::pg::close_session();
   return text_result(migration);
+}
+
+// ---- drop_index, add_foreign_key, add_unique, drop_constraint (#11 items 2-3) ----
+
+namespace {
+
+// A name[] argument as strings; NULL elements refused.
+std::vector<std::string> name_array_arg(FunctionCallInfo fcinfo, int n, const char* what) {
+  if (PG_ARGISNULL(n)) throw Error(ErrorCode::NullValue, std::string(what) + " must not be NULL");
+  bool has_null = false;
+  std::vector<std::string> out;
+  zdm::pg::pg_guard([&] {
+    ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
+    Datum* items;
+    bool* nulls;
+    int count;
+    deconstruct_array(array, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &items, &nulls, &count);
+    for (int i = 0; i < count; i++) {
+      if (nulls[i]) {
+        has_null = true;
+        continue;
+      }
+      out.emplace_back(NameStr(*DatumGetName(items[i])));
+    }
+    return 0;
+  });
+  if (has_null)
+    throw Error(ErrorCode::NullValue, std::string(what) + " must not contain NULL elements");
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& names, const char* separator) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : separator) + n;
+  return out;
+}
+
+// The referenced table of a foreign key, as far as validation needs it: its
+// name and columns. Only REFERENCES on it is needed (PostgreSQL checks that
+// when the constraint is added), not ownership.
+zdm::core::TableDesc load_referenced_table(unsigned int relid) {
+  std::vector<zdm::pg::Row> rows = zdm::pg::query(
+      "SELECT n.nspname, c.relname, c.relkind::pg_catalog.text FROM pg_catalog.pg_class c "
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::pg_catalog.oid",
+      {std::to_string(relid)});
+  if (rows.empty())
+    throw Error(ErrorCode::UndefinedObject,
+                "table with OID " + std::to_string(relid) + " does not exist");
+  zdm::core::TableDesc t;
+  t.oid = relid;
+  t.schema = *rows[0][0];
+  t.name = *rows[0][1];
+  if (*rows[0][2] != "r" && *rows[0][2] != "p")
+    throw Error(ErrorCode::WrongObjectType, "ref_table " + t.qualified() + " is not a table", {},
+                "A foreign key references an ordinary or a partitioned table.");
+  if (t.schema == "pg_catalog" || t.schema == "information_schema" || t.schema == "zdm")
+    throw Error(
+        ErrorCode::WrongObjectType,
+        "ref_table " + t.qualified() + " belongs to " + (t.schema == "zdm" ? "zdm" : "the system"),
+        {}, "Reference a user table.");
+  for (zdm::pg::Row& r :
+       zdm::pg::query("SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+                      "a.attnotnull FROM pg_catalog.pg_attribute a "
+                      "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 "
+                      "AND NOT a.attisdropped ORDER BY a.attnum",
+                      {std::to_string(relid)})) {
+    zdm::core::Column c;
+    c.name = *r[0];
+    c.type_sql = *r[1];
+    c.not_null = *r[2] == "t";
+    t.columns.push_back(std::move(c));
+  }
+  return t;
+}
+
+// begin of an operation the dual-write trigger does not serve: the shape of
+// begin_operation without the trigger's maintenance, under `strength` (SHARE
+// UPDATE EXCLUSIVE when begin only records the operation: traffic goes on,
+// other zdm steps on the table wait) on `relids` (the operation's table
+// first).
+std::string begin_recorded_operation(const std::vector<unsigned int>& relids,
+                                     const std::optional<std::string>& requested,
+                                     const std::vector<std::string>& name_parts,
+                                     const Validate& validate, zdm::pg::LockStrength strength) {
+  const unsigned int relid = relids.front();
+  // rename_table and drop_table on any of the tables.
+  auto check_tables = [&](const zdm::core::Operation& op) {
+    for (unsigned int r : relids)
+      zdm::core::check_table_operations(
+          r == relid ? zdm::pg::load_table(r) : load_referenced_table(r), op,
+          zdm::pg::open_operations_on(r));
+  };
+  check_tables(validate(zdm::pg::load_table(relid), zdm::pg::open_operations_on(relid)));
+  zdm::pg::require_rls_bypass(relid);
+  zdm::pg::StepOutcome locking =
+      zdm::pg::lock_tables(requested.value_or(zdm::core::readable_migration_name(name_parts)),
+                           "begin", relids, strength);
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  zdm::pg::require_rls_bypass(relid);  // again, as the table is now
+  zdm::core::Operation op = validate(table, zdm::pg::open_operations_on(relid));
+  check_tables(op);
+  op.migration = zdm::pg::open_migration(requested, name_parts, relid);
+  zdm::core::Statements begin = zdm::core::begin_statements(table, op);
+  if (!begin.empty()) zdm::pg::run_statements(op.migration, "begin", locking, begin);
+  op.id = zdm::pg::record_operation(op, relid);
+  return op.migration;
+}
+
+// The checks of the referenced side that need the catalog, in the order
+// PostgreSQL would fail them: comparable key types, then a unique index.
+void check_references(const zdm::core::TableDesc& table, const zdm::core::TableDesc& ref,
+                      const zdm::core::AddForeignKeyRequest& request) {
+  for (std::size_t i = 0; i < request.columns.size(); i++) {
+    // Compared as their base types (a domain as what it is over): equal, an
+    // implicit cast, or an equality operator across the two.
+    std::vector<zdm::pg::Row> mismatch = zdm::pg::query(
+        "WITH t AS (SELECT (SELECT a.atttypid FROM pg_catalog.pg_attribute a "
+        "  WHERE a.attrelid = $1::pg_catalog.oid AND a.attname = $2) AS f, "
+        "  (SELECT a.atttypid FROM pg_catalog.pg_attribute a "
+        "  WHERE a.attrelid = $3::pg_catalog.oid AND a.attname = $4) AS r), "
+        "b AS (SELECT t.f, t.r, (SELECT COALESCE(NULLIF(y.typbasetype, 0), y.oid) "
+        "  FROM pg_catalog.pg_type y WHERE y.oid = t.f) AS fb, "
+        "  (SELECT COALESCE(NULLIF(y.typbasetype, 0), y.oid) "
+        "  FROM pg_catalog.pg_type y WHERE y.oid = t.r) AS rb FROM t) "
+        "SELECT pg_catalog.format_type(b.f, NULL), pg_catalog.format_type(b.r, NULL) FROM b "
+        "WHERE NOT (b.fb = b.rb "
+        "  OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast c WHERE c.castsource = b.fb "
+        "             AND c.casttarget = b.rb AND c.castcontext = 'i') "
+        "  OR EXISTS (SELECT 1 FROM pg_catalog.pg_operator o WHERE o.oprname = '=' "
+        "             AND o.oprleft = b.fb AND o.oprright = b.rb AND o.oprcanmerge))",
+        {std::to_string(table.oid), request.columns[i], std::to_string(ref.oid),
+         request.ref_columns[i]});
+    if (!mismatch.empty())
+      throw Error(ErrorCode::InvalidParameter,
+                  "key columns \"" + request.columns[i] + "\" and \"" + request.ref_columns[i] +
+                      "\" are of incompatible types: " + *mismatch[0][0] + " and " +
+                      *mismatch[0][1],
+                  "A foreign key compares them with the referenced column's equality operator.",
+                  "Reference a column of a comparable type, or change one column's type first "
+                  "(zdm.begin_alter_type).");
+  }
+  if (zdm::pg::query_value(
+          "SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = $1::pg_catalog.oid "
+          "AND i.indisunique AND i.indisvalid AND i.indimmediate AND i.indpred IS NULL "
+          "AND i.indexprs IS NULL AND i.indnkeyatts = $3::pg_catalog.int4 "
+          "AND (SELECT pg_catalog.array_agg(k ORDER BY k) FROM pg_catalog.unnest("
+          "  (i.indkey::pg_catalog.int2[])[0:i.indnkeyatts - 1]) k) = "
+          "  (SELECT pg_catalog.array_agg(a.attnum ORDER BY a.attnum) "
+          "   FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::pg_catalog.oid "
+          "   AND a.attname = ANY (pg_catalog.string_to_array($2, E'\\x1f')))",
+          {std::to_string(ref.oid), joined(request.ref_columns, "\x1f"),
+           std::to_string(request.ref_columns.size())}))
+    return;
+  const std::string columns = joined(request.ref_columns, ", ");
+  throw Error(
+      ErrorCode::InvalidState,
+      "there is no unique index on " + ref.qualified() + " (" + columns +
+          ") for the foreign key to reference",
+      "A foreign key needs a valid, non-partial unique index (or PRIMARY KEY or UNIQUE "
+      "constraint) on exactly the referenced columns.",
+      "Add one first without a long lock: zdm.begin_add_unique(" +
+          zdm::core::quote_literal(ref.qualified()) + ", ARRAY[" +
+          [&] {
+            std::string a;
+            for (const std::string& c : request.ref_columns)
+              a += (a.empty() ? "" : ", ") + zdm::core::quote_literal(c);
+            return a;
+          }() +
+          "]), run its pending statements and finish it.");
+}
+
+}  // namespace
+
+ZDM_FUNCTION(zdm_begin_drop_index) {
+  if (PG_ARGISNULL(0)) throw Error(ErrorCode::NullValue, "index must not be NULL");
+  const std::string index_oid = std::to_string(PG_GETARG_OID(0));
+  std::optional<std::string> requested = text_arg(fcinfo, 1);
+
+  zdm::pg::require_primary("zdm.begin_drop_index()");
+  zdm::pg::open_session();
+  std::vector<zdm::pg::Row> rows = zdm::pg::query(
+      "SELECT c.relname, c.relkind::pg_catalog.text, i.indrelid "
+      "FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_index i "
+      "ON i.indexrelid = c.oid WHERE c.oid = $1::pg_catalog.oid",
+      {index_oid});
+  if (rows.empty())
+    throw Error(ErrorCode::UndefinedObject, "index with OID " + index_oid + " does not exist");
+  if (*rows[0][1] != "i" || !rows[0][2])
+    throw Error(ErrorCode::WrongObjectType, "\"" + *rows[0][0] + "\" is not an index", {},
+                *rows[0][1] == "I" ? "Indexes of partitioned tables are not supported."
+                                   : "Pass the name of an index (see \\di).");
+  const unsigned int relid = static_cast<unsigned int>(std::stoul(*rows[0][2]));
+  zdm::core::DropIndexRequest request;
+  request.index = *rows[0][0];
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  std::string migration = begin_recorded_operation(
+      {relid}, requested, {"drop", request.index},
+      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
+        IndexBlockers blockers = index_blockers(index_oid);
+        request.constraint = blockers.constraint;
+        request.dependents = blockers.dependents;
+        return zdm::core::drop_index::validate(t, request, open);
+      },
+      zdm::pg::LockStrength::Validate);
+  zdm::pg::close_session();
+  return text_result(migration);
+}
+
+ZDM_FUNCTION(zdm_begin_add_foreign_key) {
+  unsigned int relid = required_table(fcinfo, 0);
+  zdm::core::AddForeignKeyRequest request;
+  request.columns = name_array_arg(fcinfo, 1, "columns");
+  unsigned int ref_relid = required_table(fcinfo, 2, "ref_table");
+  request.ref_columns = name_array_arg(fcinfo, 3, "ref_columns");
+  std::optional<std::string> on_delete = text_arg(fcinfo, 4);
+  if (!on_delete) throw Error(ErrorCode::NullValue, "on_delete must not be NULL");
+  request.on_delete = *on_delete;
+  request.name = optional_name(fcinfo, 5);
+  std::optional<std::string> requested = text_arg(fcinfo, 6);
+
+  zdm::pg::require_primary("zdm.begin_add_foreign_key()");
+  zdm::pg::open_session();
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  std::string migration = begin_recorded_operation(
+      {relid, ref_relid}, requested, {"fk", table.name, joined(request.columns, "_")},
+      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
+        zdm::core::TableDesc ref = ref_relid == relid ? t : load_referenced_table(ref_relid);
+        zdm::core::Operation op = zdm::core::add_foreign_key::validate(
+            t, ref, request, open,
+            ref_relid == relid ? open : zdm::pg::open_operations_on(ref_relid));
+        check_references(t, ref, request);
+        return op;
+      },
+      zdm::pg::LockStrength::ShareRowExclusive);
+  zdm::pg::close_session();
+  return text_result(migration);
+}
+
+ZDM_FUNCTION(zdm_begin_add_unique) {
+  unsigned int relid = required_table(fcinfo, 0);
+  zdm::core::AddUniqueRequest request;
+  request.columns = name_array_arg(fcinfo, 1, "columns");
+  std::string name = optional_name(fcinfo, 2);
+  std::optional<std::string> requested = text_arg(fcinfo, 3);
+
+  zdm::pg::require_primary("zdm.begin_add_unique()");
+  zdm::pg::open_session();
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  if (request.columns.empty())
+    throw Error(ErrorCode::InvalidParameter, "columns must name at least one column", {},
+                "Pass columns => ARRAY['a column'].");
+  if (name.empty()) {
+    std::string base = zdm::core::add_unique::default_name(table.name, request.columns);
+    name = base;
+    for (int i = 1; relation_exists(table.schema, name) || table.has_constraint(name); i++)
+      name = zdm::core::fit_identifier(base + std::to_string(i));
+  } else if (relation_exists(table.schema, name) && !table.has_constraint(name)) {
+    throw Error(ErrorCode::DuplicateTable,
+                "relation " + zdm::core::quote_qualified(table.schema, name) + " already exists",
+                {}, "Pass name => 'a name no relation in schema \"" + table.schema + "\" uses'.");
+  }
+  request.name = name;
+  std::string migration = begin_recorded_operation(
+      {relid}, requested, {"unique", name},
+      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
+        return zdm::core::add_unique::validate(t, request, open);
+      },
+      zdm::pg::LockStrength::Validate);
+  zdm::pg::announce_pending_statements(migration);
+  zdm::pg::close_session();
+  return text_result(migration);
+}
+
+ZDM_FUNCTION(zdm_begin_drop_constraint) {
+  unsigned int relid = required_table(fcinfo, 0);
+  const std::string name = required_name(fcinfo, 1, "name");
+  std::optional<std::string> requested = text_arg(fcinfo, 2);
+
+  zdm::pg::require_primary("zdm.begin_drop_constraint()");
+  zdm::pg::open_session();
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  std::string migration = begin_recorded_operation(
+      {relid}, requested, {"drop", table.name, name},
+      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
+        return zdm::core::drop_constraint::validate(t, constraint_facts(relid, name), open);
+      },
+      zdm::pg::LockStrength::Validate);
+  zdm::pg::close_session();
+  return text_result(migration);
+}
+
+// Instant, so not an operation of a migration: it runs now, through the
+// lock-safe runner (ALTER TABLE ... RENAME CONSTRAINT takes ACCESS EXCLUSIVE
+// for a moment), and is logged in zdm.ddl_log under `migration` when given.
+ZDM_FUNCTION(zdm_rename_constraint) {
+  unsigned int relid = required_table(fcinfo, 0);
+  const std::string name = required_name(fcinfo, 1, "name");
+  const std::string new_name = required_name(fcinfo, 2, "new_name");
+  std::optional<std::string> requested = text_arg(fcinfo, 3);
+
+  zdm::pg::require_primary("zdm.rename_constraint()");
+  zdm::pg::open_session();
+  zdm::core::TableDesc table = zdm::pg::load_table(relid);
+  zdm::core::DropConstraintRequest request{name, {}, {}};
+  zdm::core::drop_constraint::rename_statement(table, request, new_name,
+                                               zdm::pg::open_operations_on(relid));
+  // A PRIMARY KEY, UNIQUE or EXCLUDE constraint renames its index too.
+  if (zdm::pg::query_value("SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conrelid = "
+                           "$1::pg_catalog.oid AND c.conname = $2 AND c.conindid <> 0 "
+                           "AND c.contype IN ('p', 'u', 'x')",
+                           {std::to_string(relid), name}) &&
+      relation_exists(table.schema, new_name))
+    throw Error(
+        ErrorCode::DuplicateTable,
+        "relation " + zdm::core::quote_qualified(table.schema, new_name) + " already exists",
+        "Constraint \"" + name + "\" has an index, which takes the new name too.",
+        "Pass new_name => 'a name no relation in schema \"" + table.schema + "\" uses'.");
+  std::string migration;
+  if (requested) {
+    zdm::core::check_transition(*requested, zdm::pg::migration_state(*requested),
+                                zdm::core::Action::AddOperation);
+    zdm::pg::require_migration_owner(*requested);
+    migration = *requested;
+  }
+  zdm::pg::StepOutcome locking = zdm::pg::lock_tables(migration, "rename_constraint", {relid});
+  table = zdm::pg::load_table(relid);  // as it is now
+  const std::string statement = zdm::core::drop_constraint::rename_statement(
+      table, request, new_name, zdm::pg::open_operations_on(relid));
+  zdm::pg::run_statements(migration, "rename_constraint", locking, {statement});
+  zdm::pg::close_session();
+  PG_RETURN_VOID();
 }

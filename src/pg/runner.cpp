@@ -163,8 +163,9 @@ StepOutcome with_retries(const std::string& migration, const std::string& phase,
 
 StepOutcome lock_tables(const std::string& migration, const std::string& phase,
                         std::vector<unsigned int> relids, LockStrength strength) {
-  const LOCKMODE mode =
-      strength == LockStrength::Exclusive ? AccessExclusiveLock : ShareUpdateExclusiveLock;
+  const LOCKMODE mode = strength == LockStrength::Exclusive           ? AccessExclusiveLock
+                        : strength == LockStrength::ShareRowExclusive ? ShareRowExclusiveLock
+                                                                      : ShareUpdateExclusiveLock;
   std::sort(relids.begin(), relids.end());
   relids.erase(std::unique(relids.begin(), relids.end()), relids.end());
   std::vector<Oid> oids(relids.begin(), relids.end());

@@ -27,6 +27,9 @@ struct StepOutcome {
 enum class LockStrength {
   Exclusive,  // ACCESS EXCLUSIVE: for DDL that changes the table's shape
   Validate,   // SHARE UPDATE EXCLUSIVE: for scans (VALIDATE) that traffic may pass
+  // SHARE ROW EXCLUSIVE: what ADD FOREIGN KEY takes on both tables; reads go on,
+  // writes wait.
+  ShareRowExclusive,
 };
 
 StepOutcome lock_tables(const std::string& migration, const std::string& phase,

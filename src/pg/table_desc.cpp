@@ -329,12 +329,21 @@ core::TableDesc load_table(unsigned int relid, bool allow_family) {
              "   FROM pg_catalog.unnest(c.conkey) WITH ORDINALITY k(attnum, ord) "
              "   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid "
              "   AND a.attnum = k.attnum), "
-             "  pg_catalog.substring(pg_catalog.pg_get_constraintdef(c.oid), 'REFERENCES .*$') "
+             "  pg_catalog.substring(pg_catalog.pg_get_constraintdef(c.oid), 'REFERENCES .*$'), "
+             "  (SELECT pg_catalog.quote_ident(rn.nspname) || '.' || "
+             "     pg_catalog.quote_ident(rc.relname) FROM pg_catalog.pg_class rc "
+             "   JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace "
+             "   WHERE rc.oid = c.confrelid), "
+             "  (SELECT pg_catalog.string_agg(a.attname, E'\\x1f' ORDER BY k.ord) "
+             "   FROM pg_catalog.unnest(c.confkey) WITH ORDINALITY k(attnum, ord) "
+             "   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid "
+             "   AND a.attnum = k.attnum) "
              "FROM pg_catalog.pg_constraint c WHERE c.conrelid = $1::pg_catalog.oid "
              "AND c.contype = 'f' ORDER BY c.conname",
              {rel(relid)}))
     t.foreign_keys.push_back({*r[0], split_names(r[2].value_or("")),
-                              pg_strip_not_valid(r[3].value_or("")), is_true(r[1])});
+                              pg_strip_not_valid(r[3].value_or("")), is_true(r[1]),
+                              r[4].value_or(""), split_names(r[5].value_or(""))});
   // Table-level privileges granted to others (column_to_join repeats them on
   // the join table it creates).
   for (Row& r : query("SELECT CASE WHEN x.grantee = 0 THEN '' ELSE "

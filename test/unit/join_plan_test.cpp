@@ -52,7 +52,9 @@ TableDesc used_voucher() {
   t.foreign_keys = {{"used_voucher_user_id_fkey",
                      {"user_id"},
                      "REFERENCES public.app_user(id) ON DELETE CASCADE",
-                     true}};
+                     true,
+                     "public.app_user",
+                     {"id"}}};
   return t;
 }
 
@@ -71,7 +73,9 @@ Operation column_to_join() {
   t.foreign_keys = {{"voucher_user_id_fkey",
                      {"user_id"},
                      "REFERENCES public.app_user(id) ON DELETE SET NULL",
-                     true}};
+                     true,
+                     "public.app_user",
+                     {"id"}}};
   Operation op = join::validate_column_to_join(t, {"id", "user_id", "used_voucher", "", ""}, {});
   op.id = 8;
   op.migration = "m";
