@@ -63,3 +63,31 @@ SELECT * FROM zdm.trigger_cache_size();
 SELECT zdm.abort('tc_badges');
 SELECT * FROM zdm.trigger_cache_size();
 DROP TABLE tc_voucher, tc_earned, tc_badge;
+
+-- An entry rebuilt while its own statement runs: redeeming voucher 1 sets
+-- tc_voucher.user_id (the trigger's statement), whose user trigger ANALYZEs
+-- the table (an invalidation) and redeems voucher 2 through the join table,
+-- so the same join-sync trigger fires again and rebuilds its entry. The
+-- statement still running keeps its prepared plan until the transaction ends.
+CREATE TABLE tc_voucher (id int PRIMARY KEY);
+CREATE TABLE tc_used (voucher_id int PRIMARY KEY REFERENCES tc_voucher, user_id int NOT NULL);
+INSERT INTO tc_voucher SELECT generate_series(1, 3);
+SELECT zdm.begin_join_to_column('tc_used', 'voucher_id', 'tc_voucher', 'id', 'user_id',
+                                migration => 'tc_nested');
+CREATE FUNCTION tc_bundle() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN
+  ANALYZE tc_voucher;
+  INSERT INTO tc_used VALUES (2, NEW.user_id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER tc_bundle AFTER UPDATE OF user_id ON tc_voucher
+  FOR EACH ROW WHEN (NEW.id = 1 AND NEW.user_id IS NOT NULL) EXECUTE FUNCTION tc_bundle();
+INSERT INTO tc_used VALUES (1, 10);
+INSERT INTO tc_used VALUES (3, 30);
+SELECT * FROM tc_voucher ORDER BY id;
+SELECT * FROM tc_used ORDER BY voucher_id;
+DROP TRIGGER tc_bundle ON tc_voucher;
+DROP FUNCTION tc_bundle();
+SELECT zdm.abort('tc_nested');
+SELECT * FROM zdm.trigger_cache_size();
+DROP TABLE tc_used, tc_voucher;

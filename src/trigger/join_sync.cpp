@@ -205,6 +205,19 @@ void index_entry(SyncEntry* entry) {
   }
 }
 
+// A rebuilt entry's statements: one of them may be running further up the
+// stack (its own statement fired a user trigger that invalidated the table
+// and wrote back to it, firing this trigger again), so they are freed only at
+// the end of the transaction.
+List* retired_statements = NIL;  // of SPIPlanPtr, in TopMemoryContext
+
+void retire(SPIPlanPtr statement) {
+  if (statement == NULL) return;
+  MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+  retired_statements = lappend(retired_statements, statement);
+  MemoryContextSwitchTo(old);
+}
+
 // At the end of a transaction no statement is running, so the entries
 // invalidated in it and not rebuilt since (a table dropped, the triggers gone
 // with finish or abort, or simply not written again) are freed with their
@@ -213,6 +226,10 @@ void evict_entries(XactEvent event, void*) {
   if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PREPARE &&
       event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
     return;
+  ListCell* cell;
+  foreach (cell, retired_statements) SPI_freeplan(static_cast<SPIPlanPtr>(lfirst(cell)));
+  list_free(retired_statements);
+  retired_statements = NIL;
   SyncEntry* entry = listed_entries;
   listed_entries = NULL;
   while (entry != NULL) {
@@ -352,8 +369,8 @@ void build(SyncEntry* entry, Relation rel, Trigger* trigger) {
                     errhint("Create the trigger through zdm.begin_join_to_column() or "
                             "zdm.begin_column_to_join() only.")));
   char** args = trigger->tgargs;
-  if (entry->set != NULL) SPI_freeplan(entry->set);
-  if (entry->clear != NULL) SPI_freeplan(entry->clear);
+  retire(entry->set);
+  retire(entry->clear);
   entry->set = entry->clear = NULL;
   entry->lock_index = InvalidOid;
   entry->relid = RelationGetRelid(rel);
