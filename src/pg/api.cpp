@@ -370,12 +370,12 @@ void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Act
           {}, "Abort the migration with zdm.abort(" + zdm::core::quote_literal(migration) + ").");
     }
   }
-  // rename_table's views are locked with their tables.
-  std::vector<unsigned int> lock_relids = relids;
+  // rename_table's views are locked before their tables (below).
+  std::vector<unsigned int> views;
   for (const auto& s : ops)
     if (std::optional<unsigned int> view = rename_table_view_oid(s.relid, s.op)) {
       check_view_unused(*view, migration, phase);
-      lock_relids.push_back(*view);
+      views.push_back(*view);
     }
   if (finishing) {
     // The long scans (VALIDATE CONSTRAINT) run first, under a lock that lets
@@ -417,7 +417,12 @@ void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Act
       for (const auto& [table, sql] : checks) verify_rows(migration, table, sql);
     }
   }
-  zdm::pg::StepOutcome locking = zdm::pg::lock_tables(migration, phase, lock_relids);
+  // The views first, then the tables: the old app locks the view, then the
+  // table under it. Taking the table first would leave an old-app transaction
+  // that holds the view waiting for the table while this step waits for the
+  // view, until the lock timeout, on every retry under steady old-app traffic.
+  if (!views.empty()) zdm::pg::lock_tables(migration, phase, views);
+  zdm::pg::StepOutcome locking = zdm::pg::lock_tables(migration, phase, relids);
 
   // Under the locks: the tables and the other migrations' operations on them
   // are what they are now, not what they were before this session queued.
