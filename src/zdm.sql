@@ -263,7 +263,9 @@ AS $$
                   WHEN o.backfill_state = 'running' AND NOT EXISTS (
                     SELECT 1 FROM pg_stat_activity a WHERE a.pid = o.backfill_pid
                     AND a.pid <> pg_backend_pid() AND coalesce(a.state, 'active') NOT LIKE 'idle%')
-                  THEN 'interrupted'
+                  -- the worker's walk that backfill_stop ended at a batch boundary
+                  THEN CASE WHEN m.backfill_worker = 'stopped' AND o.backfill_pid = m.backfill_pid
+                            THEN 'stopped' ELSE 'interrupted' END
                   ELSE o.backfill_state END AS state) b ON true
     -- The estimate: the planner's, scaled to the table's size when the walk
     -- started, but never below the rows visited less the rows inserted since
@@ -286,10 +288,10 @@ AS $$
                                                       ELSE o.backfill_updated_at END
                                                  - o.rate_since), 0.001), 1) AS per_second
       WHERE o.rate_since IS NOT NULL AND m.state = 'active'
-        AND b.state IN ('running', 'interrupted', 'done')) rate ON true
+        AND b.state IN ('running', 'interrupted', 'stopped', 'done')) rate ON true
     ORDER BY m.created_at, o.id
 $$;
-COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress (backfill: pending, running, interrupted, done, not needed, finished or aborted); throttle: why the backfill waits now (max_rate, max_lag), else NULL; worker_pid, worker: the background backfill of backfill_start; rows_per_second over the last minute, eta while it runs, rows_note: what rows_done counts beyond the estimate; owner: the role whose migration it is (names are scoped per owner).';
+COMMENT ON FUNCTION zdm.status() IS 'Every migration with its operations and backfill progress (backfill: pending, running, interrupted, stopped, done, not needed, finished or aborted); throttle: why the backfill waits now (max_rate, max_lag), else NULL; worker_pid, worker: the background backfill of backfill_start; rows_per_second over the last minute, eta while it runs, rows_note: what rows_done counts beyond the estimate; owner: the role whose migration it is (names are scoped per owner).';
 
 -- DDL around an open migration (src/pg/event_trigger.cpp) ----------------------
 -- Event triggers that refuse what would leave an open migration unable to
