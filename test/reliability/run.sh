@@ -26,8 +26,8 @@
 # ops/rename.sh documents; every check in checks/ runs against each operation.
 # Every check prints PASS/FAIL/SKIP lines. The last line is "N passed, M failed";
 # the exit status is 1 when M > 0. Timings are measured and reported, never
-# asserted, except one generous bound on the latency of other sessions while zdm
-# waits for a lock (checks/locks.sh).
+# asserted, except generous bounds on the latency of other sessions while zdm
+# waits for a lock (checks/locks.sh: pgbench writers, readers behind run_ddl).
 set -uo pipefail
 
 REL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

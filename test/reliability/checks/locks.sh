@@ -168,5 +168,129 @@ check_locks() {
     md locks ""
     figure "worst latency of other sessions behind a zdm lock wait" "${LOCK_WORST} ms (bound ${bound} ms; plain ALTER TABLE without lock_timeout: ${max} ms)"
     md locks "Worst latency of other sessions behind a zdm lock wait: **${LOCK_WORST} ms** (bound ${bound} ms). Without zdm's lock_timeout the same writers waited **${max} ms** behind the plain ALTER TABLE."
+    if [[ -z "${RUN_DDL_DONE:-}" ]]; then
+        _check_run_ddl "$db"
+        RUN_DDL_DONE=1
+    fi
     dropdb --if-exists "$db"
+}
+
+# ---------------------------------------------- run_ddl never stalls readers (#11)
+# A long reader holds ACCESS SHARE on a table; zdm.run_ddl('ALTER TABLE ...
+# ADD COLUMN ...') waits for ACCESS EXCLUSIVE at most zdm.lock_timeout per try.
+# Readers that start after it began must keep completing (each within
+# RUN_DDL_READER_BOUND_MS: a bound, not a benchmark); run_ddl errors naming
+# the reader when it never ends, and succeeds once it ends. The contrast: a
+# plain ALTER TABLE without lock_timeout queues, and the next reader queues
+# behind it for the long reader's whole duration. Not operation-specific:
+# run once.
+RUN_DDL_READER_BOUND_MS=2000
+
+_rddl_read_ms() {   # _rddl_read_ms DB: one fresh session reads the table; prints its ms
+    local t0=$EPOCHREALTIME
+    PGAPPNAME=rel_rddl_probe PGOPTIONS="-c statement_timeout=60s" q "$1" "SELECT count(*) FROM rddl" >/dev/null 2>&1 || { echo 999999; return; }
+    ms_since "$t0"
+}
+
+# _rddl_probe_while DB NAME: reads the table again and again while the
+# background session NAME runs; sets RDDL_READS and RDDL_WORST_MS.
+_rddl_probe_while() {
+    local ms
+    RDDL_READS=0 RDDL_WORST_MS=0
+    while kill -0 "${BG[$2]}" 2>/dev/null; do
+        ms=$(_rddl_read_ms "$1")
+        RDDL_READS=$((RDDL_READS + 1))
+        ((ms > RDDL_WORST_MS)) && RDDL_WORST_MS=$ms
+        sleep 0.05
+    done
+}
+
+_rddl_reader() {   # _rddl_reader NAME DB SECONDS
+    bg_sql "$1" "$2" "rel_$1" <<SQL
+BEGIN;
+SELECT count(*) FROM rddl;
+SELECT pg_sleep($3) /* zdm-long-reader */;
+COMMIT;
+SQL
+    wait_until 30 holds_lock "$2" "rel_$1" "'rddl'"
+}
+
+_check_run_ddl() {
+    local db=$1 out rpid t0 ms attempts
+    CUR="$OP/locks-run-ddl"
+    quiet_q "$db" "DROP TABLE IF EXISTS rddl; CREATE TABLE rddl (id int PRIMARY KEY, v int);
+             INSERT INTO rddl SELECT g, g FROM generate_series(1, 10000) g" >/dev/null ||
+        { fail "run_ddl: setup failed"; return; }
+    md locks ""
+    md locks "#### run_ddl behind a long reader"
+    md locks ""
+    md locks "A reader holds ACCESS SHARE on \`rddl\` (10000 rows) while \`zdm.run_ddl('ALTER TABLE rddl ADD COLUMN ...')\` waits for ACCESS EXCLUSIVE; fresh sessions read the table (\`SELECT count(*)\`) again and again meanwhile. Asserted: each of those reads completes within ${RUN_DDL_READER_BOUND_MS} ms."
+    md locks ""
+    md locks "| scenario | outcome | run_ddl attempts | reads during the wait | worst read |"
+    md locks "|---|---|---|---|---|"
+
+    # R1: the reader never ends: run_ddl gives up naming it, readers flow.
+    _rddl_reader rddl_reader1 "$db" 120 || fail "run_ddl: the long reader did not get its lock"
+    rpid=$(backend_pid "$db" rel_rddl_reader1)
+    bg_sql rddl_ddl1 "$db" rel_rddl_ddl1 <<SQL
+SET zdm.lock_retries = 8;
+SELECT zdm.run_ddl('ALTER TABLE rddl ADD COLUMN c1 integer');
+SQL
+    wait_until 30 waits_for_lock "$db" rel_rddl_ddl1 || note "run_ddl was never seen waiting"
+    _rddl_probe_while "$db" rddl_ddl1
+    bg_wait rddl_ddl1
+    out=$(cat "$W/rddl_ddl1.out")
+    check_cmp "run_ddl behind a never-ending reader: reads started while it retried (count)" "$RDDL_READS" -ge 3
+    check_cmp "run_ddl behind a never-ending reader: worst read (ms) below ${RUN_DDL_READER_BOUND_MS}" "$RDDL_WORST_MS" -lt "$RUN_DDL_READER_BOUND_MS"
+    if [[ "$out" == *"could not lock"* && "$out" == *"pid $rpid"* && "$out" == *"zdm-long-reader"* ]]; then
+        pass "run_ddl gave up after zdm.lock_retries = 8 with an error naming the reader's pid ($rpid) and query"
+    else
+        fail "run_ddl's error does not name the reader (pid $rpid, zdm-long-reader): $(head -3 <<<"$out" | tr '\n' ' ')"
+    fi
+    check_eq "the failed run_ddl changed nothing (no column c1)" "$(q "$db" "SELECT count(*) FROM pg_attribute WHERE attrelid = 'rddl'::regclass AND attname = 'c1'")" 0
+    attempts=$(q "$db" "SELECT max(attempts) FROM zdm.ddl_log WHERE statement LIKE '%ADD COLUMN c1%'")
+    md locks "| reader never ends, zdm.lock_retries = 8 | ERROR naming the reader's pid and query; nothing changed | ${attempts:-9} | $RDDL_READS | **${RDDL_WORST_MS} ms** |"
+    q "$db" "SELECT pg_terminate_backend($rpid)" >/dev/null
+    bg_wait rddl_reader1
+
+    # R2: the reader ends after 3 s: run_ddl succeeds after retries, readers flow.
+    _rddl_reader rddl_reader2 "$db" 3 || fail "run_ddl: the long reader did not get its lock"
+    bg_sql rddl_ddl2 "$db" rel_rddl_ddl2 <<SQL
+SELECT zdm.run_ddl('ALTER TABLE rddl ADD COLUMN c2 integer');
+SQL
+    wait_until 30 waits_for_lock "$db" rel_rddl_ddl2 || note "run_ddl was never seen waiting"
+    _rddl_probe_while "$db" rddl_ddl2
+    bg_wait rddl_ddl2 || fail "run_ddl failed although the reader ended: $(head -3 "$W/rddl_ddl2.out" | tr '\n' ' ')"
+    bg_wait rddl_reader2
+    check_cmp "run_ddl behind a 3 s reader: reads started while it retried (count)" "$RDDL_READS" -ge 3
+    check_cmp "run_ddl behind a 3 s reader: worst read (ms) below ${RUN_DDL_READER_BOUND_MS}" "$RDDL_WORST_MS" -lt "$RUN_DDL_READER_BOUND_MS"
+    check_eq "run_ddl succeeded once the reader ended (column c2 exists)" "$(q "$db" "SELECT count(*) FROM pg_attribute WHERE attrelid = 'rddl'::regclass AND attname = 'c2'")" 1
+    attempts=$(q "$db" "SELECT max(attempts) FROM zdm.ddl_log WHERE statement LIKE '%ADD COLUMN c2%'")
+    check_cmp "run_ddl waited for the reader and succeeded after retries (ddl_log attempts)" "${attempts:-0}" -gt 1
+    md locks "| 3 s reader, ends in time | succeeded | ${attempts} | $RDDL_READS | **${RDDL_WORST_MS} ms** |"
+
+    # Contrast: a plain ALTER TABLE without lock_timeout queues behind the
+    # reader, and a reader started after it queues behind the ALTER.
+    _rddl_reader rddl_reader3 "$db" 3 || fail "run_ddl: the long reader did not get its lock"
+    bg_sql rddl_plain "$db" rel_rddl_plain <<SQL
+SET lock_timeout = 0;
+ALTER TABLE rddl ADD COLUMN c3 integer;
+SQL
+    wait_until 30 waits_for_lock "$db" rel_rddl_plain || fail "the plain ALTER TABLE was never seen waiting"
+    t0=$EPOCHREALTIME
+    bg_sql rddl_late "$db" rel_rddl_late <<SQL
+SELECT count(*) FROM rddl;
+SQL
+    if wait_until 10 waits_for_lock "$db" rel_rddl_late; then
+        pass "contrast: a reader started after a plain ALTER TABLE (lock_timeout = 0) queues behind it"
+    else
+        fail "contrast: the reader behind a plain ALTER TABLE was never seen waiting"
+    fi
+    bg_wait rddl_late
+    ms=$(ms_since "$t0")
+    bg_wait rddl_plain
+    bg_wait rddl_reader3
+    md locks "| contrast, no zdm: plain \`ALTER TABLE ... ADD COLUMN\` (lock_timeout = 0) behind a 3 s reader | queued for the reader's whole duration | 1 | 1 | ${ms} ms (waited) |"
+    figure "worst read behind run_ddl's lock wait" "${RDDL_WORST_MS} ms (bound ${RUN_DDL_READER_BOUND_MS} ms; behind a plain ALTER TABLE: ${ms} ms)"
+    q "$db" "DROP TABLE rddl" >/dev/null
 }
