@@ -13,6 +13,7 @@ int zdm_writer = static_cast<int>(zdm::core::WriterSetting::Auto);
 int zdm_lock_timeout_ms = 100;
 int zdm_lock_retries = 30;
 int zdm_lock_retry_max_delay_ms = 2000;
+int zdm_standby_lag_warning_ms = 5000;
 
 PGDLLEXPORT void _PG_init(void);
 }
@@ -48,6 +49,12 @@ void _PG_init(void) {
                           "Upper bound of the jittered exponential pause between lock retries.",
                           NULL, &zdm_lock_retry_max_delay_ms, 2000, 1, 60 * 1000, PGC_USERSET,
                           GUC_UNIT_MS, NULL, NULL, NULL);
+  DefineCustomIntVariable(
+      "zdm.standby_lag_warning",
+      "Replay lag of a standby over which a step about to take ACCESS EXCLUSIVE warns.",
+      "The standby replays that lock too; its queries on the table then wait (up to "
+      "max_standby_streaming_delay) behind a replay that is already late. 0 turns it off.",
+      &zdm_standby_lag_warning_ms, 5000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
 #if PG_VERSION_NUM >= 150000
   MarkGUCPrefixReserved("zdm");
 #else

@@ -40,7 +40,8 @@ std::string format_bytes(long bytes) {
 }
 }  // namespace
 
-std::optional<std::string> lag_reason(const std::vector<StandbyLag>& standbys, long max_lag_ms) {
+std::optional<std::string> lag_reason(const std::vector<StandbyLag>& standbys, long max_lag_ms,
+                                      const std::string& setting) {
   const long byte_bound = lag_byte_bound(max_lag_ms);
   // The worst offender, by how many times over its bound it is.
   double worst = 1.0;
@@ -59,7 +60,7 @@ std::optional<std::string> lag_reason(const std::vector<StandbyLag>& standbys, l
       if (ratio > worst) {
         worst = ratio;
         reason = "replica lag " + format_bytes(*s.bytes_behind) + " of WAL on " + s.name + " > " +
-                 format_bytes(byte_bound) + " (max_lag " +
+                 format_bytes(byte_bound) + " (" + setting + " " +
                  format_ms(static_cast<double>(max_lag_ms)) + " at 16 MB/s)";
       }
     }

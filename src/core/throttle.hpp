@@ -32,8 +32,10 @@ struct StandbyLag {
 
 // The reason to wait, e.g. "replica lag 3.2 s on standby1 > 1 s", or nothing
 // when every standby is within max_lag (by time and by bytes). The standby
-// furthest behind is named.
-std::optional<std::string> lag_reason(const std::vector<StandbyLag>& standbys, long max_lag_ms);
+// furthest behind is named; `setting` names the bound in the WAL-distance
+// reason ("(max_lag 1 s at 16 MB/s)").
+std::optional<std::string> lag_reason(const std::vector<StandbyLag>& standbys, long max_lag_ms,
+                                      const std::string& setting = "max_lag");
 
 // How long to sleep before the next batch so that `rows` visited in
 // `elapsed_ms` since the walk started stay at or below max_rate rows/s.

@@ -8,6 +8,7 @@
 #include "common/guc.hpp"
 #include "pg/registry.hpp"
 #include "pg/spi.hpp"
+#include "pg/throttle.hpp"
 
 namespace zdm::pg {
 
@@ -169,6 +170,8 @@ StepOutcome lock_tables(const std::string& migration, const std::string& phase,
   std::sort(relids.begin(), relids.end());
   relids.erase(std::unique(relids.begin(), relids.end()), relids.end());
   std::vector<Oid> oids(relids.begin(), relids.end());
+  // A standby replays ACCESS EXCLUSIVE: say so when its replay is already late.
+  if (strength == LockStrength::Exclusive) warn_lagging_standbys(migration, phase);
   return with_retries(migration, phase, relids, [&](double* wait) {
     return attempt_step(oids.data(), static_cast<int>(oids.size()), mode, nullptr, 0, wait);
   });

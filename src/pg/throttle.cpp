@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "common/guc.hpp"
 #include "core/error.hpp"
 #include "core/throttle.hpp"
 #include "pg/boundary.hpp"
@@ -102,33 +103,61 @@ void Throttle::between_batches(long rows_in_batch) {
   wait_for_standbys();
 }
 
+std::vector<zdm::core::StandbyLag> physical_standby_lags() {
+  std::vector<Row> rows = query(
+      "SELECT COALESCE(NULLIF(r.application_name, ''), r.client_addr::pg_catalog.text, "
+      "r.pid::pg_catalog.text), "
+      "pg_catalog.date_part('epoch', r.replay_lag)::pg_catalog.text, "
+      "pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), "
+      "r.replay_lsn)::pg_catalog.int8 "
+      "FROM pg_catalog.pg_stat_replication r "
+      // Standbys only: a logical consumer (a subscription, a CDC tool) is
+      // not one, and replays no lock.
+      "WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots s "
+      "                  WHERE s.active_pid = r.pid AND s.slot_type = 'logical') "
+      // a cascading standby has no current WAL position of its own to compare
+      "AND NOT pg_catalog.pg_is_in_recovery()");
+  std::vector<zdm::core::StandbyLag> standbys;
+  for (const Row& r : rows) {
+    zdm::core::StandbyLag s;
+    s.name = r[0].value_or("?");
+    if (r[1]) s.replay_lag_s = std::stod(*r[1]);
+    if (r[2]) s.bytes_behind = std::stol(*r[2]);
+    standbys.push_back(s);
+  }
+  return standbys;
+}
+
+void warn_lagging_standbys(const std::string& migration, const std::string& phase) {
+  if (zdm_standby_lag_warning_ms <= 0) return;
+  std::optional<std::string> reason = zdm::core::lag_reason(
+      physical_standby_lags(), zdm_standby_lag_warning_ms, "zdm.standby_lag_warning");
+  if (!reason) return;
+  const std::string message =
+      "zdm: the " + phase +
+      (migration.empty() ? std::string() : " of migration \"" + migration + "\"") +
+      " takes an ACCESS EXCLUSIVE lock while a standby lags: " + *reason;
+  pg_guard([&] {
+    ereport(WARNING,
+            (errmsg("%s", message.c_str()),
+             errdetail("The standby replays the lock when it reaches it: its queries on the table "
+                       "then wait behind the replay, and a query holding the table there delays "
+                       "the replay up to max_standby_streaming_delay (then it is cancelled)."),
+             errhint("Check the standby's replay (pg_stat_replication). On standbys that serve "
+                     "the app, keep max_standby_streaming_delay low and hot_standby_feedback on; "
+                     "or run this step once the standby has caught up.")));
+  });
+}
+
 void Throttle::wait_for_standbys() {
   const TimestampTz since = GetCurrentTimestamp();
   TimestampTz last_shown = 0;
   bool noticed = false;
   for (;;) {
     if (zdm_backfill_stop_requested) return;  // the walk stops at this boundary
-    std::vector<Row> rows = query(
-        "SELECT COALESCE(NULLIF(r.application_name, ''), r.client_addr::pg_catalog.text, "
-        "r.pid::pg_catalog.text), "
-        "pg_catalog.date_part('epoch', r.replay_lag)::pg_catalog.text, "
-        "pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), "
-        "r.replay_lsn)::pg_catalog.int8 "
-        "FROM pg_catalog.pg_stat_replication r "
-        // Standbys only: a logical consumer (a subscription, a CDC tool) is
-        // not one, and its lag is none of the backfill's business.
-        "WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots s "
-        "                  WHERE s.active_pid = r.pid AND s.slot_type = 'logical')");
-    if (rows.empty()) return;  // no standby: max_lag has nothing to watch
+    std::vector<zdm::core::StandbyLag> standbys = physical_standby_lags();
+    if (standbys.empty()) return;  // no standby: max_lag has nothing to watch
     const long max_lag = args_.max_lag_ms.value_or(zdm::core::kDefaultMaxLagMs);
-    std::vector<zdm::core::StandbyLag> standbys;
-    for (const Row& r : rows) {
-      zdm::core::StandbyLag s;
-      s.name = r[0].value_or("?");
-      if (r[1]) s.replay_lag_s = std::stod(*r[1]);
-      if (r[2]) s.bytes_behind = std::stol(*r[2]);
-      standbys.push_back(s);
-    }
     std::optional<std::string> reason = zdm::core::lag_reason(standbys, max_lag);
     if (!reason) return;
     const long cap = zdm::core::lag_wait_cap_ms(max_lag);

@@ -6,6 +6,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "core/throttle.hpp"
 
 #include "common/postgres.hpp"
 
@@ -28,6 +31,17 @@ BackfillArgs read_backfill_args(FunctionCallInfo fcinfo);
 
 // Milliseconds of an interval (a month counts 30 days), for the arguments.
 double interval_ms(const Interval* interval);
+
+// The physical standbys of pg_stat_replication (a walsender on a logical slot
+// is not one) with their replay_lag and WAL distance. Positions read NULL for
+// a role without pg_read_all_stats.
+std::vector<zdm::core::StandbyLag> physical_standby_lags();
+
+// Before a step takes ACCESS EXCLUSIVE (begin, finish, abort): a WARNING
+// naming the standby whose replay lags more than zdm.standby_lag_warning, with
+// a HINT on max_standby_streaming_delay and hot_standby_feedback. It never
+// waits and never fails the step.
+void warn_lagging_standbys(const std::string& migration, const std::string& phase);
 
 // Sleeps `ms` on the latch, interruptible (cancel, terminate, postmaster death).
 void wait_ms(long ms);

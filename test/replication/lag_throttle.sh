@@ -6,7 +6,9 @@
 # showing why (read from another session); once replay resumes it completes,
 # before its wait cap (no "goes on" WARNING). zdm.status() also runs on the
 # standby. With max_lag NULL and the standby connected, the 1 s default (16 MB of
-# WAL) throttles the same way. Needs max_wal_senders > 0 and a replication entry in pg_hba.conf.
+# WAL) throttles the same way. begin and abort, which take ACCESS EXCLUSIVE,
+# warn (never wait) about the paused standby over zdm.standby_lag_warning.
+# Needs max_wal_senders > 0 and a replication entry in pg_hba.conf.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
@@ -37,6 +39,7 @@ CREATE EXTENSION zdm;
 CREATE TABLE lagged (id int PRIMARY KEY, v text);
 INSERT INTO lagged SELECT i, 'v' || i FROM generate_series(1, 3000) i;
 CREATE TABLE wal_filler (pad text);
+CREATE TABLE lag_warned (id int PRIMARY KEY);
 SELECT zdm.begin_rename('lagged', 'v', 'w', migration => 'lag');
 SQL
 
@@ -84,6 +87,31 @@ echo "ok - begin, backfill, finish and abort on the standby say it is read-only"
 standby -c "SELECT pg_wal_replay_pause()" >/dev/null
 # About 8 MB of WAL the paused standby does not replay: far over 50 ms x 16 MB/s.
 primary -c "INSERT INTO wal_filler SELECT repeat('x', 1000) FROM generate_series(1, 8000)"
+
+# begin and abort take ACCESS EXCLUSIVE, which the standby replays: with its
+# replay behind by more than zdm.standby_lag_warning they warn, naming it, and
+# go on (never wait for it).
+out=$(primary -c "SET zdm.standby_lag_warning = '50ms'" \
+  -c "SELECT zdm.begin_add_column('lag_warned', 'probe', 'int', migration => 'lag_warn')" \
+  -c "SELECT zdm.abort('lag_warn')" 2>&1) || fail "begin/abort with a lagging standby failed: $out"
+for phase in "the begin of migration \"lag_warn\"" "the abort of migration \"lag_warn\""; do
+  case "$out" in
+    *"WARNING:  zdm: $phase takes an ACCESS EXCLUSIVE lock while a standby lags: replica lag "*" on zdm_standby > "*"(zdm.standby_lag_warning 50 ms at 16 MB/s)"*) ;;
+    *) fail "no lag warning for $phase: $out" ;;
+  esac
+done
+case "$out" in
+  *"HINT:  "*"max_standby_streaming_delay"*"hot_standby_feedback"*) ;;
+  *) fail "the lag warning has no hint on max_standby_streaming_delay / hot_standby_feedback: $out" ;;
+esac
+[ "$(primary -c "SELECT state FROM zdm.migrations WHERE name = 'lag_warn'")" = aborted ] ||
+  fail "begin/abort did not complete with the standby lagging"
+echo "ok - begin and abort warn about the lagging standby (replica lag ... on zdm_standby) and go on"
+out=$(primary -c "SET zdm.standby_lag_warning = 0" \
+  -c "SELECT zdm.begin_add_column('lag_warned', 'probe', 'int', migration => 'lag_warn2')" \
+  -c "SELECT zdm.abort('lag_warn2')" 2>&1)
+case "$out" in *WARNING*) fail "zdm.standby_lag_warning = 0 still warned: $out" ;; esac
+echo "ok - zdm.standby_lag_warning = 0: no warning"
 
 primary -c "CALL zdm.backfill('lag', batch_size => 500, max_lag => '50ms')" >"$work/backfill.out" 2>&1 &
 bg=$!

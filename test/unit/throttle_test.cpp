@@ -30,6 +30,11 @@ TEST(Throttle, LagReasonNamesTheWorstStandby) {
   r = lag_reason({{"s2", 0.01, 64L * 1024 * 1024}}, 1000);
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, "replica lag 64.0 MB of WAL on s2 > 16.0 MB (max_lag 1 s at 16 MB/s)");
+  // The lock step's warning names its own setting.
+  r = lag_reason({{"s2", 0.01, 64L * 1024 * 1024}}, 1000, "zdm.standby_lag_warning");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r,
+            "replica lag 64.0 MB of WAL on s2 > 16.0 MB (zdm.standby_lag_warning 1 s at 16 MB/s)");
 }
 
 TEST(Throttle, FormatsDurations) {
