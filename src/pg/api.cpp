@@ -1,7 +1,9 @@
 // The SQL-callable entry points: the begin_* functions, finish, abort and
-// pending_statements. Each reads the catalog, asks src/core for the plan, and
-// runs it through the lock-safe runner; the plans themselves live in
-// src/core/ops/, one file per operation.
+// pending_statements. Each decodes its arguments, then orchestrates: reads the
+// table (table_desc.hpp) and zdm's catalog (registry.hpp), asks src/core for
+// the plan (one file per operation in src/core/ops/), and runs it through the
+// lock-safe runner (runner.hpp). No catalog SQL of its own: what it runs is the
+// SQL src/core builds (finish's checks).
 #include <functional>
 #include <map>
 
@@ -110,23 +112,13 @@ void verify_rows(const std::string& migration, const zdm::core::TableDesc& table
               "was changed.");
 }
 
-// The subscriptions that apply a publisher's changes to a table here, quoted
-// and comma-separated; nothing when none does.
-zdm::pg::Value subscriptions_of(unsigned int relid) {
-  return zdm::pg::query_value(
-      "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(s.subname::pg_catalog.text), ', ' "
-      "ORDER BY s.subname) FROM pg_catalog.pg_subscription_rel r JOIN pg_catalog.pg_subscription "
-      "s ON s.oid = r.srsubid WHERE r.srrelid = $1::pg_catalog.oid",
-      {std::to_string(relid)});
-}
-
 // A subscriber finishing before its publisher has (and before it has applied
 // everything up to the publisher's finish) stops its apply worker: the
 // publisher still sends the column finish drops. zdm cannot see the
 // publisher, so finish says it, and how to recover.
 void notice_subscriptions(const std::string& migration, unsigned int relid,
                           const zdm::core::TableDesc& table) {
-  zdm::pg::Value subs = subscriptions_of(relid);
+  zdm::pg::Value subs = zdm::pg::subscriptions_of(relid);
   if (!subs) return;
   const std::string name = table.qualified();
   zdm::pg::pg_guard([&] {
@@ -284,9 +276,6 @@ void refuse_constraint_dependents(const std::string& migration, const zdm::core:
                   migration + "\" to keep the constraint; then call zdm.finish() again.");
 }
 
-// finish and abort share their shape: lock every table of the migration, then
-// per table the operations' statements wrapped in the trigger's maintenance,
-// run as one step.
 // rename_table's view under the old name, when it is still there: locked with
 // the table (the old app locks the view first, then the table; lock_tables
 // takes both at once, under the lock timeout, so neither order can stall).
@@ -294,41 +283,12 @@ std::optional<unsigned int> rename_table_view_oid(unsigned int relid,
                                                   const zdm::core::Operation& op) {
   if (op.kind != zdm::core::OpKind::RenameTable || !zdm::pg::table_exists(relid)) return {};
   zdm::core::TableDesc table = zdm::pg::load_table(relid, true);
-  Value oid = zdm::pg::query_value(
-      "SELECT c.oid::pg_catalog.text FROM pg_catalog.pg_class c "
-      "WHERE c.oid = pg_catalog.to_regclass($1) AND c.relkind = 'v'",
-      {zdm::core::rename_table::view_name(table, op)});
-  if (!oid) return {};
-  return static_cast<unsigned int>(std::stoul(*oid));
+  return zdm::pg::view_oid(zdm::core::rename_table::view_name(table, op));
 }
 
-// Dropping rename_table's view would take what was built on it (a view over
-// the old name, ...) with it, or fail: refused first, naming them.
-void check_view_unused(unsigned int view, const std::string& migration, const char* phase) {
-  Value dependents = zdm::pg::query_value(
-      "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, "
-      "d.objsubid), ', ') FROM pg_catalog.pg_depend d "
-      "WHERE d.deptype = 'n' AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
-      "  AND d.refobjid = $1::pg_catalog.oid) OR (d.refclassid = "
-      "  'pg_catalog.pg_type'::pg_catalog.regclass AND d.refobjid = (SELECT reltype FROM "
-      "  pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid))) "
-      "AND NOT (d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND EXISTS ("
-      "  SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid "
-      "  AND r.ev_class = $1::pg_catalog.oid))",
-      {std::to_string(view)});
-  if (!dependents) return;
-  Value name = zdm::pg::query_value(
-      "SELECT $1::pg_catalog.oid::pg_catalog.regclass::pg_catalog.text", {std::to_string(view)});
-  throw Error(
-      ErrorCode::ObjectInUse,
-      std::string("cannot ") + phase + " migration \"" + migration +
-          "\": other objects depend on view " + name.value_or("?") +
-          ", which rename_table put under the table's old name",
-      "Depending on it: " + *dependents + ".",
-      std::string("Build them on the table's new name instead (or drop them), then call zdm.") +
-          phase + "() again. Nothing was changed.");
-}
-
+// finish and abort share their shape: lock every table of the migration, then
+// per table the operations' statements wrapped in the trigger's maintenance,
+// run as one step.
 void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Action action) {
   const bool finishing = action == zdm::core::Action::Finish;
   const char* phase = finishing ? "finish" : "abort";
@@ -374,7 +334,7 @@ void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Act
   std::vector<unsigned int> views;
   for (const auto& s : ops)
     if (std::optional<unsigned int> view = rename_table_view_oid(s.relid, s.op)) {
-      check_view_unused(*view, migration, phase);
+      zdm::pg::check_view_unused(*view, migration, phase);
       views.push_back(*view);
     }
   if (finishing) {
@@ -600,10 +560,7 @@ ZDM_FUNCTION(zdm_begin_alter_type) {
   if (column == nullptr)  // zdm's own error, before any expression is parsed
     zdm::core::alter_type::validate(table, request, {});
   request.type_sql = zdm::pg::normalize_type(*type);
-  request.storage_settable = zdm::pg::query_value(
-                                 "SELECT typstorage <> 'p' FROM pg_catalog.pg_type WHERE oid = "
-                                 "$1::pg_catalog.regtype",
-                                 {request.type_sql}) == Value("t");
+  request.storage_settable = zdm::pg::type_storage_settable(request.type_sql);
   // Without up or down, the column converts by assignment, as ALTER TABLE ...
   // TYPE does without USING (never an explicit cast, which would truncate).
   request.up = up ? zdm::pg::normalize_up(relid, *up, request.type_sql)
@@ -697,37 +654,11 @@ ZDM_FUNCTION(zdm_begin_rename_table) {
   request.server_supported = PG_VERSION_NUM >= 150000;
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   auto read_catalog = [&](const zdm::core::TableDesc& t) {
-    // A view and its row type take the old name; the table and its row type
-    // the new one: no relation or type of the schema may have it.
-    request.name_taken =
-        zdm::pg::query_value(
-            "SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace = "
-            "$1::pg_catalog.regnamespace "
-            "AND c.relname = $2 UNION ALL SELECT 1 FROM pg_catalog.pg_type y "
-            "WHERE y.typnamespace = $1::pg_catalog.regnamespace AND y.typname = $2",
-            {zdm::core::quote_ident(t.schema), request.new_name})
-            .has_value();
-    request.rules = zdm::pg::query_value(
-                        "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(r.rulename), ', ' "
-                        "ORDER BY r.rulename) FROM pg_catalog.pg_rewrite r "
-                        "WHERE r.ev_class = $1::pg_catalog.oid",
-                        {std::to_string(t.oid)})
-                        .value_or("");
+    request.name_taken = zdm::pg::name_taken_in_schema(t.schema, request.new_name);
+    request.rules = zdm::pg::rules_on(t.oid);
     // Through a security_invoker view every read (SELECT, WHERE, RETURNING)
     // reads all the view's columns from the table as the caller.
-    request.column_only_grantees =
-        zdm::pg::query_value(
-            "SELECT pg_catalog.string_agg(DISTINCT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE "
-            "  pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END, ', ') "
-            "FROM pg_catalog.pg_attribute a, pg_catalog.aclexplode(a.attacl) x "
-            "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped "
-            "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c, "
-            "  pg_catalog.aclexplode(c.relacl) y WHERE c.oid = $1::pg_catalog.oid "
-            "  AND y.grantee = x.grantee AND y.privilege_type = 'SELECT') "
-            "AND x.grantee <> (SELECT relowner FROM pg_catalog.pg_class "
-            "  WHERE oid = $1::pg_catalog.oid)",
-            {std::to_string(t.oid)})
-            .value_or("");
+    request.column_only_grantees = zdm::pg::column_only_grantees(t.oid);
   };
   std::string migration = begin_operation(
       relid, requested, {"rename", table.name, "to", request.new_name},
@@ -753,25 +684,6 @@ ZDM_FUNCTION(zdm_begin_drop_table) {
       });
   zdm::pg::close_session();
   return text_result(migration);
-}
-
-// Whether the two key types compare with an equality operator of pg_catalog
-// (the triggers name it OPERATOR(pg_catalog.=), out of the caller's
-// search_path), both ways round.
-bool keys_comparable(const zdm::core::TableDesc& join, const std::string& join_key,
-                     const zdm::core::TableDesc& target, const std::string& target_key) {
-  zdm::pg::Value ok = zdm::pg::query_value(
-      "WITH k AS (SELECT (SELECT atttypid FROM pg_catalog.pg_attribute WHERE attrelid = "
-      "$1::pg_catalog.oid AND attname = $2) AS j, (SELECT atttypid FROM pg_catalog.pg_attribute "
-      "WHERE attrelid = $3::pg_catalog.oid AND attname = $4) AS t) "
-      "SELECT k.j IS NULL OR k.t IS NULL OR (EXISTS (SELECT 1 FROM pg_catalog.pg_operator o "
-      "  WHERE o.oprname = '=' AND o.oprnamespace = 'pg_catalog'::pg_catalog.regnamespace "
-      "  AND o.oprleft = k.j AND o.oprright = k.t) AND EXISTS (SELECT 1 FROM "
-      "  pg_catalog.pg_operator o WHERE o.oprname = '=' AND o.oprnamespace = "
-      "  'pg_catalog'::pg_catalog.regnamespace AND o.oprleft = k.t AND o.oprright = k.j)) "
-      "FROM k",
-      {std::to_string(join.oid), join_key, std::to_string(target.oid), target_key});
-  return ok && *ok == "t";
 }
 
 // A join operation's begin: like begin_operation, over two tables. The
@@ -818,7 +730,8 @@ ZDM_FUNCTION(zdm_begin_join_to_column) {
   // On a logical-replication subscriber of both tables, the publisher's own
   // trigger writes both shapes and both arrive: a second sync here would write
   // the join row twice (the apply worker stops on a duplicate key).
-  if (zdm::pg::Value subs = subscriptions_of(join_relid); subs && subscriptions_of(target_relid)) {
+  if (zdm::pg::Value subs = zdm::pg::subscriptions_of(join_relid);
+      subs && zdm::pg::subscriptions_of(target_relid)) {
     const std::string join = zdm::core::quote_qualified(first_join.schema, first_join.name);
     const std::string target = zdm::core::quote_qualified(first_target.schema, first_target.name);
     throw Error(
@@ -841,7 +754,7 @@ ZDM_FUNCTION(zdm_begin_join_to_column) {
       [&](zdm::core::TableDesc& target) {
         zdm::core::TableDesc join = zdm::pg::load_table(join_relid);
         request.key_types_comparable =
-            keys_comparable(join, request.join_key, target, request.target_key);
+            zdm::pg::keys_comparable(join, request.join_key, target, request.target_key);
         return zdm::core::join::validate_join_to_column(join, target, request,
                                                         zdm::pg::open_operations_on(join_relid),
                                                         zdm::pg::open_operations_on(target_relid));
@@ -867,7 +780,7 @@ ZDM_FUNCTION(zdm_begin_column_to_join) {
   // On a logical-replication subscriber, zdm's triggers here would fill the
   // join table only until the publisher's finish: after it, the publisher's
   // writes go to its own join table, which its publication does not hold.
-  if (zdm::pg::Value subs = subscriptions_of(target_relid)) {
+  if (zdm::pg::Value subs = zdm::pg::subscriptions_of(target_relid)) {
     const std::string target = zdm::core::quote_qualified(first.schema, first.name);
     throw Error(ErrorCode::FeatureNotSupported,
                 "table " + target + " is replicated here by subscription " + *subs,
@@ -881,14 +794,13 @@ ZDM_FUNCTION(zdm_begin_column_to_join) {
   std::string migration = begin_join_operation(
       {target_relid}, requested, {"join", first.name, request.value_column},
       [&](zdm::core::TableDesc& target) {
-        if (zdm::pg::query_value("SELECT pg_catalog.to_regclass($1)", {join}))
+        if (zdm::pg::relation_named(join))
           throw Error(
               ErrorCode::DuplicateTable, "relation " + join + " already exists", {},
               "Pass join_table => 'a name no relation in schema \"" + target.schema + "\" uses'.");
         // The join table is created by the caller and given to the target's
         // owner, unless they are the same role.
-        if (zdm::pg::query_value("SELECT 1 WHERE $1 = CURRENT_USER", {target.owner}))
-          target.owner.clear();
+        if (zdm::pg::is_current_user(target.owner)) target.owner.clear();
         return zdm::core::join::validate_column_to_join(target, request,
                                                         zdm::pg::open_operations_on(target_relid));
       },
@@ -956,14 +868,6 @@ std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int n, const ch
   return out;
 }
 
-bool relation_exists(const std::string& schema, const std::string& name) {
-  return zdm::pg::query_value(
-             "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-             "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
-             {schema, name})
-      .has_value();
-}
-
 }  // namespace
 
 ZDM_FUNCTION(zdm_begin_create_index) {
@@ -980,20 +884,13 @@ ZDM_FUNCTION(zdm_begin_create_index) {
 
   zdm::pg::open_session();
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
-  zdm::pg::Row am = [&] {
-    std::vector<zdm::pg::Row> rows = zdm::pg::query(
-        "SELECT a.amname::pg_catalog.text, pg_catalog.pg_indexam_has_property(a.oid, "
-        "'can_unique')::pg_catalog.text FROM pg_catalog.pg_am a WHERE a.amtype = 'i' AND "
-        "a.amname = $1",
-        {*method});
-    if (rows.empty())
-      throw Error(ErrorCode::UndefinedObject,
-                  "index access method \"" + *method + "\" does not exist", {},
-                  "Pass method => one of SELECT amname FROM pg_am WHERE amtype = 'i'.");
-    return rows[0];
-  }();
-  request.method = *am[0];
-  if (request.unique && am[1] != zdm::pg::Value("true"))
+  std::optional<zdm::pg::IndexMethod> am = zdm::pg::index_method(*method);
+  if (!am)
+    throw Error(ErrorCode::UndefinedObject,
+                "index access method \"" + *method + "\" does not exist", {},
+                "Pass method => one of SELECT amname FROM pg_am WHERE amtype = 'i'.");
+  request.method = am->name;
+  if (request.unique && !am->can_unique)
     throw Error(ErrorCode::FeatureNotSupported,
                 "index access method \"" + request.method + "\" does not support unique indexes",
                 {}, "Pass method => 'btree' for a unique index.");
@@ -1012,9 +909,9 @@ ZDM_FUNCTION(zdm_begin_create_index) {
   if (name.empty()) {
     std::string base = zdm::core::create_index::default_name(table.name, columns);
     name = base;
-    for (int i = 1; relation_exists(table.schema, name); i++)
+    for (int i = 1; zdm::pg::relation_exists(table.schema, name); i++)
       name = zdm::core::fit_identifier(base + std::to_string(i));
-  } else if (relation_exists(table.schema, name)) {
+  } else if (zdm::pg::relation_exists(table.schema, name)) {
     throw Error(ErrorCode::DuplicateTable,
                 "relation " + zdm::core::quote_qualified(table.schema, name) + " already exists",
                 {}, "Pass name => 'a name no relation in schema \"" + table.schema + "\" uses'.");
@@ -1282,9 +1179,9 @@ ZDM_FUNCTION(zdm_begin_add_unique) {
   if (name.empty()) {
     std::string base = zdm::core::add_unique::default_name(table.name, request.columns);
     name = base;
-    for (int i = 1; relation_exists(table.schema, name) || table.has_constraint(name); i++)
+    for (int i = 1; zdm::pg::relation_exists(table.schema, name) || table.has_constraint(name); i++)
       name = zdm::core::fit_identifier(base + std::to_string(i));
-  } else if (relation_exists(table.schema, name) && !table.has_constraint(name)) {
+  } else if (zdm::pg::relation_exists(table.schema, name) && !table.has_constraint(name)) {
     throw Error(ErrorCode::DuplicateTable,
                 "relation " + zdm::core::quote_qualified(table.schema, name) + " already exists",
                 {}, "Pass name => 'a name no relation in schema \"" + table.schema + "\" uses'.");
@@ -1339,7 +1236,7 @@ ZDM_FUNCTION(zdm_rename_constraint) {
                            "$1::pg_catalog.oid AND c.conname = $2 AND c.conindid <> 0 "
                            "AND c.contype IN ('p', 'u', 'x')",
                            {std::to_string(relid), name}) &&
-      relation_exists(table.schema, new_name))
+      zdm::pg::relation_exists(table.schema, new_name))
     throw Error(
         ErrorCode::DuplicateTable,
         "relation " + zdm::core::quote_qualified(table.schema, new_name) + " already exists",

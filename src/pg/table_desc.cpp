@@ -556,4 +556,135 @@ void require_indexes_built(const std::string& migration) {
                   ") \\gexec (or wait for the builds under way); then call zdm.finish() again.");
 }
 
+// Dropping rename_table's view would take what was built on it (a view over
+// the old name, ...) with it, or fail: refused first, naming them.
+void check_view_unused(unsigned int view, const std::string& migration, const char* phase) {
+  Value dependents = query_value(
+      "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, "
+      "d.objsubid), ', ') FROM pg_catalog.pg_depend d "
+      "WHERE d.deptype = 'n' AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+      "  AND d.refobjid = $1::pg_catalog.oid) OR (d.refclassid = "
+      "  'pg_catalog.pg_type'::pg_catalog.regclass AND d.refobjid = (SELECT reltype FROM "
+      "  pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid))) "
+      "AND NOT (d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND EXISTS ("
+      "  SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid "
+      "  AND r.ev_class = $1::pg_catalog.oid))",
+      {std::to_string(view)});
+  if (!dependents) return;
+  Value name = query_value("SELECT $1::pg_catalog.oid::pg_catalog.regclass::pg_catalog.text",
+                           {std::to_string(view)});
+  throw Error(
+      ErrorCode::ObjectInUse,
+      std::string("cannot ") + phase + " migration \"" + migration +
+          "\": other objects depend on view " + name.value_or("?") +
+          ", which rename_table put under the table's old name",
+      "Depending on it: " + *dependents + ".",
+      std::string("Build them on the table's new name instead (or drop them), then call zdm.") +
+          phase + "() again. Nothing was changed.");
+}
+
+std::optional<unsigned int> view_oid(const std::string& qualified_name) {
+  Value oid = query_value(
+      "SELECT c.oid::pg_catalog.text FROM pg_catalog.pg_class c "
+      "WHERE c.oid = pg_catalog.to_regclass($1) AND c.relkind = 'v'",
+      {qualified_name});
+  if (!oid) return {};
+  return static_cast<unsigned int>(std::stoul(*oid));
+}
+
+bool type_storage_settable(const std::string& type_sql) {
+  return query_value(
+             "SELECT typstorage <> 'p' FROM pg_catalog.pg_type WHERE oid = $1::pg_catalog.regtype",
+             {type_sql}) == Value("t");
+}
+
+bool name_taken_in_schema(const std::string& schema, const std::string& name) {
+  return query_value(
+             "SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace = "
+             "$1::pg_catalog.regnamespace "
+             "AND c.relname = $2 UNION ALL SELECT 1 FROM pg_catalog.pg_type y "
+             "WHERE y.typnamespace = $1::pg_catalog.regnamespace AND y.typname = $2",
+             {core::quote_ident(schema), name})
+      .has_value();
+}
+
+std::string rules_on(unsigned int relid) {
+  return query_value(
+             "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(r.rulename), ', ' "
+             "ORDER BY r.rulename) FROM pg_catalog.pg_rewrite r "
+             "WHERE r.ev_class = $1::pg_catalog.oid",
+             {rel(relid)})
+      .value_or("");
+}
+
+std::string column_only_grantees(unsigned int relid) {
+  return query_value(
+             "SELECT pg_catalog.string_agg(DISTINCT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE "
+             "  pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END, ', ') "
+             "FROM pg_catalog.pg_attribute a, pg_catalog.aclexplode(a.attacl) x "
+             "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped "
+             "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c, "
+             "  pg_catalog.aclexplode(c.relacl) y WHERE c.oid = $1::pg_catalog.oid "
+             "  AND y.grantee = x.grantee AND y.privilege_type = 'SELECT') "
+             "AND x.grantee <> (SELECT relowner FROM pg_catalog.pg_class "
+             "  WHERE oid = $1::pg_catalog.oid)",
+             {rel(relid)})
+      .value_or("");
+}
+
+// Whether the two key types compare with an equality operator of pg_catalog
+// (the triggers name it OPERATOR(pg_catalog.=), out of the caller's
+// search_path), both ways round.
+bool keys_comparable(const core::TableDesc& join, const std::string& join_key,
+                     const core::TableDesc& target, const std::string& target_key) {
+  Value ok = query_value(
+      "WITH k AS (SELECT (SELECT atttypid FROM pg_catalog.pg_attribute WHERE attrelid = "
+      "$1::pg_catalog.oid AND attname = $2) AS j, (SELECT atttypid FROM pg_catalog.pg_attribute "
+      "WHERE attrelid = $3::pg_catalog.oid AND attname = $4) AS t) "
+      "SELECT k.j IS NULL OR k.t IS NULL OR (EXISTS (SELECT 1 FROM pg_catalog.pg_operator o "
+      "  WHERE o.oprname = '=' AND o.oprnamespace = 'pg_catalog'::pg_catalog.regnamespace "
+      "  AND o.oprleft = k.j AND o.oprright = k.t) AND EXISTS (SELECT 1 FROM "
+      "  pg_catalog.pg_operator o WHERE o.oprname = '=' AND o.oprnamespace = "
+      "  'pg_catalog'::pg_catalog.regnamespace AND o.oprleft = k.t AND o.oprright = k.j)) "
+      "FROM k",
+      {std::to_string(join.oid), join_key, std::to_string(target.oid), target_key});
+  return ok && *ok == "t";
+}
+
+// The subscriptions that apply a publisher's changes to a table here, quoted
+// and comma-separated; nothing when none does.
+Value subscriptions_of(unsigned int relid) {
+  return query_value(
+      "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(s.subname::pg_catalog.text), ', ' "
+      "ORDER BY s.subname) FROM pg_catalog.pg_subscription_rel r JOIN pg_catalog.pg_subscription "
+      "s ON s.oid = r.srsubid WHERE r.srrelid = $1::pg_catalog.oid",
+      {std::to_string(relid)});
+}
+
+bool relation_exists(const std::string& schema, const std::string& name) {
+  return query_value(
+             "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+             "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+             {schema, name})
+      .has_value();
+}
+
+bool relation_named(const std::string& name) {
+  return query_value("SELECT pg_catalog.to_regclass($1)", {name}).has_value();
+}
+
+bool is_current_user(const std::string& role) {
+  return query_value("SELECT 1 WHERE $1 = CURRENT_USER", {role}).has_value();
+}
+
+std::optional<IndexMethod> index_method(const std::string& name) {
+  std::vector<Row> rows = query(
+      "SELECT a.amname::pg_catalog.text, pg_catalog.pg_indexam_has_property(a.oid, "
+      "'can_unique')::pg_catalog.text FROM pg_catalog.pg_am a WHERE a.amtype = 'i' AND "
+      "a.amname = $1",
+      {name});
+  if (rows.empty()) return {};
+  return IndexMethod{*rows[0][0], rows[0][1] == Value("true")};
+}
+
 }  // namespace zdm::pg

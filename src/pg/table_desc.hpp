@@ -2,6 +2,7 @@
 // what depends on them, and the state of the indexes a migration needs.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,5 +41,40 @@ std::vector<std::string> pending_statements(const std::string& migration);
 void announce_pending_statements(const std::string& migration);
 // Refuses to finish until every index the operations need exists and is valid.
 void require_indexes_built(const std::string& migration);
+
+// ---- what begin and finish read besides the table description ----
+
+// Refuses to drop rename_table's view (put under the table's old name) while
+// other objects depend on it, naming them; `phase` is "finish" or "abort".
+void check_view_unused(unsigned int view, const std::string& migration, const char* phase);
+// The OID of the view of that (quoted, qualified) name, if there is one.
+std::optional<unsigned int> view_oid(const std::string& qualified_name);
+// Whether a type is not a fixed-length PLAIN one (its storage can be set).
+bool type_storage_settable(const std::string& type_sql);
+// Whether a relation or a type of the schema has the name.
+bool name_taken_in_schema(const std::string& schema, const std::string& name);
+// The table's rules, quoted and comma-separated ("" when none).
+std::string rules_on(unsigned int relid);
+// The roles with a column privilege on the table but no SELECT on the table
+// itself, quoted and comma-separated ("" when none).
+std::string column_only_grantees(unsigned int relid);
+// Whether the two key types compare with an equality operator of pg_catalog,
+// both ways round.
+bool keys_comparable(const core::TableDesc& join, const std::string& join_key,
+                     const core::TableDesc& target, const std::string& target_key);
+// The subscriptions that apply a publisher's changes to a table here, quoted
+// and comma-separated; nothing when none does.
+std::optional<std::string> subscriptions_of(unsigned int relid);
+bool relation_exists(const std::string& schema, const std::string& name);
+// Whether the name (as the caller's search_path resolves it) is a relation.
+bool relation_named(const std::string& name);
+bool is_current_user(const std::string& role);
+
+struct IndexMethod {
+  std::string name;
+  bool can_unique = false;
+};
+// An index access method of pg_am; nothing when there is none of that name.
+std::optional<IndexMethod> index_method(const std::string& name);
 
 }  // namespace zdm::pg
