@@ -37,9 +37,11 @@ crash_during_backfill() {
 
     bg_sql backfill "$db" rel_backfill <<SQL
 SET client_min_messages = warning;
-CALL zdm.backfill(batch_size => $batch);
+CALL zdm.backfill(batch_size => $batch, pause => '50 ms');
 SQL
-    # Let a quarter to a half of the batches commit, then crash.
+    # Let a quarter to a half of the batches commit, then crash. The pause keeps
+    # the walk from ending between that check and the crash on a loaded machine
+    # (a CI run once saw it 'done' after the crash).
     local seen=0
     _progress() {
         seen=$(q "$db" "$(mig_status rows_done "$mig")" 2>/dev/null)

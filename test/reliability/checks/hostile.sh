@@ -455,7 +455,7 @@ _hostile_inputs() {
         local verb=SELECT
         [[ "$kind" == p ]] && verb=CALL
         if [[ -z "$args" ]]; then
-            [[ "$name" == status ]] && continue   # no arguments, nothing to pass NULL to
+            [[ "$name" == status || "$name" == trigger_cache_size ]] && continue   # no arguments, nothing to pass NULL to
             _bad_row "no arguments" "zdm.$name()" "BEGIN; $verb zdm.$name()"
             continue
         fi
