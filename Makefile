@@ -38,6 +38,7 @@ OBJS = \
 	src/pg/event_trigger.o \
 	src/pg/expression.o \
 	src/pg/forget.o \
+	src/pg/refusals.o \
 	src/pg/registry.o \
 	src/pg/run_ddl.o \
 	src/pg/worker.o \
