@@ -1,9 +1,9 @@
 // The SQL-callable entry points: the begin_* functions, finish, abort and
 // pending_statements. Each decodes its arguments, then orchestrates: reads the
 // table (table_desc.hpp) and zdm's catalog (registry.hpp), asks src/core for
-// the plan (one file per operation in src/core/ops/), and runs it through the
-// lock-safe runner (runner.hpp). No catalog SQL of its own: what it runs is the
-// SQL src/core builds (finish's checks).
+// the plan (one file per operation in src/core/ops/), checks what must refuse
+// (refusals.hpp), and runs the plan through the lock-safe runner (runner.hpp).
+// No SQL of its own.
 #include <functional>
 #include <map>
 
@@ -799,20 +799,9 @@ ZDM_FUNCTION(zdm_begin_drop_index) {
 
   zdm::pg::require_primary("zdm.begin_drop_index()");
   zdm::pg::open_session();
-  std::vector<zdm::pg::Row> rows = zdm::pg::query(
-      "SELECT c.relname, c.relkind::pg_catalog.text, i.indrelid "
-      "FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_index i "
-      "ON i.indexrelid = c.oid WHERE c.oid = $1::pg_catalog.oid",
-      {index_oid});
-  if (rows.empty())
-    throw Error(ErrorCode::UndefinedObject, "index with OID " + index_oid + " does not exist");
-  if (*rows[0][1] != "i" || !rows[0][2])
-    throw Error(ErrorCode::WrongObjectType, "\"" + *rows[0][0] + "\" is not an index", {},
-                *rows[0][1] == "I" ? "Indexes of partitioned tables are not supported."
-                                   : "Pass the name of an index (see \\di).");
-  const unsigned int relid = static_cast<unsigned int>(std::stoul(*rows[0][2]));
+  const auto [index_name, relid] = zdm::pg::index_and_table(index_oid);
   zdm::core::DropIndexRequest request;
-  request.index = *rows[0][0];
+  request.index = index_name;
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   std::string migration = begin_recorded_operation(
       {relid}, requested, {"drop", request.index},
@@ -926,10 +915,7 @@ ZDM_FUNCTION(zdm_rename_constraint) {
   zdm::core::drop_constraint::rename_statement(table, request, new_name,
                                                zdm::pg::open_operations_on(relid));
   // A PRIMARY KEY, UNIQUE or EXCLUDE constraint renames its index too.
-  if (zdm::pg::query_value("SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conrelid = "
-                           "$1::pg_catalog.oid AND c.conname = $2 AND c.conindid <> 0 "
-                           "AND c.contype IN ('p', 'u', 'x')",
-                           {std::to_string(relid), name}) &&
+  if (zdm::pg::constraint_has_index(relid, name) &&
       zdm::pg::relation_exists(table.schema, new_name))
     throw Error(
         ErrorCode::DuplicateTable,

@@ -687,4 +687,31 @@ std::optional<IndexMethod> index_method(const std::string& name) {
   return IndexMethod{*rows[0][0], rows[0][1] == Value("true")};
 }
 
+// begin_drop_index: the index's name and its table's OID; an error naming the
+// object when the OID is not an index of an ordinary table.
+std::pair<std::string, unsigned int> index_and_table(const std::string& index_oid) {
+  std::vector<Row> rows = query(
+      "SELECT c.relname, c.relkind::pg_catalog.text, i.indrelid "
+      "FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_index i "
+      "ON i.indexrelid = c.oid WHERE c.oid = $1::pg_catalog.oid",
+      {index_oid});
+  if (rows.empty())
+    throw Error(ErrorCode::UndefinedObject, "index with OID " + index_oid + " does not exist");
+  if (*rows[0][1] != "i" || !rows[0][2])
+    throw Error(ErrorCode::WrongObjectType, "\"" + *rows[0][0] + "\" is not an index", {},
+                *rows[0][1] == "I" ? "Indexes of partitioned tables are not supported."
+                                   : "Pass the name of an index (see \\di).");
+  return {*rows[0][0], static_cast<unsigned int>(std::stoul(*rows[0][2]))};
+}
+
+// A PRIMARY KEY, UNIQUE or EXCLUDE constraint: renaming it renames its index.
+bool constraint_has_index(unsigned int relid, const std::string& name) {
+  return query_value(
+             "SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conrelid = "
+             "$1::pg_catalog.oid AND c.conname = $2 AND c.conindid <> 0 "
+             "AND c.contype IN ('p', 'u', 'x')",
+             {std::to_string(relid), name})
+      .has_value();
+}
+
 }  // namespace zdm::pg

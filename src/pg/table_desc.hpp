@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/model.hpp"
@@ -76,5 +77,11 @@ struct IndexMethod {
 };
 // An index access method of pg_am; nothing when there is none of that name.
 std::optional<IndexMethod> index_method(const std::string& name);
+
+// begin_drop_index: the index's name and its table's OID (an error naming the
+// object when it is not an index of an ordinary table).
+std::pair<std::string, unsigned int> index_and_table(const std::string& index_oid);
+// Whether the constraint is a PRIMARY KEY, UNIQUE or EXCLUDE (it has an index).
+bool constraint_has_index(unsigned int relid, const std::string& name);
 
 }  // namespace zdm::pg
