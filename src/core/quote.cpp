@@ -91,4 +91,10 @@ std::string image_distinct_sql(const std::string& a, const std::string& b) {
   return "NOT pg_catalog.record_image_eq(ROW(" + a + "), ROW(" + b + "))";
 }
 
+std::string joined(const std::vector<std::string>& parts, const char* separator) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : separator) + p;
+  return out;
+}
+
 }  // namespace zdm::core

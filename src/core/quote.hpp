@@ -50,4 +50,7 @@ std::string unique_name(const std::string& base, Taken&& taken) {
   }
 }
 
+// The strings with separator between them ("" for none).
+std::string joined(const std::vector<std::string>& parts, const char* separator);
+
 }  // namespace zdm::core

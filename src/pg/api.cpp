@@ -637,24 +637,30 @@ ZDM_FUNCTION(zdm_abort) {
 
 namespace {
 
-// A text[] argument as strings; NULL elements refused.
-std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int n, const char* what) {
+// A text[] or name[] argument as strings; NULL elements refused.
+std::vector<std::string> string_array_arg(FunctionCallInfo fcinfo, int n, const char* what) {
   if (PG_ARGISNULL(n)) throw Error(ErrorCode::NullValue, std::string(what) + " must not be NULL");
   bool has_null = false;
   std::vector<std::string> out;
   zdm::pg::pg_guard([&] {
     ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
+    const bool names = ARR_ELEMTYPE(array) == NAMEOID;
     Datum* items;
     bool* nulls;
     int count;
-    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, &count);
+    if (names)
+      deconstruct_array(array, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &items, &nulls, &count);
+    else
+      deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, &count);
     for (int i = 0; i < count; i++) {
       if (nulls[i]) {
         has_null = true;
-        continue;
+      } else if (names) {
+        out.emplace_back(NameStr(*DatumGetName(items[i])));
+      } else {
+        text* t = DatumGetTextPP(items[i]);
+        out.emplace_back(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
       }
-      text* t = DatumGetTextPP(items[i]);
-      out.emplace_back(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
     }
     return 0;
   });
@@ -667,7 +673,7 @@ std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int n, const ch
 
 ZDM_FUNCTION(zdm_begin_create_index) {
   unsigned int relid = required_table(fcinfo, 0);
-  std::vector<std::string> columns = text_array_arg(fcinfo, 1, "columns");
+  std::vector<std::string> columns = string_array_arg(fcinfo, 1, "columns");
   std::string name = optional_name(fcinfo, 2);
   if (PG_ARGISNULL(3)) throw Error(ErrorCode::NullValue, "is_unique must not be NULL");
   zdm::core::CreateIndexRequest request;
@@ -725,37 +731,6 @@ ZDM_FUNCTION(zdm_begin_create_index) {
 // ---- drop_index, add_foreign_key, add_unique, drop_constraint (#11 items 2-3) ----
 
 namespace {
-
-// A name[] argument as strings; NULL elements refused.
-std::vector<std::string> name_array_arg(FunctionCallInfo fcinfo, int n, const char* what) {
-  if (PG_ARGISNULL(n)) throw Error(ErrorCode::NullValue, std::string(what) + " must not be NULL");
-  bool has_null = false;
-  std::vector<std::string> out;
-  zdm::pg::pg_guard([&] {
-    ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
-    Datum* items;
-    bool* nulls;
-    int count;
-    deconstruct_array(array, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &items, &nulls, &count);
-    for (int i = 0; i < count; i++) {
-      if (nulls[i]) {
-        has_null = true;
-        continue;
-      }
-      out.emplace_back(NameStr(*DatumGetName(items[i])));
-    }
-    return 0;
-  });
-  if (has_null)
-    throw Error(ErrorCode::NullValue, std::string(what) + " must not contain NULL elements");
-  return out;
-}
-
-std::string joined(const std::vector<std::string>& names, const char* separator) {
-  std::string out;
-  for (const std::string& n : names) out += (out.empty() ? "" : separator) + n;
-  return out;
-}
 
 // begin of an operation the dual-write trigger does not serve: the shape of
 // begin_operation without the trigger's maintenance, under `strength` (SHARE
@@ -819,9 +794,9 @@ ZDM_FUNCTION(zdm_begin_drop_index) {
 ZDM_FUNCTION(zdm_begin_add_foreign_key) {
   unsigned int relid = required_table(fcinfo, 0);
   zdm::core::AddForeignKeyRequest request;
-  request.columns = name_array_arg(fcinfo, 1, "columns");
+  request.columns = string_array_arg(fcinfo, 1, "columns");
   unsigned int ref_relid = required_table(fcinfo, 2, "ref_table");
-  request.ref_columns = name_array_arg(fcinfo, 3, "ref_columns");
+  request.ref_columns = string_array_arg(fcinfo, 3, "ref_columns");
   std::optional<std::string> on_delete = text_arg(fcinfo, 4);
   if (!on_delete) throw Error(ErrorCode::NullValue, "on_delete must not be NULL");
   request.on_delete = *on_delete;
@@ -832,7 +807,7 @@ ZDM_FUNCTION(zdm_begin_add_foreign_key) {
   zdm::pg::open_session();
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   std::string migration = begin_recorded_operation(
-      {relid, ref_relid}, requested, {"fk", table.name, joined(request.columns, "_")},
+      {relid, ref_relid}, requested, {"fk", table.name, zdm::core::joined(request.columns, "_")},
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
         zdm::core::TableDesc ref = ref_relid == relid ? t : load_referenced_table(ref_relid);
         zdm::core::Operation op = zdm::core::add_foreign_key::validate(
@@ -849,7 +824,7 @@ ZDM_FUNCTION(zdm_begin_add_foreign_key) {
 ZDM_FUNCTION(zdm_begin_add_unique) {
   unsigned int relid = required_table(fcinfo, 0);
   zdm::core::AddUniqueRequest request;
-  request.columns = name_array_arg(fcinfo, 1, "columns");
+  request.columns = string_array_arg(fcinfo, 1, "columns");
   std::string name = optional_name(fcinfo, 2);
   std::optional<std::string> requested = text_arg(fcinfo, 3);
 

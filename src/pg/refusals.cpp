@@ -232,16 +232,6 @@ std::optional<unsigned int> rename_table_view_oid(unsigned int relid,
   return zdm::pg::view_oid(zdm::core::rename_table::view_name(table, op));
 }
 
-namespace {
-
-std::string joined(const std::vector<std::string>& names, const char* separator) {
-  std::string out;
-  for (const std::string& n : names) out += (out.empty() ? "" : separator) + n;
-  return out;
-}
-
-}  // namespace
-
 // The referenced table of a foreign key, as far as validation needs it: its
 // name and columns. Only REFERENCES on it is needed (PostgreSQL checks that
 // when the constraint is added), not ownership.
@@ -322,10 +312,10 @@ void check_references(const zdm::core::TableDesc& table, const zdm::core::TableD
           "  (SELECT pg_catalog.array_agg(a.attnum ORDER BY a.attnum) "
           "   FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::pg_catalog.oid "
           "   AND a.attname = ANY (pg_catalog.string_to_array($2, E'\\x1f')))",
-          {std::to_string(ref.oid), joined(request.ref_columns, "\x1f"),
+          {std::to_string(ref.oid), zdm::core::joined(request.ref_columns, "\x1f"),
            std::to_string(request.ref_columns.size())}))
     return;
-  const std::string columns = joined(request.ref_columns, ", ");
+  const std::string columns = zdm::core::joined(request.ref_columns, ", ");
   throw Error(
       ErrorCode::InvalidState,
       "there is no unique index on " + ref.qualified() + " (" + columns +
