@@ -7,6 +7,7 @@
 #   BENCH_OPS ("rename add_column alter_type join_to_column")
 #   BENCH_BATCH (5000)               batch_size of the backfill
 #   BENCH_RESULTS (bench/results-backfill.md)
+#   BENCH_MACHINE_NOTE               what else ran on the machine, for the results' header
 #
 # Per operation and size, on fresh tables (autovacuum off on them, so that the dead
 # tuples left are counted, VACUUM ANALYZE'd, then a CHECKPOINT before each timed step
@@ -119,13 +120,14 @@ done
 {
   echo "# Backfill throughput against a plain UPDATE (bench/backfill.sh)"
   echo
-  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores (shared with other work: load $(cut -d' ' -f1 /proc/loadavg) at the end)," \
+  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores (load $(cut -d' ' -f1 /proc/loadavg) at the end: ${BENCH_MACHINE_NOTE:-other work on the machine unknown})," \
        "$(awk '/MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo) RAM;" \
        "$(psql -X -At -d "$db" -c 'SHOW server_version') with fsync = $(psql -X -At -d "$db" -c 'SHOW fsync')," \
-       "shared_buffers = $(psql -X -At -d "$db" -c 'SHOW shared_buffers'); batch_size $batch."
+       "shared_buffers = $(psql -X -At -d "$db" -c 'SHOW shared_buffers'), max_wal_size = $(psql -X -At -d "$db" -c 'SHOW max_wal_size')," \
+       "checkpoint_timeout = $(psql -X -At -d "$db" -c 'SHOW checkpoint_timeout'); batch_size $batch."
   echo "Tables: (id int PRIMARY KEY, qty int, note text, pad text) with a 60-byte pad;"
   echo "join_to_column: item(id, name, pad) and used(user_id, item_id UNIQUE), one join row per item."
-  echo "One run, wall clock on a shared machine: compare the ratios, not the absolute rates."
+  echo "One run, wall clock: compare the ratios (UPDATE and backfill one after the other), not the absolute rates."
   echo
   echo "| operation | rows | UPDATE rows/s | backfill rows/s | backfill / UPDATE | UPDATE WAL B/row | backfill WAL B/row | UPDATE dead tuples | backfill dead tuples |"
   echo "|---|---|---|---|---|---|---|---|---|"
