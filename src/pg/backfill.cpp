@@ -321,6 +321,8 @@ void stop_if_requested() {
 // after each commit, and the pause.
 void walk(const std::string& migration, const zdm::pg::StoredOperation& s, const BackfillArgs& args,
           const Batch& batch) {
+  // Every batch runs the same statements: each is parsed and planned once.
+  zdm::pg::PreparedStatements prepared;
   const std::string id = std::to_string(s.op.id);
   std::vector<Oid> relids{s.relid};
   if (zdm::core::is_join_kind(s.op.kind)) relids.push_back(s.op.join_relid);

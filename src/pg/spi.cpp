@@ -42,9 +42,11 @@ Params make_params(const std::vector<const char*>& texts) {
 // inside pg_guard; everything it allocates lives in the context current when it
 // is called. SPI_execute_with_args returns in SPI's procedure context (which
 // lives as long as the SPI connection: a whole committing CALL), so the copies
-// are made only after switching back.
+// are made only after switching back. With `prepared` non-null, the statement
+// runs from a kept plan: *prepared if set, else one prepared here and handed
+// back through it (see PreparedStatements).
 Grid execute_to_grid(const char* sql, const std::vector<const char*>& texts, bool read_only,
-                     Oid run_as) {
+                     Oid run_as, SPIPlanPtr* prepared) {
   MemoryContext mine = CurrentMemoryContext;
   Params p = make_params(texts);
   Oid saved_user;
@@ -54,7 +56,21 @@ Grid execute_to_grid(const char* sql, const std::vector<const char*>& texts, boo
     SetUserIdAndSecContext(run_as, saved_sec | SECURITY_LOCAL_USERID_CHANGE);
   volatile int rc = 0;
   PG_TRY();
-  { rc = SPI_execute_with_args(sql, p.n, p.types, p.values, p.nulls, read_only, 0); }
+  {
+    if (prepared == NULL) {
+      rc = SPI_execute_with_args(sql, p.n, p.types, p.values, p.nulls, read_only, 0);
+    } else {
+      if (*prepared == NULL) {
+        SPIPlanPtr plan = SPI_prepare(sql, p.n, p.types);
+        if (plan == NULL)
+          elog(ERROR, "zdm: SPI_prepare failed (%s) for: %s", SPI_result_code_string(SPI_result),
+               sql);
+        if (SPI_keepplan(plan) != 0) elog(ERROR, "zdm: SPI_keepplan failed for: %s", sql);
+        *prepared = plan;
+      }
+      rc = SPI_execute_plan(*prepared, p.values, p.nulls, read_only, 0);
+    }
+  }
   PG_FINALLY();
   {
     if (run_as != InvalidOid) SetUserIdAndSecContext(saved_user, saved_sec);
@@ -97,25 +113,58 @@ struct Result {
   std::vector<Row> rows;
 };
 
+// The plans kept while a PreparedStatements scope is open, by statement text.
+struct KeptPlan {
+  std::string sql;
+  SPIPlanPtr plan;
+};
+std::vector<KeptPlan>* kept_plans = nullptr;
+constexpr std::size_t kMaxKeptPlans = 32;
+
+void free_plan(SPIPlanPtr plan) {
+  pg_guard([&] { (void)SPI_freeplan(plan); });
+}
+
+void keep_plan(const char* sql, SPIPlanPtr plan) {
+  if (kept_plans->size() >= kMaxKeptPlans) {
+    free_plan(kept_plans->front().plan);
+    kept_plans->erase(kept_plans->begin());
+  }
+  kept_plans->push_back({sql, plan});
+}
+
 Result run(const char* sql, const std::vector<Value>& params, bool read_only,
            Oid run_as = InvalidOid) {
   std::vector<const char*> texts;
   for (const Value& v : params) texts.push_back(v ? v->c_str() : nullptr);
+  // Inside a PreparedStatements scope: the statement's kept plan, or a slot
+  // for the one execute_to_grid prepares (the oldest is dropped when full).
+  SPIPlanPtr plan = nullptr;
+  SPIPlanPtr* prepared = nullptr;
+  if (kept_plans) {
+    for (const KeptPlan& k : *kept_plans)
+      if (k.sql == sql) plan = k.plan;
+    prepared = &plan;
+  }
+  const bool new_plan = prepared && !plan;
   MemoryContext caller = CurrentMemoryContext;
   MemoryContext scratch = pg_guard(
       [&] { return AllocSetContextCreate(caller, "zdm statement", ALLOCSET_SMALL_SIZES); });
   try {
     Grid g = pg_guard([&] {
       MemoryContextSwitchTo(scratch);
-      Grid result = execute_to_grid(sql, texts, read_only, run_as);
+      Grid result = execute_to_grid(sql, texts, read_only, run_as, prepared);
       MemoryContextSwitchTo(caller);
       return result;
     });
+    if (new_plan && plan) keep_plan(sql, plan);
     Result out{g.rows, to_rows(g)};
     MemoryContextDelete(scratch);
     return out;
   } catch (...) {
-    // pg_guard copied the error into `caller`, never into `scratch`.
+    // pg_guard copied the error into `caller`, never into `scratch`. A plan
+    // prepared for a statement that then failed is kept all the same.
+    if (new_plan && plan) keep_plan(sql, plan);
     MemoryContextDelete(scratch);
     throw;
   }
@@ -126,6 +175,26 @@ std::string caller_search_path;
 std::string caller_time_zone;
 
 }  // namespace
+
+PreparedStatements::PreparedStatements() {
+  if (!kept_plans) {
+    kept_plans = new std::vector<KeptPlan>();
+    owner_ = true;
+  }
+}
+
+PreparedStatements::~PreparedStatements() {
+  if (!owner_) return;
+  std::vector<KeptPlan>* plans = kept_plans;
+  kept_plans = nullptr;
+  for (const KeptPlan& k : *plans) {
+    try {
+      free_plan(k.plan);
+    } catch (...) {  // a plan that cannot be freed stays in CacheMemoryContext
+    }
+  }
+  delete plans;
+}
 
 std::vector<Row> query(const char* sql, const std::vector<Value>& params) {
   return run(sql, params, false).rows;

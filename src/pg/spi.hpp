@@ -19,6 +19,24 @@ using Row = std::vector<Value>;
 // A boolean column as SPI's text form gives it.
 inline bool is_true(const Value& v) { return v && *v == "t"; }
 
+// While one is alive, every statement of query, query_as_caller and the
+// catalog-owner calls runs from a plan prepared once and kept (SPI_keepplan,
+// up to 32, by statement text), as a PL/pgSQL function's statements do: a
+// backfill's batches stop paying the parse and plan of each of their
+// statements. PostgreSQL's plan cache replans a kept plan whose tables,
+// search_path or role-dependent policies changed. Nested scopes share the
+// outer one; the outermost frees the plans.
+class PreparedStatements {
+ public:
+  PreparedStatements();
+  ~PreparedStatements();
+  PreparedStatements(const PreparedStatements&) = delete;
+  PreparedStatements& operator=(const PreparedStatements&) = delete;
+
+ private:
+  bool owner_ = false;
+};
+
 std::vector<Row> query(const char* sql, const std::vector<Value>& params = {});
 Value query_value(const char* sql, const std::vector<Value>& params = {});
 

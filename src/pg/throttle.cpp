@@ -100,7 +100,13 @@ void Throttle::between_batches(long rows_in_batch) {
     show(zdm::core::rate_reason(args_.max_rate));
     wait_ms(sleep);
   }
-  wait_for_standbys();
+  // Reading pg_stat_replication costs about as much as planning a batch:
+  // it is read at most every kStandbyCheckIntervalMs, not after every batch.
+  if (last_standby_check_ == 0 ||
+      ms_since(last_standby_check_) >= zdm::core::kStandbyCheckIntervalMs) {
+    wait_for_standbys();
+    last_standby_check_ = GetCurrentTimestamp();
+  }
 }
 
 std::vector<zdm::core::StandbyLag> physical_standby_lags() {

@@ -67,6 +67,7 @@ class Throttle {
   long op_id_;
   std::function<void()> commit_;
   TimestampTz started_;
+  TimestampTz last_standby_check_ = 0;  // 0: never checked yet
   long rows_ = 0;
   std::string shown_;
 };
