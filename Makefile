@@ -6,6 +6,7 @@ MODULE_big = zdm
 OBJS = \
 	src/module.o \
 	src/common/backfill_scope.o \
+	src/common/functions_called.o \
 	src/common/parse_expression.o \
 	src/core/backfill.o \
 	src/core/ddl_lint.o \

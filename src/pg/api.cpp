@@ -301,7 +301,7 @@ ZDM_FUNCTION(zdm_begin_add_column) {
   request.type_sql = zdm::pg::normalize_type(*type);
   if (up) request.up = zdm::pg::normalize_up(relid, *up, request.type_sql, {}, &request.up_reads);
   if (default_expr)
-    request.default_sql = zdm::pg::normalize_default(*default_expr, request.type_sql);
+    request.default_sql = zdm::pg::normalize_default(relid, *default_expr, request.type_sql);
   std::string migration = begin_operation(
       relid, requested, {"add", table.name, request.column},
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {

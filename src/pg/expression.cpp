@@ -1,7 +1,9 @@
 #include "pg/expression.hpp"
 
+#include "common/functions_called.hpp"
 #include "common/parse_expression.hpp"
 #include "pg/boundary.hpp"
+#include "pg/refusals.hpp"
 #include "pg/spi.hpp"
 
 extern "C" {
@@ -236,11 +238,19 @@ std::string normalize_type(const std::string& type_text) {
 
 namespace {
 
+std::vector<unsigned int> oids_of(List* oids) {
+  std::vector<unsigned int> out;
+  ListCell* cell;
+  foreach (cell, oids) out.push_back(lfirst_oid(cell));
+  return out;
+}
+
 std::string normalize_over_table(unsigned int relid, const std::string& text, Oid typid,
                                  int32 typmod, const char* what, const std::string& cast_from,
                                  AttrNumber computed = InvalidAttrNumber,
                                  std::vector<std::string>* reads = nullptr) {
   List* read_names = NIL;  // of palloc'd names: no C++ object lives across pg_guard
+  List* calls = NIL;       // of function OIDs, likewise
   Expr* expr = with_caller_path([&] {
     return pg_guard([&] {
       Relation rel = table_open(relid, AccessShareLock);
@@ -268,8 +278,10 @@ std::string normalize_over_table(unsigned int relid, const std::string& text, Oi
       Checking checking{what, text.c_str()};
       ErrorContextCallback callback{error_context_stack, checking_context, &checking};
       error_context_stack = &callback;
-      (void)expression_planner(static_cast<Expr*>(copyObjectImpl(cooked)));
+      Expr* planned = expression_planner(static_cast<Expr*>(copyObjectImpl(cooked)));
       error_context_stack = callback.previous;
+      calls = zdm_functions_called(reinterpret_cast<Node*>(cooked), calls);
+      calls = zdm_functions_called(reinterpret_cast<Node*>(planned), calls);
       table_close(rel, NoLock);
       return cooked;
     });
@@ -278,6 +290,7 @@ std::string normalize_over_table(unsigned int relid, const std::string& text, Oi
     ListCell* cell;
     foreach (cell, read_names) reads->emplace_back(static_cast<const char*>(lfirst(cell)));
   }
+  refuse_writers_without_execute(relid, oids_of(calls), what);
   const char* out = pg_guard([&] {
     char* name = get_rel_name(relid);
     return deparse_expression(reinterpret_cast<Node*>(expr), deparse_context_for(name, relid),
@@ -337,7 +350,9 @@ std::string normalize_predicate(unsigned int relid, const std::string& text) {
   return normalize_over_table(relid, text, BOOLOID, -1, "where_clause", {});
 }
 
-std::string normalize_default(const std::string& text, const std::string& type_sql) {
+std::string normalize_default(unsigned int relid, const std::string& text,
+                              const std::string& type_sql) {
+  List* calls = NIL;  // of function OIDs: no C++ object lives across pg_guard
   Expr* expr = with_caller_path([&] {
     return pg_guard([&] {
       Oid typid;
@@ -349,11 +364,15 @@ std::string normalize_default(const std::string& text, const std::string& type_s
       Checking checking{"default_expr", text.c_str()};
       ErrorContextCallback callback{error_context_stack, checking_context, &checking};
       error_context_stack = &callback;
-      (void)expression_planner(static_cast<Expr*>(copyObjectImpl(cooked)));
+      Expr* planned = expression_planner(static_cast<Expr*>(copyObjectImpl(cooked)));
       error_context_stack = callback.previous;
+      calls = zdm_functions_called(reinterpret_cast<Node*>(cooked), calls);
+      calls = zdm_functions_called(reinterpret_cast<Node*>(planned), calls);
       return cooked;
     });
   });
+  // After finish the column's DEFAULT runs on the writers' INSERTs.
+  refuse_writers_without_execute(relid, oids_of(calls), "default_expr");
   const char* out = pg_guard(
       [&] { return deparse_expression(reinterpret_cast<Node*>(expr), NIL, false, false); });
   return out;

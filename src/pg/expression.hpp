@@ -9,6 +9,11 @@
 // zdm stores and hands to the trigger, which compiles it once per relation with
 // search_path pinned to pg_catalog (src/trigger/expression.cpp): it never
 // resolves a name through the search_path of whoever happens to write the row.
+//
+// Each one also refuses when a role that may write table `relid` could not
+// execute a function the expression calls (refuse_writers_without_execute):
+// the trigger, the CHECK, the index or the default computes it with the
+// writer's rights, so that role's every write would fail after begin.
 #pragma once
 
 #include <string>
@@ -36,7 +41,9 @@ std::string normalize_predicate(unsigned int relid, const std::string& text);
 // constraint's (errors name it "expression").
 std::string normalize_check(unsigned int relid, const std::string& text,
                             std::vector<std::string>* reads = nullptr);
-// A DEFAULT for a column of `type_sql`: no column references; immutable.
-std::string normalize_default(const std::string& text, const std::string& type_sql);
+// A DEFAULT for a column of `type_sql` of table `relid`: no column
+// references; immutable.
+std::string normalize_default(unsigned int relid, const std::string& text,
+                              const std::string& type_sql);
 
 }  // namespace zdm::pg

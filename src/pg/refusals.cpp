@@ -333,4 +333,108 @@ void check_references(const zdm::core::TableDesc& table, const zdm::core::TableD
           "]), run its pending statements and finish it.");
 }
 
+// An up, down, CHECK, default or index expression runs in the writing
+// session with the writer's rights, as PostgreSQL runs a column default or a
+// generated column: a role that may write the table but not execute a function
+// the expression calls would get "permission denied" on every write once begin
+// commits (the old app down at begin). Refused here instead, with the GRANTs.
+// The writers: a role that can log in, one such a role can SET ROLE to (a
+// group role), and the owner (the trigger compiles the expression as it);
+// superusers pass every check. When PUBLIC may write, PUBLIC is named.
+void refuse_writers_without_execute(unsigned int relid, const std::vector<unsigned int>& functions,
+                                    const char* what) {
+  if (functions.empty()) return;
+  std::string oids = "{";
+  for (unsigned int f : functions) oids += (oids.size() > 1 ? "," : "") + std::to_string(f);
+  oids += "}";
+  std::vector<zdm::pg::Row> rows = zdm::pg::query(
+      "WITH f AS (SELECT p.oid, p.oid::pg_catalog.regprocedure::pg_catalog.text AS name "
+      "             FROM pg_catalog.pg_proc p "
+      "            WHERE p.oid OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.oid[]) "
+      "              AND p.proacl IS NOT NULL), "  // NULL: the default, EXECUTE for PUBLIC
+      "public_denied AS ( "
+      "  SELECT 'PUBLIC'::pg_catalog.text AS role, f.name FROM f "
+      "   WHERE pg_catalog.has_any_column_privilege('public'::pg_catalog.name, $1::pg_catalog.oid, "
+      "                                             'INSERT, UPDATE') "
+      "     AND NOT pg_catalog.has_function_privilege('public'::pg_catalog.name, f.oid, "
+      "'EXECUTE')) "
+      "SELECT role, name FROM public_denied "
+      "UNION ALL "
+      "SELECT pg_catalog.quote_ident(r.rolname), f.name FROM f, pg_catalog.pg_roles r "
+      " WHERE NOT EXISTS (SELECT FROM public_denied) AND NOT r.rolsuper "
+      "   AND (r.oid OPERATOR(pg_catalog.=) (SELECT c.relowner FROM pg_catalog.pg_class c "
+      "                                       WHERE c.oid OPERATOR(pg_catalog.=) "
+      "                                             $1::pg_catalog.oid) "
+      "        OR EXISTS (SELECT FROM pg_catalog.pg_roles l "
+      "                    WHERE l.rolcanlogin AND NOT l.rolsuper "
+      "                      AND pg_catalog.pg_has_role(l.oid, r.oid, 'MEMBER'))) "
+      "   AND pg_catalog.has_any_column_privilege(r.oid, $1::pg_catalog.oid, 'INSERT, UPDATE') "
+      "   AND NOT pg_catalog.has_function_privilege(r.oid, f.oid, 'EXECUTE') "
+      "ORDER BY 1, 2",
+      {std::to_string(relid), oids});
+  if (rows.empty()) return;
+  // Per role its functions, per function its roles, in the order read.
+  std::vector<std::pair<std::string, std::vector<std::string>>> by_role, by_function;
+  auto add = [](std::vector<std::pair<std::string, std::vector<std::string>>>& to,
+                const std::string& key, const std::string& value) {
+    for (auto& [k, values] : to)
+      if (k == key) {
+        values.push_back(value);
+        return;
+      }
+    to.push_back({key, {value}});
+  };
+  for (const zdm::pg::Row& row : rows) {
+    add(by_role, *row[0], *row[1]);
+    add(by_function, *row[1], *row[0]);
+  }
+  std::vector<std::string> roles, named;
+  for (const auto& [role, fs] : by_role) roles.push_back(role);
+  const size_t shown = 10;
+  for (size_t i = 0; i < roles.size() && i < shown; i++) named.push_back(roles[i]);
+  std::string who = (roles.size() == 1 ? "role " : "roles ") + zdm::core::joined(named, ", ");
+  if (roles.size() > shown) who += " and " + std::to_string(roles.size() - shown) + " more";
+  if (roles.size() == 1 && roles[0] == "PUBLIC") who = "PUBLIC (every role)";
+  std::vector<std::string> function_names;
+  std::string grants;
+  for (const auto& [function, grantees] : by_function) {
+    function_names.push_back(function);
+    grants +=
+        "GRANT EXECUTE ON FUNCTION " + function + " TO " + zdm::core::joined(grantees, ", ") + "; ";
+  }
+  const std::string kind = what;
+  const std::string expression = kind == "expression"     ? "the CHECK expression"
+                                 : kind == "default_expr" ? "default_expr"
+                                 : kind == "index key"    ? "the index key expression"
+                                 : kind == "where_clause" ? "the index's where_clause"
+                                                          : "the " + kind + " expression";
+  std::string detail =
+      (kind == "up" || kind == "down"
+           ? "zdm computes " + expression +
+                 " in the writing session, with the writer's rights, as PostgreSQL computes a "
+                 "column default or a generated column: after begin"
+       : kind == "default_expr"
+           ? std::string("It becomes the column's DEFAULT, which PostgreSQL computes with the "
+                         "writer's rights: after finish")
+       : kind == "expression"
+           ? "PostgreSQL computes " + expression + " with the writer's rights: after begin"
+           : "PostgreSQL computes " + expression +
+                 " with the writer's rights: once the index is built") +
+      (kind == "default_expr" ? ", their INSERTs" : ", their INSERTs and UPDATEs") +
+      " would fail with \"permission denied for function\".";
+  if (function_names.size() > 1) {
+    detail += " Missing:";
+    for (size_t i = 0; i < by_role.size() && i < shown; i++)
+      detail += std::string(i == 0 ? " " : "; ") + by_role[i].first + ": " +
+                zdm::core::joined(by_role[i].second, ", ");
+    detail += ".";
+  }
+  detail += " Nothing was changed.";
+  throw Error(ErrorCode::InsufficientPrivilege,
+              who + " may write table " + zdm::pg::load_table(relid).qualified() +
+                  " but not execute " + (function_names.size() == 1 ? "function " : "functions ") +
+                  zdm::core::joined(function_names, ", ") + ", which " + expression + " calls",
+              detail, grants + "then call begin again.");
+}
+
 }  // namespace zdm::pg

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/model.hpp"
 #include "core/ops/add_foreign_key.hpp"
@@ -47,6 +48,15 @@ void refuse_constraint_dependents(const std::string& migration, const zdm::core:
 // rename_table's view under the old name, when it is still there.
 std::optional<unsigned int> rename_table_view_oid(unsigned int relid,
                                                   const zdm::core::Operation& op);
+
+// begin: every role that may write table `relid` (INSERT or UPDATE, on the
+// table or a column; a role that can log in, a role one can SET ROLE to, and
+// the table's owner) may execute `functions`, which `what` (up, down, ...)
+// calls (zdm_functions_called): zdm computes it with the writer's rights, and
+// each write of a role that may not would fail. Refuses naming the roles (or
+// PUBLIC) and the functions, with the GRANTs.
+void refuse_writers_without_execute(unsigned int relid, const std::vector<unsigned int>& functions,
+                                    const char* what);
 
 // add_foreign_key: the referenced table (name and columns; REFERENCES on it is
 // enough, ownership is not needed), and the checks of the referenced side that

@@ -17,6 +17,8 @@
 #include "trigger/expression.hpp"
 
 extern "C" {
+#include "catalog/pg_proc.h"
+#include "utils/regproc.h"
 PGDLLEXPORT PG_FUNCTION_INFO_V1(zdm_dual_write_trigger);
 }
 
@@ -28,6 +30,17 @@ using zdm::core::OpKind;
 struct Reads {
   AttrNumber* attnos;
   int n;
+};
+
+// The functions an expression calls (zdm_functions_called), whose EXECUTE the
+// writer needs, and the role they were last checked for: checked again when
+// another role writes, or when role memberships change (a GRANT or REVOKE of
+// EXECUTE changes pg_proc, which rebuilds the entry).
+struct Calls {
+  Oid* functions;
+  int n;
+  Oid checked_user;  // InvalidOid: not yet
+  uint32 checked_generation;
 };
 
 // One operation: an old-side and a new-side column (either may be absent),
@@ -45,6 +58,7 @@ struct CompiledOp {
   ExprState* down;   // old column from the row; NULL: copy, or nothing
   Reads up_reads;    // what computing the new column reads
   Reads down_reads;  // what computing the old column reads
+  mutable Calls up_calls, down_calls;
   // An UPDATE that touches nothing this operation reads still fills its new
   // column when it is NULL (a row the backfill has not reached) if that cannot
   // fail (a plain copy) or the row needs it: a NOT NULL or CHECK constraint
@@ -99,6 +113,9 @@ struct DualWriteEntry {
 };
 
 HTAB* entries = NULL;
+// Bumped when a role or a role membership changes: every Calls is checked
+// again for its next writer.
+uint32 role_generation = 1;
 // The entries a relcache invalidation reached in this transaction, linked
 // through the entries themselves: the callback allocates nothing.
 DualWriteEntry* listed_entries = NULL;
@@ -147,6 +164,8 @@ void invalidate_on_function_change(Datum, int, uint32) {
   while ((entry = static_cast<DualWriteEntry*>(hash_seq_search(&status))) != NULL)
     mark_invalid(entry);
 }
+
+void invalidate_on_role_change(Datum, int, uint32) { role_generation++; }
 
 // At the end of a transaction no statement is running and no trigger's
 // fn_extra outlives it, so the entries invalidated in it and not rebuilt since
@@ -263,12 +282,71 @@ Reads one_column(AttrNumber attno) {
   return out;
 }
 
-// Compiles an operation's expression into the column `target`.
+// Compiles an operation's expression into the column `target`, as the
+// table's owner: its names (qualified at begin) resolve and its plan is made
+// the same way whoever writes first in this backend, and the writer needs no
+// USAGE on the schemas and types it names, as for a column default, whose
+// stored tree names them by OID. Whose EXECUTE it needs is checked per writer
+// before each evaluation (require_execute), and functions run as the writer.
 ExprState* compile(Relation rel, const char* text, Form_pg_attribute target, const char* what,
-                   Reads* reads) {
-  Expr* expr = zdm_compile_expression(rel, text, target->atttypid, target->atttypmod, what);
+                   Reads* reads, Calls* calls) {
+  Oid saved_user;
+  int saved_sec;
+  GetUserIdAndSecContext(&saved_user, &saved_sec);
+  Expr* volatile expr = NULL;
+  ExprState* volatile state = NULL;
+  List* volatile called = NIL;
+  SetUserIdAndSecContext(rel->rd_rel->relowner, saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+  PG_TRY();
+  {
+    List* functions = NIL;
+    expr = zdm_compile_expression(rel, text, target->atttypid, target->atttypmod, what, &functions);
+    called = functions;
+    state = ExecInitExpr(expr, NULL);
+  }
+  PG_FINALLY();
+  { SetUserIdAndSecContext(saved_user, saved_sec); }
+  PG_END_TRY();
   *reads = reads_of(expr, RelationGetDescr(rel));
-  return ExecInitExpr(expr, NULL);
+  calls->n = list_length(called);
+  calls->functions = static_cast<Oid*>(palloc(sizeof(Oid) * (calls->n + 1)));
+  for (int i = 0; i < calls->n; i++) calls->functions[i] = list_nth_oid(called, i);
+  calls->checked_user = InvalidOid;
+  calls->checked_generation = 0;
+  return state;
+}
+
+#if PG_VERSION_NUM >= 160000
+#define ZDM_EXECUTE_ACLCHECK(function, role) \
+  object_aclcheck(ProcedureRelationId, (function), (role), ACL_EXECUTE)
+#else
+#define ZDM_EXECUTE_ACLCHECK(function, role) pg_proc_aclcheck((function), (role), ACL_EXECUTE)
+#endif
+
+// The writer's EXECUTE on what an expression calls, as PostgreSQL checks it
+// when it initializes a column default or a generated column for a statement.
+// Checked once per role (and again after a change of roles or functions);
+// the error names the function, the migration and the grant.
+void require_execute(const CompiledOp& op, Calls& calls, bool up) {
+  const Oid user = GetUserId();
+  if (calls.checked_user == user && calls.checked_generation == role_generation) return;
+  for (int i = 0; i < calls.n; i++) {
+    if (ZDM_EXECUTE_ACLCHECK(calls.functions[i], user) == ACLCHECK_OK) continue;
+    const char* function = format_procedure(calls.functions[i]);
+    const char* role = GetUserNameFromId(user, false);
+    ereport(ERROR,
+            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+             errmsg("permission denied for function %s", function),
+             errdetail("Migration \"%s\" computes column \"%s\" of table \"%s\" with its %s "
+                       "expression, which calls this function, with the writer's rights (as "
+                       "PostgreSQL computes a column default or a generated column); role "
+                       "\"%s\" may write the table but not execute the function.",
+                       op.migration, up ? op.new_name : op.old_name, op.table, up ? "up" : "down",
+                       role),
+             errhint("GRANT EXECUTE ON FUNCTION %s TO %s;", function, quote_identifier(role))));
+  }
+  calls.checked_user = user;
+  calls.checked_generation = role_generation;
 }
 
 // The key that names a row in errors: the primary key, else the replica
@@ -388,11 +466,11 @@ void build_entry(DualWriteEntry* entry, Relation rel, Trigger* trigger) {
     callback.previous = error_context_stack;
     error_context_stack = &callback;
     if (arg[4][0] != '\0' && new_att != NULL)
-      op.up = compile(rel, arg[4], new_att, "up", &op.up_reads);
+      op.up = compile(rel, arg[4], new_att, "up", &op.up_reads, &op.up_calls);
     else if (old_att != NULL && new_att != NULL)
       op.up_reads = one_column(op.old_attno);
     if (arg[5][0] != '\0' && old_att != NULL)
-      op.down = compile(rel, arg[5], old_att, "down", &op.down_reads);
+      op.down = compile(rel, arg[5], old_att, "down", &op.down_reads, &op.down_calls);
     else if (old_att != NULL && new_att != NULL)
       op.down_reads = one_column(op.new_attno);
     error_context_stack = callback.previous;
@@ -549,6 +627,7 @@ Datum evaluate(RowEdit& edit, const CompiledOp& op, ExprState* expr, bool up, bo
   callback.arg = &computing;
   callback.previous = error_context_stack;
   error_context_stack = &callback;
+  require_execute(op, up ? op.up_calls : op.down_calls, up);
   Datum value = ExecEvalExprSwitchContext(expr, entry->econtext, isnull);
   error_context_stack = callback.previous;
   return value;
@@ -712,6 +791,8 @@ void convert_group(RowEdit& edit, int first, int end, Side side, bool all, bool 
 void zdm_dual_write_init(void) {
   CacheRegisterRelcacheCallback(invalidate_relation, (Datum)0);
   CacheRegisterSyscacheCallback(PROCOID, invalidate_on_function_change, (Datum)0);
+  CacheRegisterSyscacheCallback(AUTHOID, invalidate_on_role_change, (Datum)0);
+  CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, invalidate_on_role_change, (Datum)0);
   RegisterXactCallback(evict_entries, NULL);
 }
 

@@ -1,5 +1,6 @@
 #include "trigger/expression.hpp"
 
+#include "common/functions_called.hpp"
 #include "common/parse_expression.hpp"
 
 namespace {
@@ -17,7 +18,7 @@ void compiling_context(void* arg) {
 }  // namespace
 
 Expr* zdm_compile_expression(Relation rel, const char* text, Oid typid, int32 typmod,
-                             const char* what) {
+                             const char* what, List** calls) {
   int level = NewGUCNestLevel();
   (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
                           GUC_ACTION_SAVE, true, 0, false);
@@ -50,7 +51,12 @@ Expr* zdm_compile_expression(Relation rel, const char* text, Oid typid, int32 ty
                     errmsg("%s must not call volatile functions: %s", what, text)));
   free_parsestate(pstate);
   error_context_stack = callback.previous;
+  // What it calls as written, and what planning left of it: an SQL function
+  // the planner inlines is gone from the plan, but its writer still needs
+  // EXECUTE on it, as PostgreSQL's planner requires before inlining.
+  *calls = zdm_functions_called(coerced, *calls);
   Expr* planned = expression_planner(reinterpret_cast<Expr*>(coerced));
+  *calls = zdm_functions_called(reinterpret_cast<Node*>(planned), *calls);
   AtEOXact_GUC(true, level);
   return planned;
 }

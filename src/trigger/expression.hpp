@@ -10,7 +10,9 @@ extern "C" {
 // `text` over `rel`, coerced by assignment to (typid, typmod) and planned
 // (SQL functions inlined, constants folded) with search_path pinned to
 // pg_catalog: it never resolves a name through the search_path of whoever
-// writes the row. `what` ("up", "down") names it in errors.
+// writes the row. `what` ("up", "down") names it in errors. Appends to `calls`
+// (a List of Oid) the functions whose EXECUTE its writer needs
+// (zdm_functions_called), before and after planning.
 Expr* zdm_compile_expression(Relation rel, const char* text, Oid typid, int32 typmod,
-                             const char* what);
+                             const char* what, List** calls);
 }
