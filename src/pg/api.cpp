@@ -886,7 +886,9 @@ ZDM_FUNCTION(zdm_rename_constraint) {
   zdm::pg::require_primary("zdm.rename_constraint()");
   zdm::pg::open_session();
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
-  zdm::core::DropConstraintRequest request{name, {}, {}};
+  // Its columns: one an open operation holds (alter_type finds the column's
+  // constraints by name at finish) is refused.
+  zdm::core::DropConstraintRequest request = constraint_facts(relid, name);
   zdm::core::drop_constraint::rename_statement(table, request, new_name,
                                                zdm::pg::open_operations_on(relid));
   // A PRIMARY KEY, UNIQUE or EXCLUDE constraint renames its index too.
@@ -906,6 +908,7 @@ ZDM_FUNCTION(zdm_rename_constraint) {
   }
   zdm::pg::StepOutcome locking = zdm::pg::lock_tables(migration, "rename_constraint", {relid});
   table = zdm::pg::load_table(relid);  // as it is now
+  request = constraint_facts(relid, name);
   const std::string statement = zdm::core::drop_constraint::rename_statement(
       table, request, new_name, zdm::pg::open_operations_on(relid));
   zdm::pg::run_statements(migration, "rename_constraint", locking, {statement});

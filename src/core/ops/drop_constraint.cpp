@@ -66,8 +66,11 @@ std::string rename_statement(const TableDesc& table, const DropConstraintRequest
     throw Error(ErrorCode::DuplicateObject,
                 "constraint \"" + new_name + "\" of table " + table.qualified() + " already exists",
                 {}, "Pass new_name => 'a name the table''s constraints do not use'.");
-  // zdm finds the constraints of open operations by name.
+  // zdm finds the constraints of open operations by name, and alter_type's
+  // finish the constraints of its column (and their copies on the shadow
+  // column) by name too.
   require_not_held(table, request.name, open_on_table);
+  check_unclaimed(table, request.columns, open_on_table);
   return alter_table(table) + "RENAME CONSTRAINT " + quote_ident(request.name) + " TO " +
          quote_ident(new_name);
 }
