@@ -279,8 +279,21 @@ Statements begin(const TableDesc& table, const Operation& op) {
 bool needs_backfill(const Operation&) { return true; }
 
 BackfillSpec backfill(const TableDesc&, const Operation& op) {
-  return BackfillSpec{op.column, "t." + quote_ident(op.new_column) + " IS NULL AND t." +
-                                     quote_ident(op.column) + " IS NOT NULL"};
+  // A row needs converting while its converted column is NULL: when its old
+  // column holds a value, and also when it holds NULL but up gives NULL a value
+  // (coalesce: the old app's NULL gets that value through the trigger, so the
+  // rows from before begin must get it too; finish's row check cannot tell,
+  // since down gives NULL back). A cast keeps NULL NULL: those rows are left
+  // alone. CASE keeps the order, so up is evaluated only for the rows that get
+  // no further. num_nonnulls: a composite value with a NULL field is a value.
+  const std::string converted = "t." + quote_ident(op.new_column);
+  const std::string old = "t." + quote_ident(op.column);
+  const std::string up_gives_value =
+      "pg_catalog.num_nonnulls(CAST((" + op.up + ") AS " + op.type_sql + ")) = 1";
+  const std::string needs_work = "CASE WHEN pg_catalog.num_nonnulls(" + converted +
+                                 ") = 1 THEN false WHEN pg_catalog.num_nonnulls(" + old +
+                                 ") = 1 THEN true ELSE " + up_gives_value + " END";
+  return BackfillSpec{op.column, needs_work};
 }
 
 Statements finish_validation(const TableDesc& table, const Operation& op) {
