@@ -50,9 +50,11 @@ Row run_flagged(Set set, const std::string& sql, const std::vector<Value>& param
   }
 }
 
-std::vector<zdm::core::KeyColumn> find_key(unsigned int relid) {
-  // The primary key, else the narrowest unique, valid, non-partial index on
-  // plain NOT NULL columns.
+// The primary key, else the narrowest unique, valid, non-partial index on
+// plain NOT NULL columns; but `preferred` (key column names joined by 0x1f:
+// the key a walk started with) first while such an index still has exactly
+// those key columns, so that a walk keeps reading its position as that key.
+std::vector<zdm::core::KeyColumn> find_key(unsigned int relid, const Value& preferred = {}) {
   Value names = zdm::pg::query_value(
       "SELECT pg_catalog.string_agg(a.attname || E'\\x1e' || "
       "pg_catalog.format_type(a.atttypid, a.atttypmod), E'\\x1f' ORDER BY k.ord) "
@@ -63,12 +65,19 @@ std::vector<zdm::core::KeyColumn> find_key(unsigned int relid) {
       "                      WHERE na.attrelid = i.indrelid "
       "                      AND na.attnum = ANY (i.indkey::pg_catalog.int2[]) "
       "                      AND NOT na.attnotnull) "
-      "      ORDER BY i.indisprimary DESC, i.indnkeyatts, i.indexrelid LIMIT 1) idx "
+      "      ORDER BY (SELECT pg_catalog.array_agg(pa.attname ORDER BY pk.ord) "
+      "                FROM pg_catalog.unnest(i.indkey::pg_catalog.int2[]) "
+      "                  WITH ORDINALITY pk(attnum, ord) "
+      "                JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.indrelid "
+      "                  AND pa.attnum = pk.attnum WHERE pk.ord <= i.indnkeyatts) "
+      "               IS NOT DISTINCT FROM "
+      "               pg_catalog.string_to_array($2, E'\\x1f')::pg_catalog.name[] DESC, "
+      "               i.indisprimary DESC, i.indnkeyatts, i.indexrelid LIMIT 1) idx "
       "CROSS JOIN LATERAL pg_catalog.unnest(idx.indkey::pg_catalog.int2[]) "
       "  WITH ORDINALITY k(attnum, ord) "
       "JOIN pg_catalog.pg_attribute a ON a.attrelid = $1::pg_catalog.oid AND a.attnum = k.attnum "
       "WHERE k.ord <= idx.indnkeyatts",
-      {std::to_string(relid)});
+      {std::to_string(relid), preferred});
   std::vector<zdm::core::KeyColumn> key;
   if (!names) return key;
   std::string item;
@@ -179,13 +188,18 @@ Value estimate_rows(const zdm::core::TableDesc& table) {
 // Prepares an operation's first run: chooses the key, the last key to visit
 // and the row estimate. Rows added after begin are written through the
 // trigger, so the walk can stop at what exists now.
-void start_operation(const zdm::pg::StoredOperation& s, const zdm::core::TableDesc& table) {
-  std::vector<zdm::core::KeyColumn> key = find_key(s.relid);
+std::string key_names_of(const std::vector<zdm::core::KeyColumn>& key) {
+  std::string names;
+  for (const auto& k : key) names += (names.empty() ? "" : "\x1f") + k.name;
+  return names;
+}
+
+void start_operation(const zdm::pg::StoredOperation& s, const zdm::core::TableDesc& table,
+                     const std::vector<zdm::core::KeyColumn>& key) {
   Value upper;
-  std::string key_names;
+  const std::string key_names = key_names_of(key);
   if (!key.empty()) {
     upper = zdm::pg::query_value(zdm::core::keyset_last_key_sql(table, key).c_str());
-    for (const auto& k : key) key_names += (key_names.empty() ? "" : "\x1f") + k.name;
   } else {
     upper = zdm::pg::query_value(
         ("SELECT ARRAY[(pg_catalog.pg_relation_size(" +
@@ -374,9 +388,37 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
   zdm::core::TableDesc table = zdm::pg::load_table(s.relid);
   zdm::core::BackfillSpec spec = zdm::core::backfill_spec(table, s.op);
   refuse_if_rls_hides_rows(migration, {s.relid});
-  if (zdm::pg::read_backfill_progress(s.op.id).state == "pending") start_operation(s, table);
+  const zdm::pg::BackfillProgress progress = zdm::pg::read_backfill_progress(s.op.id);
+  // A resumed walk keeps its key while the table has it. When the key is gone
+  // or no longer a unique key (a primary key or unique index dropped, by
+  // zdm.begin_drop_constraint or drop_index or by hand), the position means
+  // nothing in the table's key now: read as one, it would skip rows (found by
+  // the hostile-field audit). The walk starts again from the first key of the
+  // key there is now (or block): rows converted already are not rewritten.
+  std::vector<zdm::core::KeyColumn> key = find_key(s.relid, progress.key_names);
+  if (progress.state == "pending") {
+    start_operation(s, table, key);
+  } else if (progress.state == "running" && progress.keyset &&
+             key_names_of(key) != progress.key_names.value_or("")) {
+    auto listed = [](std::string names) {
+      for (char& c : names)
+        if (c == '\x1f') c = ',';
+      return names.empty() ? std::string("ctid blocks") : "key (" + names + ")";
+    };
+    const std::string was = listed(progress.key_names.value_or("")),
+                      now = listed(key_names_of(key));
+    zdm::pg::pg_guard([&] {
+      ereport(NOTICE,
+              (errmsg("zdm: the backfill of migration \"%s\" walked %s, which is no longer a "
+                      "unique key of the table; it walks again from the start, by %s",
+                      migration.c_str(), was.c_str(), now.c_str()),
+               errdetail("Its position was a value of that key. Rows converted already are "
+                         "not written again.")));
+    });
+    zdm::pg::restart_backfill_walk(s.op.id);
+    start_operation(s, table, key);
+  }
 
-  std::vector<zdm::core::KeyColumn> key = find_key(s.relid);
   const std::string end_from_start = zdm::core::keyset_batch_end_sql(table, key, true);
   const std::string end_resume = zdm::core::keyset_batch_end_sql(table, key, false);
   const std::string update_from_start = zdm::core::keyset_update_sql(table, key, spec, true);

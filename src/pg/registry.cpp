@@ -470,7 +470,8 @@ BackfillProgress read_backfill_progress(long op_id) {
   Row r = query(
               "SELECT backfill_state, backfill_position::pg_catalog.text, "
               "backfill_upper::pg_catalog.text, rows_done, rows_updated, rows_estimate, "
-              "backfill_key IS NOT NULL OR backfill_state = 'pending' "
+              "backfill_key IS NOT NULL OR backfill_state = 'pending', "
+              "pg_catalog.array_to_string(backfill_key, E'\\x1f') "
               "FROM zdm.operations WHERE id = $1::pg_catalog.int8",
               {std::to_string(op_id)})
               .at(0);
@@ -482,7 +483,15 @@ BackfillProgress read_backfill_progress(long op_id) {
   p.rows_updated = std::stol(*r[4]);
   p.estimate = r[5];
   p.keyset = *r[6] == "t";
+  p.key_names = r[7];
   return p;
+}
+
+void restart_backfill_walk(long op_id) {
+  execute_as_catalog_owner(
+      "UPDATE zdm.operations SET backfill_position = NULL, rows_done = 0 "
+      "WHERE id = $1::pg_catalog.int8",
+      {std::to_string(op_id)});
 }
 
 void record_backfill_start(long op_id, const Value& key_names, const Value& upper,

@@ -83,8 +83,13 @@ struct BackfillProgress {
   long rows_updated = 0;
   std::optional<std::string> estimate;
   bool keyset = true;
+  std::optional<std::string> key_names;  // the walk's key columns, joined by 0x1f
 };
 BackfillProgress read_backfill_progress(long op_id);
+
+// Walks an operation's backfill again from its first key (or block): its
+// position and rows visited go; record_backfill_start then records the key.
+void restart_backfill_walk(long op_id);
 
 // Records an operation's first run: the key it walks (names joined by 0x1f;
 // NULL: ctid blocks), where the walk stops and the row estimate.
