@@ -13,10 +13,15 @@ namespace zdm::core {
 // How backfill converts one row: a no-op `SET touch = touch` makes the
 // dual-write trigger recompute the new side from the old side (backfill is an
 // old-side write), restricted to rows for which `needs_work` holds. Both are
-// SQL over the table aliased as `t`.
+// SQL over the table aliased as `t`. `unconverted` holds for a row that
+// converting would still change, and never for a row just converted: a walk
+// by blocks checks it before it says done, for rows an update moved where the
+// walk had been or past where it stops. Empty when an update always converts
+// the row it writes (a plain copy, a column a constraint reads).
 struct BackfillSpec {
   std::string touch_column;
   std::string needs_work;
+  std::string unconverted{};
 };
 
 // What one phase does to a table: statements run in order, in one step, under

@@ -57,15 +57,21 @@ BackfillSpec backfill(const TableDesc& table, const Operation& op) {
   // primary key (so no UPDATE OF trigger on the key fires); rows written since
   // begin already have the column filled (by up or by the new app).
   const std::string needs_work = "t." + quote_ident(op.column) + " IS NULL";
+  // A walk by blocks looks for rows it missed: still NULL where up gives a
+  // value (up may give NULL: such a row is done). Not with not_null: an update
+  // fills the column then (its check reads it), so no row is missed.
+  const std::string unconverted = op.not_null ? std::string()
+                                              : needs_work + " AND pg_catalog.num_nonnulls(CAST((" +
+                                                    op.up + ") AS " + op.type_sql + ")) = 1";
   const Column* fallback = nullptr;
   for (const Column& c : table.columns) {
     if (c.name == op.column || c.generated) continue;
     bool in_key = std::find(table.primary_key.begin(), table.primary_key.end(), c.name) !=
                   table.primary_key.end();
-    if (!in_key) return BackfillSpec{c.name, needs_work};
+    if (!in_key) return BackfillSpec{c.name, needs_work, unconverted};
     if (fallback == nullptr) fallback = &c;
   }
-  if (fallback != nullptr) return BackfillSpec{fallback->name, needs_work};
+  if (fallback != nullptr) return BackfillSpec{fallback->name, needs_work, unconverted};
   throw Error(ErrorCode::InvalidState,
               table.qualified() + " has no column that backfill can write besides " + op.column);
 }

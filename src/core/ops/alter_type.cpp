@@ -278,7 +278,7 @@ Statements begin(const TableDesc& table, const Operation& op) {
 
 bool needs_backfill(const Operation&) { return true; }
 
-BackfillSpec backfill(const TableDesc&, const Operation& op) {
+BackfillSpec backfill(const TableDesc& table, const Operation& op) {
   // A row needs converting while its converted column is NULL: when its old
   // column holds a value, and also when it holds NULL but up gives NULL a value
   // (coalesce: the old app's NULL gets that value through the trigger, so the
@@ -293,7 +293,14 @@ BackfillSpec backfill(const TableDesc&, const Operation& op) {
   const std::string needs_work = "CASE WHEN pg_catalog.num_nonnulls(" + converted +
                                  ") = 1 THEN false WHEN pg_catalog.num_nonnulls(" + old +
                                  ") = 1 THEN true ELSE " + up_gives_value + " END";
-  return BackfillSpec{op.column, needs_work};
+  // An update that leaves the converted column NULL fills it when a
+  // constraint reads it (its NOT NULL or CHECK copies): then every row an
+  // update moves is converted. Otherwise a walk by blocks looks for the rows
+  // it missed (up may give NULL for a value: such a row is done).
+  if (op.not_null || !checks_on(table, op.new_column).empty())
+    return BackfillSpec{op.column, needs_work};
+  return BackfillSpec{op.column, needs_work,
+                      "pg_catalog.num_nonnulls(" + converted + ") = 0 AND " + up_gives_value};
 }
 
 Statements finish_validation(const TableDesc& table, const Operation& op) {
