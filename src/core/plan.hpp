@@ -147,6 +147,10 @@ struct AddForeignKeyRequest {
 struct AddUniqueRequest {
   std::string name;  // resolved by src/pg (given, or add_unique::default_name made free)
   std::vector<std::string> columns;
+  // The columns whose type has no default btree operator class, described
+  // (`column "c" of type json`), comma-separated: no UNIQUE index can be
+  // built on them.
+  std::string unorderable{};
 };
 
 // drop_constraint (and rename_constraint): src/pg fills what only the catalog

@@ -848,6 +848,7 @@ ZDM_FUNCTION(zdm_begin_add_unique) {
   std::string migration = begin_recorded_operation(
       {relid}, requested, {"unique", name},
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
+        request.unorderable = zdm::pg::columns_without_btree_opclass(t.oid, request.columns);
         return zdm::core::add_unique::validate(t, request, open);
       },
       zdm::pg::LockStrength::Validate);

@@ -11,6 +11,10 @@
 #include "pg/registry.hpp"
 #include "pg/spi.hpp"
 
+extern "C" {
+#include "commands/defrem.h"
+}
+
 namespace zdm::pg {
 
 using core::Error;
@@ -630,6 +634,25 @@ std::string column_only_grantees(unsigned int relid) {
              "  WHERE oid = $1::pg_catalog.oid)",
              {rel(relid)})
       .value_or("");
+}
+
+std::string columns_without_btree_opclass(unsigned int relid,
+                                          const std::vector<std::string>& columns) {
+  std::string out;
+  for (const std::string& column : columns) {
+    std::vector<Row> rows = query(
+        "SELECT a.atttypid::pg_catalog.text, pg_catalog.format_type(a.atttypid, a.atttypmod) "
+        "FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::pg_catalog.oid "
+        "AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
+        {rel(relid), column});
+    if (rows.empty()) continue;  // validate names the unknown column
+    const Oid type = static_cast<Oid>(std::stoul(*rows[0][0]));
+    const Oid opclass = pg_guard([&] { return GetDefaultOpClass(type, BTREE_AM_OID); });
+    if (opclass == InvalidOid)
+      out += (out.empty() ? "" : ", ") + std::string("column ") + core::quote_ident(column) +
+             " of type " + *rows[0][1];
+  }
+  return out;
 }
 
 // Whether the two key types compare with an equality operator of pg_catalog

@@ -59,6 +59,10 @@ std::string rules_on(unsigned int relid);
 // The roles with a column privilege on the table but no SELECT on the table
 // itself, quoted and comma-separated ("" when none).
 std::string column_only_grantees(unsigned int relid);
+// Of `columns`, those whose type has no default btree operator class (json,
+// xml, point, ...), as `column "c" of type t`, comma-separated ("" when none).
+std::string columns_without_btree_opclass(unsigned int relid,
+                                          const std::vector<std::string>& columns);
 // Whether the two key types compare with an equality operator of pg_catalog,
 // both ways round.
 bool keys_comparable(const core::TableDesc& join, const std::string& join_key,

@@ -26,6 +26,16 @@ Operation validate(const TableDesc& table, const AddUniqueRequest& request,
                     "columns names column \"" + request.columns[i] + "\" twice", {},
                     "Name each column once.");
   }
+  if (!request.unorderable.empty())
+    throw Error(ErrorCode::FeatureNotSupported,
+                "cannot add a UNIQUE constraint on " + request.unorderable + " of table " +
+                    table.qualified() + ": the type has no default btree operator class",
+                "A UNIQUE constraint needs a btree index, which compares values with the type's "
+                "equality; its CREATE UNIQUE INDEX CONCURRENTLY would fail, and finish could "
+                "not count duplicates.",
+                "Convert the column to a type with one first (json to jsonb: "
+                "zdm.begin_alter_type), or use zdm.begin_create_index(..., is_unique => true) "
+                "on an expression that has one.");
   if (table.has_constraint(request.name))
     throw Error(
         ErrorCode::DuplicateObject,
