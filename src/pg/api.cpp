@@ -152,10 +152,14 @@ void finish_or_abort(const std::optional<std::string>& requested, zdm::core::Act
           zdm::pg::check_no_dependents(relid, op.new_column, migration, op.column);
         if (zdm::core::is_join_kind(op.kind)) check_join_in_sync(migration, table, op);
         check_no_violations(migration, table, op);
-        if (op.kind == zdm::core::OpKind::DropIndex)
+        if (op.kind == zdm::core::OpKind::DropIndex) {
           refuse_index_blockers(migration, relid, op.column);
-        if (op.kind == zdm::core::OpKind::DropConstraint)
+          zdm::pg::refuse_replica_identity_drop(relid, op.column, false);
+        }
+        if (op.kind == zdm::core::OpKind::DropConstraint) {
           refuse_constraint_dependents(migration, table, op.column);
+          zdm::pg::refuse_replica_identity_drop(relid, op.column, true);
+        }
         if (op.kind == zdm::core::OpKind::JoinToColumn && op.join_relid != 0)
           zdm::pg::check_no_table_dependents(op.join_relid, migration);
         if (op.kind == zdm::core::OpKind::DropTable)
@@ -784,7 +788,9 @@ ZDM_FUNCTION(zdm_begin_drop_index) {
         IndexBlockers blockers = index_blockers(index_oid);
         request.constraint = blockers.constraint;
         request.dependents = blockers.dependents;
-        return zdm::core::drop_index::validate(t, request, open);
+        zdm::core::Operation op = zdm::core::drop_index::validate(t, request, open);
+        zdm::pg::refuse_replica_identity_drop(t.oid, request.index, false);
+        return op;
       },
       zdm::pg::LockStrength::Validate);
   zdm::pg::close_session();
@@ -868,7 +874,10 @@ ZDM_FUNCTION(zdm_begin_drop_constraint) {
   std::string migration = begin_recorded_operation(
       {relid}, requested, {"drop", table.name, name},
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::drop_constraint::validate(t, constraint_facts(relid, name), open);
+        zdm::core::Operation op =
+            zdm::core::drop_constraint::validate(t, constraint_facts(relid, name), open);
+        zdm::pg::refuse_replica_identity_drop(t.oid, name, true);
+        return op;
       },
       zdm::pg::LockStrength::Validate);
   zdm::pg::close_session();

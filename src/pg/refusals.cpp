@@ -175,6 +175,42 @@ void refuse_index_blockers(const std::string& migration, unsigned int relid,
                   migration + "\" to keep the index; then call zdm.finish() again.");
 }
 
+void refuse_replica_identity_drop(unsigned int relid, const std::string& name, bool constraint) {
+  std::vector<zdm::pg::Row> rows = zdm::pg::query(
+      "WITH idx AS (SELECT i.indexrelid, i.indrelid, i.indisreplident, i.indisprimary "
+      "  FROM pg_catalog.pg_index i WHERE i.indrelid = $1::pg_catalog.oid AND i.indexrelid = "
+      "  CASE WHEN $3::pg_catalog.bool THEN (SELECT x.conindid FROM pg_catalog.pg_constraint x "
+      "    WHERE x.conrelid = $1::pg_catalog.oid AND x.conname = $2 AND x.contype IN ('p', 'u')) "
+      "  ELSE (SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_index ci "
+      "    ON ci.indexrelid = c.oid WHERE ci.indrelid = $1::pg_catalog.oid AND c.relname = $2) "
+      "  END) "
+      "SELECT pg_catalog.quote_ident(ic.relname), "
+      "  i.indrelid::pg_catalog.regclass::pg_catalog.text, "
+      "  pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(p.pubname), ', ') "
+      "FROM idx i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+      "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid "
+      "JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace "
+      "JOIN pg_catalog.pg_publication_tables pt "
+      "  ON pt.schemaname = n.nspname AND pt.tablename = t.relname "
+      "JOIN pg_catalog.pg_publication p ON p.pubname = pt.pubname "
+      "WHERE (p.pubupdate OR p.pubdelete) "
+      "AND (i.indisreplident OR (t.relreplident = 'd' AND i.indisprimary)) "
+      "GROUP BY ic.relname, i.indrelid",
+      {std::to_string(relid), name, constraint ? "true" : "false"});
+  if (rows.empty()) return;
+  const std::string index = *rows[0][0], table = *rows[0][1], publications = *rows[0][2];
+  throw Error(
+      ErrorCode::ObjectInUse,
+      "cannot drop " + (constraint ? "constraint \"" + name + "\": its index " : "index ") + index +
+          (constraint ? " is" : ": it is") + " the replica identity of table " + table +
+          ", and publication " + publications + " publishes its updates or deletes",
+      "Without a replica identity PostgreSQL refuses every UPDATE and DELETE on a table that "
+      "publishes them: both apps' writes would fail from finish on.",
+      "Give the table another replica identity first (ALTER TABLE " + table +
+          " REPLICA IDENTITY USING INDEX another unique index, or REPLICA IDENTITY FULL), or "
+          "remove it from the publication.");
+}
+
 // The constraint's columns and what depends on it: for a PRIMARY KEY, UNIQUE
 // or EXCLUDE, also what depends on its index (a foreign key from anywhere).
 zdm::core::DropConstraintRequest constraint_facts(unsigned int relid, const std::string& name) {

@@ -40,6 +40,12 @@ IndexBlockers index_blockers(const std::string& index_oid);
 // drop_index's finish: what was built on the index during the window.
 void refuse_index_blockers(const std::string& migration, unsigned int relid,
                            const std::string& index);
+// drop_index and drop_constraint, at begin and at finish: dropping the index
+// that is a published table's replica identity (REPLICA IDENTITY USING INDEX,
+// or the primary key under REPLICA IDENTITY DEFAULT) would make PostgreSQL
+// refuse every UPDATE and DELETE on the table. `name` is the index's, or with
+// `constraint` the constraint's whose index it is.
+void refuse_replica_identity_drop(unsigned int relid, const std::string& name, bool constraint);
 // drop_constraint: the constraint's columns and what depends on it.
 zdm::core::DropConstraintRequest constraint_facts(unsigned int relid, const std::string& name);
 // drop_constraint's finish: what was built on the constraint during the window.
