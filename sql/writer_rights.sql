@@ -3,7 +3,7 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS zdm CASCADE;
 CREATE EXTENSION zdm;
 DROP TABLE IF EXISTS wr_pg_generated, wr_pg_default, wr_pg_check, wr_person, wr_open CASCADE;
-DROP SCHEMA IF EXISTS zdm_wr_priv CASCADE;
+DROP SCHEMA IF EXISTS zdm_wr_priv, zdm_wr_admin CASCADE;
 DROP ROLE IF EXISTS zdm_wr_owner, zdm_wr_app, zdm_wr_late, zdm_wr_writers, zdm_wr_member;
 RESET client_min_messages;
 -- What a writer of the table needs once a migration is open. zdm computes
@@ -159,8 +159,29 @@ SELECT zdm.begin_add_column('wr_open', 'code', 'text', up => 'zdm_wr_priv.legacy
 RESET ROLE;
 SELECT count(*) AS active_migrations FROM zdm.migrations WHERE state = 'active';
 
+-- The trigger compiles the expression as the table's owner, whoever writes:
+-- begin, here a superuser's on the owner's table, refuses when the owner
+-- could not (no USAGE on a schema it names), rather than leave every write
+-- failing.
+CREATE SCHEMA zdm_wr_admin;
+CREATE FUNCTION zdm_wr_admin.initial(t text) RETURNS text LANGUAGE sql IMMUTABLE
+  AS $$ SELECT upper(left(t, 1)) $$;
+SELECT zdm.begin_add_column('wr_person', 'code', 'text', up => 'zdm_wr_admin.initial(name)');
+SELECT count(*) AS active_migrations FROM zdm.migrations WHERE state = 'active';
+SET ROLE zdm_wr_app;
+INSERT INTO wr_person (id, name) VALUES (9, 'dorothy');
+RESET ROLE;
+GRANT USAGE ON SCHEMA zdm_wr_admin TO zdm_wr_owner;
+SELECT zdm.begin_add_column('wr_person', 'code', 'text', up => 'zdm_wr_admin.initial(name)',
+                            migration => 'wr_admin');
+SET ROLE zdm_wr_app;
+INSERT INTO wr_person (id, name) VALUES (8, 'katherine');
+RESET ROLE;
+SELECT id, name, code FROM wr_person WHERE id = 8;
+SELECT zdm.abort('wr_admin');
+
 SET client_min_messages = warning;
 DROP TABLE wr_pg_generated, wr_pg_default, wr_pg_check, wr_person, wr_open CASCADE;
-DROP SCHEMA zdm_wr_priv CASCADE;
+DROP SCHEMA zdm_wr_priv, zdm_wr_admin CASCADE;
 REVOKE CREATE ON SCHEMA public FROM zdm_wr_owner;
 DROP ROLE zdm_wr_owner, zdm_wr_app, zdm_wr_late, zdm_wr_writers, zdm_wr_member;

@@ -245,6 +245,63 @@ std::vector<unsigned int> oids_of(List* oids) {
   return out;
 }
 
+struct OwnerChecking {
+  const char* what;
+  const char* text;
+  const char* owner;
+};
+
+void owner_checking_context(void* arg) {
+  const OwnerChecking* c = static_cast<const OwnerChecking*>(arg);
+  errcontext(
+      "zdm: the table's owner %s compiles the %s expression for every writer, and could "
+      "not: %s",
+      c->owner, c->what, c->text);
+}
+
+// Parses and resolves `text` over `rel` as `owner` (the caller's identity is
+// restored on the way out, error or not). Its own function: a PG_TRY nested in
+// pg_guard's frame would clobber its locals.
+void resolve_as(Oid owner, Relation rel, const char* text, const char* what) {
+  Oid saved_user;
+  int saved_sec;
+  GetUserIdAndSecContext(&saved_user, &saved_sec);
+  SetUserIdAndSecContext(owner, saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+  PG_TRY();
+  {
+    Node* raw = zdm_parse_one_expression(text, what);
+    ParseState* pstate = make_parsestate(NULL);
+    ParseNamespaceItem* item =
+        addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, true);
+    addNSItemToQuery(pstate, item, true, true, true);
+    (void)transformExpr(pstate, raw, EXPR_KIND_GENERATED_COLUMN);
+    free_parsestate(pstate);
+  }
+  PG_FINALLY();
+  { SetUserIdAndSecContext(saved_user, saved_sec); }
+  PG_END_TRY();
+}
+
+// The trigger resolves the stored text's names as the table's owner
+// (src/trigger/dual_write.cpp), whoever writes: when a superuser or a member
+// of the owning role begins, the owner must be able to, or every write after
+// begin would fail (no USAGE on a schema the text names). Resolved here as the
+// owner, under zdm's pinned search_path, as the trigger will.
+void require_owner_resolves(unsigned int relid, const char* text, const char* what) {
+  pg_guard([&] {
+    Relation rel = table_open(relid, AccessShareLock);
+    const Oid owner = rel->rd_rel->relowner;
+    if (owner != GetUserId() && !superuser_arg(owner)) {
+      OwnerChecking checking{what, text, GetUserNameFromId(owner, false)};
+      ErrorContextCallback callback{error_context_stack, owner_checking_context, &checking};
+      error_context_stack = &callback;
+      resolve_as(owner, rel, text, what);
+      error_context_stack = callback.previous;
+    }
+    table_close(rel, NoLock);
+  });
+}
+
 std::string normalize_over_table(unsigned int relid, const std::string& text, Oid typid,
                                  int32 typmod, const char* what, const std::string& cast_from,
                                  AttrNumber computed = InvalidAttrNumber,
@@ -296,6 +353,7 @@ std::string normalize_over_table(unsigned int relid, const std::string& text, Oi
     return deparse_expression(reinterpret_cast<Node*>(expr), deparse_context_for(name, relid),
                               false, false);
   });
+  require_owner_resolves(relid, out, what);
   return out;
 }
 
