@@ -97,9 +97,17 @@ core::TableDesc load_table(unsigned int relid, bool allow_family) {
   t.owner = *rows[0][4];
   if (t.owner.size() > 1 && t.owner.front() == '"')  // regrole quotes where it must
     t.owner = t.owner.substr(1, t.owner.size() - 2);
+  if (*rows[0][2] == "p")
+    throw Error(ErrorCode::WrongObjectType,
+                t.qualified() + " is a partitioned table, which zdm does not migrate",
+                "zdm's trigger, backfill and row checks work on one ordinary table; a partitioned "
+                "table's rows live in its partitions, which zdm refuses too (they would need the "
+                "change together).",
+                "Run the change as plain DDL on the partitioned table through zdm.run_ddl "
+                "(lock-safe, and it refuses what would scan or rewrite under a long lock), or in "
+                "a maintenance window.");
   if (*rows[0][2] != "r")
-    throw Error(ErrorCode::WrongObjectType, t.qualified() + " is not an ordinary table",
-                *rows[0][2] == "p" ? "Partitioned tables are not supported yet." : "",
+    throw Error(ErrorCode::WrongObjectType, t.qualified() + " is not an ordinary table", {},
                 "zdm migrates ordinary tables only.");
   if (t.schema == "zdm" || t.schema == "pg_catalog" || t.schema == "information_schema" ||
       t.schema.rfind("pg_toast", 0) == 0)
@@ -118,7 +126,10 @@ core::TableDesc load_table(unsigned int relid, bool allow_family) {
   // to children), so a tree that grew during the window never traps a
   // migration; backfill and finish name the way out.
   if (family && !allow_family) {
-    std::string hint = "Migrate a table outside any inheritance or partitioning tree.";
+    std::string hint =
+        "Migrate a table outside any inheritance or partitioning tree; for one in a tree, run "
+        "the change as plain DDL on its root through zdm.run_ddl, or detach it first (ALTER "
+        "TABLE ... NO INHERIT ..., or DETACH PARTITION).";
     if (!open_operations_on(relid).empty())
       hint =
           "The tree grew during the migration. Detach the tables (ALTER TABLE ... NO INHERIT "
@@ -442,16 +453,27 @@ void check_no_dependents(unsigned int relid, const std::string& column,
 
 void check_no_table_dependents(unsigned int relid, const std::string& migration,
                                const std::string& as_used) {
-  // Objects outside the table that need it or its row type: views, foreign
-  // keys from other tables, columns of its type. Its own indexes,
-  // constraints, triggers and sequences go with it.
+  // Objects outside the table that need it, its row type or a sequence it
+  // owns (DROP TABLE drops those too): views, foreign keys from other tables,
+  // columns of its type, other tables' defaults calling nextval on its
+  // sequence. Its own indexes, constraints, triggers, defaults and sequences
+  // go with it.
   Value dependents = query_value(
       "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, "
       "d.objsubid), ', ') FROM pg_catalog.pg_depend d "
       "WHERE d.deptype = 'n' AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
       "  AND d.refobjid = $1::pg_catalog.oid) OR (d.refclassid = "
       "  'pg_catalog.pg_type'::pg_catalog.regclass AND d.refobjid = (SELECT reltype FROM "
-      "  pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid))) "
+      "  pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid)) "
+      "  OR (d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid IN ("
+      "    SELECT o.objid FROM pg_catalog.pg_depend o JOIN pg_catalog.pg_class sq "
+      "    ON sq.oid = o.objid AND sq.relkind = 'S' "
+      "    WHERE o.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+      "    AND o.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+      "    AND o.refobjid = $1::pg_catalog.oid AND o.deptype IN ('a', 'i')))) "
+      "AND NOT (d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND EXISTS ("
+      "  SELECT 1 FROM pg_catalog.pg_attrdef ad WHERE ad.oid = d.objid "
+      "  AND ad.adrelid = $1::pg_catalog.oid)) "
       "AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
       "  AND d.objid = $1::pg_catalog.oid) "
       "AND NOT (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND EXISTS ("
@@ -721,9 +743,16 @@ std::pair<std::string, unsigned int> index_and_table(const std::string& index_oi
   if (rows.empty())
     throw Error(ErrorCode::UndefinedObject, "index with OID " + index_oid + " does not exist");
   if (*rows[0][1] != "i" || !rows[0][2])
-    throw Error(ErrorCode::WrongObjectType, "\"" + *rows[0][0] + "\" is not an index", {},
-                *rows[0][1] == "I" ? "Indexes of partitioned tables are not supported."
-                                   : "Pass the name of an index (see \\di).");
+    throw Error(ErrorCode::WrongObjectType,
+                *rows[0][1] == "I" ? "\"" + *rows[0][0] +
+                                         "\" is an index of a partitioned table, which zdm does "
+                                         "not migrate"
+                                   : "\"" + *rows[0][0] + "\" is not an index",
+                {},
+                *rows[0][1] == "I"
+                    ? "Drop it with plain DDL through zdm.run_ddl (lock-safe), or in a "
+                      "maintenance window."
+                    : "Pass the name of an index (see \\di).");
   return {*rows[0][0], static_cast<unsigned int>(std::stoul(*rows[0][2]))};
 }
 
