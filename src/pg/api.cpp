@@ -675,6 +675,13 @@ std::vector<std::string> string_array_arg(FunctionCallInfo fcinfo, int n, const 
 
 }  // namespace
 
+namespace {
+std::string begin_recorded_operation(const std::vector<unsigned int>& relids,
+                                     const std::optional<std::string>& requested,
+                                     const std::vector<std::string>& name_parts,
+                                     const Validate& validate, zdm::pg::LockStrength strength);
+}  // namespace
+
 ZDM_FUNCTION(zdm_begin_create_index) {
   unsigned int relid = required_table(fcinfo, 0);
   std::vector<std::string> columns = string_array_arg(fcinfo, 1, "columns");
@@ -722,11 +729,16 @@ ZDM_FUNCTION(zdm_begin_create_index) {
                 {}, "Pass name => 'a name no relation in schema \"" + table.schema + "\" uses'.");
   }
   request.name = name;
-  std::string migration = begin_operation(
-      relid, requested, {"index", name},
+  // begin only records the index (no trigger, no column): SHARE UPDATE
+  // EXCLUSIVE serializes it with zdm's other steps on the table, and the
+  // apps' open transactions, readers and writers, neither hold it up nor queue
+  // behind it.
+  std::string migration = begin_recorded_operation(
+      {relid}, requested, {"index", name},
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
         return zdm::core::create_index::validate(t, request, open);
-      });
+      },
+      zdm::pg::LockStrength::Validate);
   zdm::pg::announce_pending_statements(migration);
   zdm::pg::close_session();
   return text_result(migration);
