@@ -418,8 +418,10 @@ run_one() {
         fi
     fi
     ddl="$(q -c "SELECT CASE WHEN to_regclass('zdm.ddl_log') IS NOT NULL THEN
-                   (SELECT format('%s DDL statements, max attempts %s, lock wait %s',
-                                  count(*), max(attempts), sum(lock_wait)) FROM zdm.ddl_log) END" \
+                   (SELECT CASE WHEN count(*) = 0 THEN 'no DDL statement run by zdm'
+                                ELSE format('%s DDL statements, max attempts %s, lock wait %s',
+                                            count(*), max(attempts), sum(lock_wait)) END
+                    FROM zdm.ddl_log) END" \
            2>/dev/null)"
 
     # pgbench figures
