@@ -4,7 +4,8 @@ DROP EXTENSION IF EXISTS zdm CASCADE;
 CREATE EXTENSION zdm;
 DROP TABLE IF EXISTS wr_pg_generated, wr_pg_default, wr_pg_check, wr_person, wr_open CASCADE;
 DROP SCHEMA IF EXISTS zdm_wr_priv, zdm_wr_admin CASCADE;
-DROP ROLE IF EXISTS zdm_wr_owner, zdm_wr_app, zdm_wr_late, zdm_wr_writers, zdm_wr_member;
+DROP ROLE IF EXISTS zdm_wr_owner, zdm_wr_app, zdm_wr_late, zdm_wr_writers, zdm_wr_member, zdm_wr_dba,
+  zdm_wr_dba_noinherit;
 RESET client_min_messages;
 -- What a writer of the table needs once a migration is open. zdm computes
 -- up, down and its conversions in the writing session, with the writer's
@@ -136,9 +137,16 @@ UPDATE wr_person SET name = 'johnny' WHERE id = 7;
 RESET ROLE;
 
 -- The backfill runs as whoever calls it (the owner, a member of it, or a
--- superuser), with the same rule.
+-- superuser), with the same rule: a member of the owning role has the
+-- owner's EXECUTE; one that does not inherit it may not run it at all.
+CREATE ROLE zdm_wr_dba LOGIN IN ROLE zdm_wr_owner;
+CREATE ROLE zdm_wr_dba_noinherit LOGIN NOINHERIT IN ROLE zdm_wr_owner;
 SET client_min_messages = warning;
+SET ROLE zdm_wr_dba_noinherit;
 CALL zdm.backfill('wr_initial');
+SET ROLE zdm_wr_dba;
+CALL zdm.backfill('wr_initial');
+RESET ROLE;
 CALL zdm.backfill('wr_score');
 RESET client_min_messages;
 SELECT id, name, initial, score, score_new FROM wr_person ORDER BY id;
@@ -184,4 +192,5 @@ SET client_min_messages = warning;
 DROP TABLE wr_pg_generated, wr_pg_default, wr_pg_check, wr_person, wr_open CASCADE;
 DROP SCHEMA zdm_wr_priv, zdm_wr_admin CASCADE;
 REVOKE CREATE ON SCHEMA public FROM zdm_wr_owner;
-DROP ROLE zdm_wr_owner, zdm_wr_app, zdm_wr_late, zdm_wr_writers, zdm_wr_member;
+DROP ROLE zdm_wr_owner, zdm_wr_app, zdm_wr_late, zdm_wr_writers, zdm_wr_member, zdm_wr_dba,
+  zdm_wr_dba_noinherit;
