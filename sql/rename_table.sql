@@ -71,7 +71,7 @@ SELECT count(*) FROM rt_people WHERE email = 'through-view@x';
 SELECT zdm.begin_rename_table('rt_people', 'rt_folk', migration => 'rt_c');
 SELECT zdm.begin_create_index('rt_folk', ARRAY['nick'], migration => 'rt_c');
 SELECT zdm.begin_add_check('rt_folk', 'rt_nick_short', 'length(nick) < 100', migration => 'rt_c');
-SELECT zdm.begin_rename('rt_folk', 'nick', 'handle', migration => 'rt_c');
+SELECT zdm.begin_rename('rt_folk', 'email', 'mail', migration => 'rt_c');
 SELECT zdm.begin_add_column('rt_folk', 'extra', 'int', migration => 'rt_c');
 SELECT zdm.begin_set_not_null('rt_folk', 'nick', up => 'coalesce(nick, '''')', migration => 'rt_c');
 SELECT zdm.begin_rename_table('rt_folk', 'rt_other', migration => 'rt_c');

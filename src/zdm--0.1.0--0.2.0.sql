@@ -288,3 +288,8 @@ CREATE FUNCTION zdm.trigger_cache_size(OUT dual_write integer, OUT join_sync int
 RETURNS record LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'zdm_trigger_cache_size';
 COMMENT ON FUNCTION zdm.trigger_cache_size() IS
   'How many entries this backend''s trigger caches hold: dual_write (tables), join_sync (triggers).';
+
+-- Overlapping migrations on one column: what index and constraint operations
+-- read (src/core/plan.cpp, check_overlaps).
+ALTER TABLE zdm.operations ADD COLUMN reads name[], ADD COLUMN ref_table regclass,
+  ADD COLUMN ref_reads name[];

@@ -62,6 +62,10 @@ CREATE TABLE zdm.operations (
     rate_since           timestamptz,  -- rows/s is measured from here: a minute ago,
     rate_since_rows      bigint,       -- or the walk's start (rows_done then)
     migration_owner      regrole NOT NULL,  -- with migration: its zdm.migrations row
+    reads                name[],   -- index and constraint operations: the columns of tbl they
+                                   -- read (no other migration may change them meanwhile)
+    ref_table            regclass, -- add_foreign_key: the referenced table
+    ref_reads            name[],   -- add_foreign_key: the referenced columns
     CONSTRAINT operations_migration_fkey FOREIGN KEY (migration_owner, migration)
       REFERENCES zdm.migrations (owner, name)
 );

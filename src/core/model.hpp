@@ -140,7 +140,8 @@ enum class OpKind {
 bool is_join_kind(OpKind kind);
 // drop_index, add_foreign_key, add_unique, drop_constraint (#11 items 2-3):
 // column_name holds the index's or the constraint's name; they claim no column
-// and the dual-write trigger does not serve them.
+// (they read some: Operation::reads) and the dual-write trigger does not serve
+// them.
 bool is_index_or_constraint_kind(OpKind kind);
 // Whether the same-table dual-write trigger serves the kind (index operations
 // change nothing a write sees).
@@ -191,7 +192,20 @@ struct Operation {
   std::string target_key;
   std::string references_sql;  // the value's foreign key to repeat ("REFERENCES ..."), or ""
 
-  // The columns no other open operation may touch while this one is open.
+  // Index and constraint operations (create_index, add_unique, add_check,
+  // add_foreign_key, drop_index, drop_constraint): the columns of the table
+  // they read (keys, expressions, predicate; a check's expression; the
+  // constraint's columns), stored at begin. An operation that changes one of
+  // them may not be open at the same time (check_overlaps).
+  std::vector<std::string> reads;
+  // add_foreign_key: the referenced table (at begin only; stored as ref_table)
+  // and the columns of it the key reads (stored).
+  unsigned int ref_relid = 0;
+  std::vector<std::string> ref_reads;
+
+  // The columns it changes (adds, drops, renames, replaces, makes NOT NULL):
+  // no other open operation may change them, nor read them unless the pair
+  // composes (check_overlaps). Index and constraint operations claim none.
   std::vector<std::string> claimed_columns() const;
   // "rename a -> b", "add_column c", "drop_column d"
   std::string describe() const;

@@ -32,17 +32,58 @@ void check_identifier(const std::string& what, const std::string& name) {
     throw Error(ErrorCode::InvalidParameter, what + " must not contain a NUL byte");
 }
 
-void check_unclaimed(const TableDesc& table, const std::vector<std::string>& columns,
-                     const std::vector<Operation>& open_on_table) {
-  for (const Operation& open : open_on_table)
-    for (const std::string& claimed : open.claimed_columns())
-      for (const std::string& column : columns)
-        if (column == claimed)
-          throw Error(ErrorCode::ObjectInUse,
-                      "column \"" + column + "\" of table " + table.qualified() +
-                          " is already under migration \"" + open.migration + "\"",
-                      "That migration's " + open.describe() + " is still open.",
-                      "Finish or abort migration \"" + open.migration + "\" first.");
+bool composes_on_column(const Operation& changer, const Operation& reader) {
+  if (changer.kind == OpKind::SetNotNull && !has_shadow_column(changer)) return true;
+  if (changer.kind == OpKind::AddColumn)
+    return (reader.kind == OpKind::CreateIndex || reader.kind == OpKind::AddUnique) &&
+           !changer.migration.empty() && changer.migration == reader.migration;
+  if (reader.kind == OpKind::DropIndex) return !has_shadow_column(changer);
+  return false;
+}
+
+namespace {
+
+bool contains(const std::vector<std::string>& columns, const std::string& column) {
+  return std::find(columns.begin(), columns.end(), column) != columns.end();
+}
+
+[[noreturn]] void refuse_overlap(const TableDesc& table, const std::string& column,
+                                 const Operation& open, const std::string& why,
+                                 const std::string& hint) {
+  throw Error(ErrorCode::ObjectInUse,
+              "column \"" + column + "\" of table " + table.qualified() +
+                  " is already under migration \"" + open.migration + "\"",
+              "That migration's " + open.describe() + " is still open" + why + ".",
+              hint.empty() ? "Finish or abort migration \"" + open.migration + "\" first." : hint);
+}
+
+}  // namespace
+
+void check_overlaps(const TableDesc& table, const Operation& op,
+                    const std::vector<Operation>& open_on_table) {
+  check_overlaps(table, op, op.claimed_columns(), op.reads, open_on_table);
+}
+
+void check_overlaps(const TableDesc& table, const Operation& op,
+                    const std::vector<std::string>& claims, const std::vector<std::string>& reads,
+                    const std::vector<Operation>& open_on_table) {
+  for (const Operation& open : open_on_table) {
+    const std::vector<std::string> open_claims = open.claimed_columns();
+    for (const std::string& column : claims)
+      if (contains(open_claims, column)) refuse_overlap(table, column, open, "", "");
+    for (const std::string& column : reads)
+      if (contains(open_claims, column) && !composes_on_column(open, op))
+        refuse_overlap(table, column, open, "",
+                       open.kind == OpKind::AddColumn && !open.migration.empty() &&
+                               (op.kind == OpKind::CreateIndex || op.kind == OpKind::AddUnique)
+                           ? "Begin it in the same migration (migration => " +
+                                 quote_literal(open.migration) +
+                                 "), or finish or abort migration \"" + open.migration + "\" first."
+                           : "");
+    for (const std::string& column : claims)
+      if (contains(open.reads, column) && !composes_on_column(op, open))
+        refuse_overlap(table, column, open, ", and reads the column", "");
+  }
 }
 
 std::string constraint_violations_sql(const TableDesc& table, const Operation& op) {

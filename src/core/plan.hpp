@@ -91,10 +91,15 @@ struct ColumnToJoinRequest {
 struct CreateIndexRequest {
   std::string name;
   std::vector<std::string> keys;
-  std::vector<std::string> columns;  // the plain columns among the keys
+  // Every column it reads: the plain keys, and what the key expressions and
+  // the predicate read (src/pg resolves them).
+  std::vector<std::string> columns;
   bool unique = false;
   std::string method = "btree";
   std::string where;  // normalized predicate, or empty
+  // The open migration it joins, or empty: an add_column of that migration
+  // may add a column it reads (composes_on_column).
+  std::string migration = {};
 };
 
 // add_check: `expression` arrives normalized (boolean, IMMUTABLE, names
@@ -151,6 +156,7 @@ struct AddUniqueRequest {
   // (`column "c" of type json`), comma-separated: no UNIQUE index can be
   // built on them.
   std::string unorderable{};
+  std::string migration = {};  // the open migration it joins, or empty (as create_index's)
 };
 
 // drop_constraint (and rename_constraint): src/pg fills what only the catalog
@@ -182,9 +188,35 @@ std::string duplicate_keys_sql(const TableDesc& table, const Operation& op);
 Statements concurrent_index_statements(const TableDesc& table, const Operation& op);
 std::vector<std::string> required_indexes(const TableDesc& table, const Operation& op);
 
-// Refuses `columns` when an open operation on the table already claims one.
-void check_unclaimed(const TableDesc& table, const std::vector<std::string>& columns,
-                     const std::vector<Operation>& open_on_table);
+// Overlapping operations on one column. Refuses (ObjectInUse, naming the
+// column, the open migration and its operation) beginning `op` on `table`
+// while an operation open on the table
+// - changes a column `op` changes too (Operation::claimed_columns), or
+// - changes a column the other reads (Operation::reads), either way round,
+//   unless the pair composes (composes_on_column): the changer's finish or
+//   abort would drop, rename or replace the column under the reader's index or
+//   constraint (or, for drop_index and drop_constraint, bring it back).
+// Two operations that only read a column (two indexes on it) never overlap.
+// `op.migration`: the open migration it joins, or empty.
+void check_overlaps(const TableDesc& table, const Operation& op,
+                    const std::vector<Operation>& open_on_table);
+// The same with the columns of `table` that `op` changes and reads given (a
+// join operation claims different columns on each of its two tables).
+void check_overlaps(const TableDesc& table, const Operation& op,
+                    const std::vector<std::string>& claims, const std::vector<std::string>& reads,
+                    const std::vector<Operation>& open_on_table);
+// Whether `changer`, which changes a column, and `reader`, which reads it, may
+// be open at the same time:
+// - set_not_null without up changes no column's name, type or identity;
+// - a column add_column adds may be indexed (create_index, add_unique) in the
+//   same migration only: one finish, one abort (which drops the index with the
+//   column); another migration's index would outlive an abort of its column;
+// - drop_index conflicts only with what rebuilds the column's indexes on a
+//   shadow column (alter_type, set_not_null with up: finish would give the
+//   twin the dropped index's name); drop_column takes the index along (its
+//   finish is DROP INDEX IF EXISTS), a rename keeps it on the column.
+// Every other pair conflicts.
+bool composes_on_column(const Operation& changer, const Operation& reader);
 
 // The phases of any operation; each dispatches on op.kind to src/core/ops/.
 Statements begin_statements(const TableDesc& table, const Operation& op);

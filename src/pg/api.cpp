@@ -242,7 +242,7 @@ std::string begin_operation(unsigned int relid, const std::optional<std::string>
                             const AfterColumns& after_columns = {}) {
   {
     zdm::core::TableDesc first = zdm::pg::load_table(relid);
-    std::vector<zdm::core::Operation> first_open = zdm::pg::open_operations_on(relid);
+    std::vector<zdm::core::Operation> first_open = zdm::pg::open_operations_using(relid);
     zdm::core::check_table_operations(first, validate(first, first_open), first_open);
   }
   zdm::pg::require_rls_bypass(relid);
@@ -252,9 +252,12 @@ std::string begin_operation(unsigned int relid, const std::optional<std::string>
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   zdm::pg::require_rls_bypass(relid);  // again, as the table is now
   zdm::pg::require_trigger_order(relid);
+  // What reads or changes the table's columns: its own open operations, and
+  // the foreign keys of other tables being added that reference it.
+  std::vector<zdm::core::Operation> using_table = zdm::pg::open_operations_using(relid);
+  zdm::core::Operation op = validate(table, using_table);
+  zdm::core::check_table_operations(table, op, using_table);
   std::vector<zdm::core::Operation> open_ops = zdm::pg::open_operations_on(relid);
-  zdm::core::Operation op = validate(table, open_ops);
-  zdm::core::check_table_operations(table, op, open_ops);
   op.migration = zdm::pg::open_migration(requested, name_parts, relid);
   zdm::pg::run_statements(
       op.migration, "begin", locking,
@@ -419,7 +422,7 @@ ZDM_FUNCTION(zdm_begin_set_not_null) {
   // expression's.
   zdm::core::SetNotNullRequest first = request;
   first.up = "true";
-  zdm::core::set_not_null::validate(table, first, zdm::pg::open_operations_on(relid));
+  zdm::core::set_not_null::validate(table, first, zdm::pg::open_operations_using(relid));
   if (up) {
     // Assignment to the column's own type, as alter_type's up.
     request.up = zdm::pg::normalize_up(relid, *up, table.find_column(request.column)->type_sql);
@@ -546,18 +549,18 @@ ZDM_FUNCTION(zdm_begin_join_to_column) {
             "with the publisher's finish, drop " +
             join + " here.");
   }
-  std::string migration = begin_join_operation(
-      {join_relid, target_relid}, requested,
-      {"join", first_join.name, "to", first_target.name,
-       request.new_column.empty() ? request.value_column : request.new_column},
-      [&](zdm::core::TableDesc& target) {
-        zdm::core::TableDesc join = zdm::pg::load_table(join_relid);
-        request.key_types_comparable =
-            zdm::pg::keys_comparable(join, request.join_key, target, request.target_key);
-        return zdm::core::join::validate_join_to_column(join, target, request,
-                                                        zdm::pg::open_operations_on(join_relid),
-                                                        zdm::pg::open_operations_on(target_relid));
-      });
+  std::string migration =
+      begin_join_operation({join_relid, target_relid}, requested,
+                           {"join", first_join.name, "to", first_target.name,
+                            request.new_column.empty() ? request.value_column : request.new_column},
+                           [&](zdm::core::TableDesc& target) {
+                             zdm::core::TableDesc join = zdm::pg::load_table(join_relid);
+                             request.key_types_comparable = zdm::pg::keys_comparable(
+                                 join, request.join_key, target, request.target_key);
+                             return zdm::core::join::validate_join_to_column(
+                                 join, target, request, zdm::pg::open_operations_using(join_relid),
+                                 zdm::pg::open_operations_using(target_relid));
+                           });
   zdm::pg::close_session();
   return text_result(migration);
 }
@@ -600,8 +603,8 @@ ZDM_FUNCTION(zdm_begin_column_to_join) {
         // The join table is created by the caller and given to the target's
         // owner, unless they are the same role.
         if (zdm::pg::is_current_user(target.owner)) target.owner.clear();
-        return zdm::core::join::validate_column_to_join(target, request,
-                                                        zdm::pg::open_operations_on(target_relid));
+        return zdm::core::join::validate_column_to_join(
+            target, request, zdm::pg::open_operations_using(target_relid));
       },
       [&](zdm::core::Operation& op) { zdm::pg::record_join_table(op.id, join); });
   zdm::pg::close_session();
@@ -714,10 +717,12 @@ ZDM_FUNCTION(zdm_begin_create_index) {
       request.keys.push_back(zdm::core::quote_ident(c));
       request.columns.push_back(c);
     } else {
-      request.keys.push_back("(" + zdm::pg::normalize_index_expression(relid, c) + ")");
+      request.keys.push_back("(" + zdm::pg::normalize_index_expression(relid, c, &request.columns) +
+                             ")");
     }
   }
-  if (where) request.where = zdm::pg::normalize_predicate(relid, *where);
+  if (where) request.where = zdm::pg::normalize_predicate(relid, *where, &request.columns);
+  request.migration = requested.value_or("");
   if (name.empty()) {
     std::string base = zdm::core::create_index::default_name(table.name, columns);
     name = base;
@@ -863,6 +868,7 @@ ZDM_FUNCTION(zdm_begin_add_unique) {
                 {}, "Pass name => 'a name no relation in schema \"" + table.schema + "\" uses'.");
   }
   request.name = name;
+  request.migration = requested.value_or("");
   std::string migration = begin_recorded_operation(
       {relid}, requested, {"unique", name},
       [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {

@@ -400,12 +400,16 @@ std::string normalize_down(unsigned int relid, const std::string& text, const st
   return normalize_over_table(relid, text, t.typid, t.typmod, "down", cast_from, t.attnum);
 }
 
-std::string normalize_index_expression(unsigned int relid, const std::string& text) {
-  return normalize_over_table(relid, text, InvalidOid, -1, "index key", {});
+std::string normalize_index_expression(unsigned int relid, const std::string& text,
+                                       std::vector<std::string>* reads) {
+  return normalize_over_table(relid, text, InvalidOid, -1, "index key", {}, InvalidAttrNumber,
+                              reads);
 }
 
-std::string normalize_predicate(unsigned int relid, const std::string& text) {
-  return normalize_over_table(relid, text, BOOLOID, -1, "where_clause", {});
+std::string normalize_predicate(unsigned int relid, const std::string& text,
+                                std::vector<std::string>* reads) {
+  return normalize_over_table(relid, text, BOOLOID, -1, "where_clause", {}, InvalidAttrNumber,
+                              reads);
 }
 
 std::string normalize_default(unsigned int relid, const std::string& text,

@@ -35,8 +35,11 @@ std::string normalize_down(unsigned int relid, const std::string& text, const st
                            const std::string& cast_from = {});
 // create_index: a key expression over the table (its own type kept) and the
 // partial index's predicate (boolean); both IMMUTABLE, as PostgreSQL requires.
-std::string normalize_index_expression(unsigned int relid, const std::string& text);
-std::string normalize_predicate(unsigned int relid, const std::string& text);
+// `reads`, when given, receives the columns each reads.
+std::string normalize_index_expression(unsigned int relid, const std::string& text,
+                                       std::vector<std::string>* reads = nullptr);
+std::string normalize_predicate(unsigned int relid, const std::string& text,
+                                std::vector<std::string>* reads = nullptr);
 // add_check's expression: over the table's columns, to boolean, as a CHECK
 // constraint's (errors name it "expression").
 std::string normalize_check(unsigned int relid, const std::string& text,

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/error.hpp"
+#include "core/ops/add_foreign_key.hpp"
 #include "core/plan.hpp"
 #include "core/quote.hpp"
 #include "pg/boundary.hpp"
@@ -27,6 +28,27 @@ std::string list_active() {
   return names.value_or("none");
 }
 
+// A name[] column of zdm.operations, joined by the unit separator (0x1f), read
+// as keep_new_name is: NULL on a 0.1.0 catalog, which has no such column.
+#define ZDM_STORED_NAMES(column)                                                 \
+  "(SELECT pg_catalog.string_agg(e.name, E'\\x1f' ORDER BY e.n) "                \
+  "FROM pg_catalog.jsonb_array_elements_text(CASE WHEN pg_catalog.jsonb_typeof(" \
+  "pg_catalog.to_jsonb(o) OPERATOR(pg_catalog.->) '" column                      \
+  "') = 'array' "                                                                \
+  "THEN pg_catalog.to_jsonb(o) OPERATOR(pg_catalog.->) '" column                 \
+  "' END) WITH ORDINALITY "                                                      \
+  "e(name, n))"
+
+std::vector<std::string> split_stored_names(const Value& joined) {
+  std::vector<std::string> out;
+  if (!joined) return out;
+  std::size_t start = 0;
+  for (std::size_t end; (end = joined->find('\x1f', start)) != std::string::npos; start = end + 1)
+    out.push_back(joined->substr(start, end - start));
+  out.push_back(joined->substr(start));
+  return out;
+}
+
 const char* kOperationColumns =
     "SELECT o.id, o.migration, o.kind, o.column_name, o.new_column, o.tbl::pg_catalog.oid, "
     "o.backfill_state, o.new_type, o.up_expr, o.not_null, o.default_expr, o.check_name, "
@@ -34,7 +56,8 @@ const char* kOperationColumns =
     "o.join_value, o.target_key, o.references_sql, "
     // Read from the row as JSON: the library also runs against a 0.1.0
     // catalog, before ALTER EXTENSION UPDATE adds the column (NULL: false).
-    "(pg_catalog.to_jsonb(o) OPERATOR(pg_catalog.->>) 'keep_new_name')::pg_catalog.bool "
+    "(pg_catalog.to_jsonb(o) OPERATOR(pg_catalog.->>) 'keep_new_name')::pg_catalog.bool, "
+    ZDM_STORED_NAMES("reads") ", " ZDM_STORED_NAMES("ref_reads") " "
     "FROM zdm.operations o "
     "LEFT JOIN pg_catalog.pg_class jc ON jc.oid = o.join_table::pg_catalog.oid "
     "LEFT JOIN pg_catalog.pg_namespace jn ON jn.oid = jc.relnamespace ";
@@ -63,6 +86,8 @@ StoredOperation to_stored(const Row& r) {
   s.op.target_key = r[18].value_or("");
   s.op.references_sql = r[19].value_or("");
   s.op.keep_new_name = is_true(r[20]);
+  s.op.reads = split_stored_names(r[21]);
+  s.op.ref_reads = split_stored_names(r[22]);
   return s;
 }
 
@@ -188,6 +213,20 @@ std::vector<core::Operation> open_operations_on(unsigned int relid,
              {rel(relid), except_migration.empty() ? Value() : Value(except_migration),
               except_migration.empty() ? Value() : Value(owner_of(except_migration))}))
     out.push_back(to_stored(r).op);
+  return out;
+}
+
+std::vector<core::Operation> open_operations_using(unsigned int relid) {
+  std::vector<core::Operation> out = open_operations_on(relid);
+  if (legacy_catalog()) return out;  // a 0.1.0 catalog has no foreign key operations
+  for (const Row& r :
+       query((std::string(kOperationColumns) +
+              "JOIN zdm.migrations m ON m.name = o.migration AND m.owner = o.migration_owner "
+              "WHERE m.state = 'active' AND o.kind = 'add_foreign_key' "
+              "AND o.ref_table::pg_catalog.oid = $1::pg_catalog.oid ORDER BY o.id")
+                 .c_str(),
+             {rel(relid)}))
+    out.push_back(core::add_foreign_key::referenced_side(to_stored(r).op));
   return out;
 }
 
@@ -348,6 +387,22 @@ long record_operation(const core::Operation& op, unsigned int relid) {
   if (op.keep_new_name)
     execute_as_catalog_owner(
         "UPDATE zdm.operations SET keep_new_name = true WHERE id = $1::pg_catalog.int8", {*id});
+  // Only index and constraint operations read columns, which a 0.1.0 catalog
+  // cannot be called with either.
+  auto names = [](const std::vector<std::string>& columns) {
+    std::string joined;
+    for (const std::string& c : columns) joined += (joined.empty() ? "" : "\x1f") + c;
+    return columns.empty() ? Value() : Value(joined);
+  };
+  if (!op.reads.empty() || !op.ref_reads.empty())
+    execute_as_catalog_owner(
+        "UPDATE zdm.operations SET "
+        "reads = pg_catalog.string_to_array($2, E'\\x1f')::pg_catalog.name[], "
+        "ref_table = $3::pg_catalog.oid::pg_catalog.regclass, "
+        "ref_reads = pg_catalog.string_to_array($4, E'\\x1f')::pg_catalog.name[] "
+        "WHERE id = $1::pg_catalog.int8",
+        {*id, names(op.reads), op.ref_relid == 0 ? Value() : Value(rel(op.ref_relid)),
+         names(op.ref_reads)});
   // The walked table's inserts so far: status() and the NOTICEs tell the rows
   // inserted since begin that the backfill visits beyond its estimate. (A
   // 0.1.0 catalog, before ALTER EXTENSION zdm UPDATE, has no such column.)

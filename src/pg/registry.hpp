@@ -25,6 +25,11 @@ std::vector<StoredOperation> operations_of(const std::string& migration);
 std::vector<core::Operation> open_operations_on(unsigned int relid,
                                                 const std::string& except_migration = {});
 
+// open_operations_on, and the open add_foreign_key operations (of any table)
+// that reference `relid`, as core::add_foreign_key::referenced_side shows them:
+// everything that reads or changes a column of it, for check_overlaps.
+std::vector<core::Operation> open_operations_using(unsigned int relid);
+
 // NULL means the only active migration the caller can act on; otherwise the
 // name must exist among the migrations of the roles the caller is a member of
 // (names are scoped per owner). Errors name the candidates.

@@ -34,13 +34,16 @@ Operation validate(const TableDesc& table, const AddCheckRequest& request,
                       " is already under migration \"" + open.migration + "\"",
                   {}, "Finish or abort migration \"" + open.migration + "\" first.");
 
-  check_unclaimed(table, request.reads, open_on_table);
-
   Operation op;
   op.kind = OpKind::AddCheck;
   op.column = request.name;
   op.check_name = request.name;
   op.up = request.expression;
+  op.reads = request.reads;
+  // A column an open operation drops or replaces would take the constraint
+  // with it at finish; a rename would leave the stored expression (finish
+  // counts the violating rows with it) naming a column that is gone.
+  check_overlaps(table, op, open_on_table);
   return op;
 }
 

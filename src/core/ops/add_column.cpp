@@ -20,8 +20,6 @@ Operation validate(const TableDesc& table, const AddColumnRequest& request,
                 "not_null needs an up expression for " + column_of(table, request.column),
                 "The old app does not know the column, so its inserts could not fill it.",
                 "Pass up => 'an expression over the current columns'.");
-  check_unclaimed(table, {request.column}, open_on_table);
-
   Operation op;
   op.kind = OpKind::AddColumn;
   op.column = request.column;
@@ -31,6 +29,7 @@ Operation validate(const TableDesc& table, const AddColumnRequest& request,
   op.default_sql = request.default_sql;
   op.up_reads = request.up_reads;
   if (op.not_null) op.check_name = free_constraint_name(table, op.column + "_not_null");
+  check_overlaps(table, op, open_on_table);
   return op;
 }
 

@@ -96,11 +96,6 @@ Operation validate(const TableDesc& table, const TableDesc& ref,
                   "constraint \"" + name + "\" of table " + table.qualified() +
                       " is already under migration \"" + open.migration + "\"",
                   {}, "Finish or abort migration \"" + open.migration + "\" first.");
-  // A column another open operation drops or replaces (drop_column, the new
-  // copy of a rename, alter_type) would take the constraint with it.
-  check_unclaimed(table, request.columns, open_on_table);
-  check_unclaimed(ref, request.ref_columns, open_on_ref);
-
   Operation op;
   op.kind = OpKind::AddForeignKey;
   op.column = name;
@@ -108,7 +103,24 @@ Operation validate(const TableDesc& table, const TableDesc& ref,
   op.references_sql = "FOREIGN KEY (" + column_list(request.columns) + ") REFERENCES " +
                       ref.qualified() + " (" + column_list(request.ref_columns) + ") ON DELETE " +
                       on_delete;
+  op.reads = request.columns;
+  op.ref_relid = ref.oid;
+  op.ref_reads = request.ref_columns;
+  // A column another open operation drops or replaces (drop_column, the new
+  // copy of a rename, alter_type), on either table, would take the constraint
+  // with it.
+  check_overlaps(table, op, open_on_table);
+  check_overlaps(ref, referenced_side(op), open_on_ref);
   return op;
+}
+
+Operation referenced_side(const Operation& fk) {
+  Operation seen = fk;
+  seen.reads = fk.ref_reads;
+  seen.ref_reads.clear();
+  seen.ref_relid = 0;
+  seen.check_name.clear();  // a constraint of the referencing table
+  return seen;
 }
 
 Statements begin(const TableDesc& table, const Operation& op) {

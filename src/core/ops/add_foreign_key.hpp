@@ -25,6 +25,10 @@ std::string normalize_action(const std::string& action);
 Operation validate(const TableDesc& table, const TableDesc& ref,
                    const AddForeignKeyRequest& request, const std::vector<Operation>& open_on_table,
                    const std::vector<Operation>& open_on_ref);
+// The operation as its referenced table sees it: it reads ref_reads there (a
+// column operation on that table may not change them); its constraint belongs
+// to the referencing table, so its name clashes with none there.
+Operation referenced_side(const Operation& fk);
 Statements begin(const TableDesc& table, const Operation& op);
 bool needs_backfill(const Operation& op);
 BackfillSpec backfill(const TableDesc& table, const Operation& op);

@@ -53,20 +53,18 @@ Operation validate(const TableDesc& table, const AddUniqueRequest& request,
                   "index \"" + request.name + "\" is already being created by migration \"" +
                       open.migration + "\"",
                   {}, "Finish or abort migration \"" + open.migration + "\" first.");
-  // As for create_index: a column an open operation drops (drop_column, the
-  // old side of a rename or alter_type) would take the index with it; a
-  // column add_column adds stays.
-  std::vector<Operation> dropping;
-  for (const Operation& open : open_on_table)
-    if (open.kind != OpKind::AddColumn) dropping.push_back(open);
-  check_unclaimed(table, request.columns, dropping);
-
   Operation op;
   op.kind = OpKind::AddUnique;
   op.column = request.name;
   op.check_name = request.name;
   for (const std::string& c : request.columns)
     op.up += (op.up.empty() ? "" : ", ") + quote_ident(c);
+  op.reads = request.columns;
+  // As for create_index: a column an open operation drops, renames or
+  // replaces would take the index with it, or leave its stored keys naming
+  // another column; a column add_column adds may be in its own migration.
+  op.migration = request.migration;
+  check_overlaps(table, op, open_on_table);
   return op;
 }
 

@@ -196,7 +196,6 @@ Operation validate(const TableDesc& table, const AlterTypeRequest& request,
     throw Error(ErrorCode::InvalidParameter, what + " is already of type " + column.type_sql);
   check_can_shadow(table, column, "change the type of");
   if (request.up.empty()) throw Error(ErrorCode::InvalidParameter, "up must not be empty");
-  check_unclaimed(table, {request.column}, open_on_table);
   const bool keep_new_name = request.new_name && *request.new_name != request.column;
   if (request.new_name) {
     check_identifier("new_name", *request.new_name);
@@ -232,6 +231,8 @@ Operation validate(const TableDesc& table, const AlterTypeRequest& request,
   if (op.not_null) op.check_name = free_constraint_name(table, op.new_column + "_not_null");
   op.default_sql = table.default_of(request.column);
   op.storage_settable = request.storage_settable;
+  // Its new column is a name no column has yet: only the column is shared.
+  check_overlaps(table, op, {op.column}, {}, open_on_table);
   return op;
 }
 

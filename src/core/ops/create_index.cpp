@@ -1,5 +1,6 @@
 #include "core/ops/create_index.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "core/error.hpp"
@@ -37,18 +38,6 @@ Operation validate(const TableDesc& table, const CreateIndexRequest& request,
                   "index \"" + request.name + "\" is already being created by migration \"" +
                       open.migration + "\"",
                   {}, "Finish or abort migration \"" + open.migration + "\" first.");
-  // A column that an open operation drops (drop_column; the old side of a
-  // rename or alter_type) would take the index with it at finish. A column
-  // that add_column adds stays: the surname case and an index on surname go
-  // together in one migration; so does a column set_not_null (without up)
-  // makes NOT NULL.
-  std::vector<Operation> dropping;
-  for (const Operation& open : open_on_table)
-    if (open.kind != OpKind::AddColumn &&
-        !(open.kind == OpKind::SetNotNull && !has_shadow_column(open)))
-      dropping.push_back(open);
-  check_unclaimed(table, request.columns, dropping);
-
   Operation op;
   op.kind = OpKind::CreateIndex;
   op.column = request.name;
@@ -58,6 +47,14 @@ Operation validate(const TableDesc& table, const CreateIndexRequest& request,
   for (const std::string& k : request.keys) keys += (keys.empty() ? "" : ", ") + k;
   op.up = keys;
   op.down = request.where;
+  for (const std::string& c : request.columns)
+    if (std::find(op.reads.begin(), op.reads.end(), c) == op.reads.end()) op.reads.push_back(c);
+  // A column an open operation drops, renames or replaces would take the
+  // index with it at finish, or leave its stored keys naming another column;
+  // a column add_column adds may be indexed in its own migration (the surname
+  // case and an index on surname); see composes_on_column.
+  op.migration = request.migration;
+  check_overlaps(table, op, open_on_table);
   return op;
 }
 

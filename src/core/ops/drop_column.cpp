@@ -28,12 +28,11 @@ Operation validate(const TableDesc& table, const DropColumnRequest& request,
                 column_of(table, request.column) + " is NOT NULL, so it needs a down expression",
                 "New-side writes leave the column out; without down they would violate NOT NULL.",
                 "Pass down => 'an expression over the new-side columns'.");
-  check_unclaimed(table, {request.column}, open_on_table);
-
   Operation op;
   op.kind = OpKind::DropColumn;
   op.column = request.column;
   op.down = request.down;
+  check_overlaps(table, op, open_on_table);
   return op;
 }
 

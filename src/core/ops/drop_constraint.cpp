@@ -43,14 +43,14 @@ Operation validate(const TableDesc& table, const DropConstraintRequest& request,
         "Depending on it: " + request.dependents + ".",
         "Drop those first (zdm.begin_drop_constraint for a foreign key, in the same "
         "migration or an earlier one), or keep the constraint.");
-  // alter_type repeats the constraints of its column on the shadow column and
-  // keeps them at finish; drop_column and a rename's copy take them along.
-  check_unclaimed(table, request.columns, open_on_table);
-
   Operation op;
   op.kind = OpKind::DropConstraint;
   op.column = request.name;
   op.check_name = request.name;
+  op.reads = request.columns;
+  // alter_type repeats the constraints of its column on the shadow column and
+  // keeps them at finish; drop_column and a rename's copy take them along.
+  check_overlaps(table, op, open_on_table);
   return op;
 }
 
@@ -70,7 +70,12 @@ std::string rename_statement(const TableDesc& table, const DropConstraintRequest
   // finish the constraints of its column (and their copies on the shadow
   // column) by name too.
   require_not_held(table, request.name, open_on_table);
-  check_unclaimed(table, request.columns, open_on_table);
+  // It reads its columns as a dropped constraint does (composes_on_column).
+  Operation renaming;
+  renaming.kind = OpKind::DropConstraint;
+  renaming.column = request.name;
+  renaming.reads = request.columns;
+  check_overlaps(table, renaming, open_on_table);
   return alter_table(table) + "RENAME CONSTRAINT " + quote_ident(request.name) + " TO " +
          quote_ident(new_name);
 }

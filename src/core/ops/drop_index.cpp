@@ -42,17 +42,14 @@ Operation validate(const TableDesc& table, const DropIndexRequest& request,
           "index \"" + request.index + "\" is being built by migration \"" + open.migration + "\"",
           {}, "To drop it, abort migration \"" + open.migration + "\" (abort drops it).");
   }
-  // alter_type (and set_not_null with up) rebuild the column's indexes on a
-  // shadow column, and finish gives the twin the original's name: the index
-  // would come back.
-  std::vector<Operation> rebuilding;
-  for (const Operation& open : open_on_table)
-    if (has_shadow_column(open)) rebuilding.push_back(open);
-  check_unclaimed(table, index->uses, rebuilding);
-
   Operation op;
   op.kind = OpKind::DropIndex;
   op.column = request.index;
+  op.reads = index->uses;
+  // alter_type (and set_not_null with up) rebuild the column's indexes on a
+  // shadow column, and finish gives the twin the original's name: the index
+  // would come back (composes_on_column).
+  check_overlaps(table, op, open_on_table);
   return op;
 }
 

@@ -164,9 +164,6 @@ Operation validate_join_to_column(const TableDesc& join, const TableDesc& target
                     target_key.name + "\" (" + target_key.type_sql + ") cannot be compared",
                 "No equality operator takes these two types.",
                 "Give both key columns the same type first.");
-  check_unclaimed(target, {column, target_key.name}, open_on_target);
-  check_unclaimed(join, {key.name, value.name}, open_on_join);
-
   Operation op;
   op.kind = OpKind::JoinToColumn;
   op.column = column;
@@ -181,6 +178,8 @@ Operation validate_join_to_column(const TableDesc& join, const TableDesc& target
     op.references_sql = references_for_column(fk->references);
     op.check_name = free_constraint_name(target, target.name + "_" + column + "_fkey");
   }
+  check_overlaps(target, op, {column, target_key.name}, {}, open_on_target);
+  check_overlaps(join, op, {key.name, value.name}, {}, open_on_join);
   return op;
 }
 
@@ -213,8 +212,6 @@ Operation validate_column_to_join(const TableDesc& target, const ColumnToJoinReq
     throw Error(ErrorCode::FeatureNotSupported,
                 column_of(target, value.name) + " is a generated column", {},
                 "Move the columns it is computed from instead.");
-  check_unclaimed(target, {value.name, target_key.name}, open_on_target);
-
   Operation op;
   op.kind = OpKind::ColumnToJoin;
   op.column = value.name;
@@ -227,6 +224,7 @@ Operation validate_column_to_join(const TableDesc& target, const ColumnToJoinReq
   op.check_name = fit_identifier(request.join_table + "_" + key + "_key");
   if (const ForeignKey* fk = target.foreign_key_of(value.name))
     op.references_sql = references_for_join(fk->references);
+  check_overlaps(target, op, {value.name, target_key.name}, {}, open_on_target);
   return op;
 }
 

@@ -29,12 +29,11 @@ Operation validate(const TableDesc& table, const RenameRequest& request,
                 "The dual-write trigger cannot write a generated column.",
                 "Rename it with ALTER TABLE ... RENAME COLUMN once no old app reads it.");
 
-  check_unclaimed(table, {request.column, request.new_column}, open_on_table);
-
   Operation op;
   op.kind = OpKind::Rename;
   op.column = request.column;
   op.new_column = request.new_column;
+  check_overlaps(table, op, open_on_table);
   return op;
 }
 

@@ -30,7 +30,6 @@ Operation validate(const TableDesc& table, const SetNotNullRequest& request,
                 column_of(table, request.column) + " is already NOT NULL", {},
                 "There is nothing to migrate.");
   if (request.has_up) alter_type::check_can_shadow(table, column, "set NOT NULL with up on");
-  check_unclaimed(table, {request.column}, open_on_table);
 
   Operation op;
   op.kind = OpKind::SetNotNull;
@@ -38,6 +37,7 @@ Operation validate(const TableDesc& table, const SetNotNullRequest& request,
   op.not_null = true;
   if (!request.has_up) {
     op.check_name = free_constraint_name(table, request.column + "_not_null");
+    check_overlaps(table, op, open_on_table);
     return op;
   }
   if (request.up.empty()) throw Error(ErrorCode::InvalidParameter, "up must not be empty");
@@ -47,6 +47,7 @@ Operation validate(const TableDesc& table, const SetNotNullRequest& request,
   op.check_name = free_constraint_name(table, op.new_column + "_not_null");
   op.default_sql = table.default_of(request.column);
   op.storage_settable = table.extras_of(request.column).storage_settable;
+  check_overlaps(table, op, {op.column}, {}, open_on_table);
   return op;
 }
 
