@@ -352,6 +352,22 @@ void check_references(const zdm::core::TableDesc& table, const zdm::core::TableD
            std::to_string(request.ref_columns.size())}))
     return;
   const std::string columns = zdm::core::joined(request.ref_columns, ", ");
+  // zdm.begin_add_unique refuses a partitioned table: its index is built on
+  // each partition, then attached.
+  if (zdm::pg::query_value("SELECT 1 FROM pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid "
+                           "AND relkind = 'p'",
+                           {std::to_string(ref.oid)}))
+    throw Error(ErrorCode::InvalidState,
+                "there is no unique index on partitioned table " + ref.qualified() + " (" +
+                    columns + ") for the foreign key to reference",
+                "A foreign key needs a valid, non-partial unique index (or PRIMARY KEY or UNIQUE "
+                "constraint) on exactly the referenced columns; on a partitioned table they must "
+                "include the partition key.",
+                "Add one first without a long lock: CREATE UNIQUE INDEX ... ON ONLY " +
+                    ref.qualified() +
+                    " (invalid at first), CREATE UNIQUE INDEX CONCURRENTLY on each partition, and "
+                    "ALTER INDEX ... ATTACH PARTITION each; zdm.begin_add_unique does not take "
+                    "partitioned tables.");
   throw Error(
       ErrorCode::InvalidState,
       "there is no unique index on " + ref.qualified() + " (" + columns +
