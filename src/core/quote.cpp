@@ -24,7 +24,10 @@ std::string quote_qualified(const std::string& schema, const std::string& name) 
 std::string quote_literal(const std::string& value) {
   std::string out;
   out.reserve(value.size() + 3);
-  out += "E'";
+  // As PostgreSQL's quote_literal: the E'' form only when a backslash needs
+  // it, so that a hint reads zdm.finish('release_42').
+  if (value.find('\\') != std::string::npos) out.push_back('E');
+  out.push_back('\'');
   for (char c : value) {
     if (c == '\'' || c == '\\') out.push_back(c);
     out.push_back(c);

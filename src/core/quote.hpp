@@ -16,9 +16,11 @@ std::string quote_ident(const std::string& ident);
 // "schema"."name"
 std::string quote_qualified(const std::string& schema, const std::string& name);
 
-// An escape-string literal (E'...') for the one place where a parameter cannot
-// be used: trigger arguments in CREATE TRIGGER. The E'' form reads the same
-// whatever standard_conforming_strings says.
+// A string literal, as PostgreSQL's quote_literal() writes it: '...' with
+// quotes doubled, or E'...' with backslashes doubled too when the value holds
+// one. For where a parameter cannot be used (trigger arguments in CREATE
+// TRIGGER) and for the SQL that hints show. Either form reads the same whatever
+// standard_conforming_strings says.
 std::string quote_literal(const std::string& value);
 
 // Cuts `name` to at most kMaxIdentifierBytes bytes without splitting a UTF-8

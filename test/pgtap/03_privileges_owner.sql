@@ -68,7 +68,7 @@ SELECT is((SELECT state FROM zdm.migrations WHERE name = 'alice_abort'), 'aborte
 SELECT bag_has(
   $$SELECT phase, statement FROM zdm.ddl_log WHERE migration = 'alice_rename'$$,
   $$VALUES ('begin', 'ALTER TABLE "app"."people" ADD COLUMN "surname" text'),
-           ('begin', 'CREATE TRIGGER "zzz_zdm_dual_write" BEFORE INSERT OR UPDATE ON "app"."people" FOR EACH ROW EXECUTE FUNCTION "zdm"."dual_write_trigger"(E''rename'', E''alice_rename'', E''last_name'', E''surname'', E'''', E'''')'),
+           ('begin', 'CREATE TRIGGER "zzz_zdm_dual_write" BEFORE INSERT OR UPDATE ON "app"."people" FOR EACH ROW EXECUTE FUNCTION "zdm"."dual_write_trigger"(''rename'', ''alice_rename'', ''last_name'', ''surname'', '''', '''')'),
            ('finish', 'DROP TRIGGER "zzz_zdm_dual_write" ON "app"."people"'),
            ('finish', 'ALTER TABLE "app"."people" DROP COLUMN "surname"'),
            ('finish', 'ALTER TABLE "app"."people" RENAME COLUMN "last_name" TO "surname"')$$,

@@ -96,7 +96,7 @@ TEST(AlterType, BeginAddsTheShadowWithItsChecks) {
   EXPECT_EQ(s[1],
             "ALTER TABLE \"public\".\"acct\" ADD CONSTRAINT \"balance_new_not_null\" CHECK "
             "(\"balance_new\" IS NOT NULL) NOT VALID");
-  EXPECT_NE(s[2].find("E'acct_balance_check_balance_new'"), std::string::npos);
+  EXPECT_NE(s[2].find("'acct_balance_check_balance_new'"), std::string::npos);
 }
 
 TEST(AlterType, IndexTwinsAreBuiltConcurrentlyOnTheShadowColumn) {

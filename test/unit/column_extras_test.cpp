@@ -57,12 +57,12 @@ TEST(ColumnExtras, CarriedToANewColumnWithQuotedIdentifiers) {
                   "OPTION"));
   EXPECT_TRUE(has(s, "GRANT UPDATE (\"bal_new\") ON \"public\".\"acct\" TO \"app\""));
   EXPECT_TRUE(has(s, "GRANT SELECT (\"bal_new\") ON \"public\".\"acct\" TO PUBLIC"));
-  EXPECT_TRUE(has(s, "COMMENT ON COLUMN \"public\".\"acct\".\"bal_new\" IS E'it''s cents'"));
+  EXPECT_TRUE(has(s, "COMMENT ON COLUMN \"public\".\"acct\".\"bal_new\" IS 'it''s cents'"));
   EXPECT_TRUE(
       has(s, "ALTER TABLE \"public\".\"acct\" ALTER COLUMN \"bal_new\" SET STATISTICS 500"));
   EXPECT_TRUE(has(s,
                   "ALTER TABLE \"public\".\"acct\" ALTER COLUMN \"bal_new\" SET "
-                  "(\"n_distinct\" = E'-0.5')"));
+                  "(\"n_distinct\" = '-0.5')"));
   Statements n = carry_extras(t, t.extras_of("note"), {}, "remark", Carry::FillGaps, true);
   EXPECT_TRUE(has(n, "GRANT UPDATE (\"remark\") ON \"public\".\"acct\" TO \"we\"\"ird\""));
   EXPECT_TRUE(has(n,
@@ -87,7 +87,7 @@ TEST(ColumnExtras, FillGapsKeepsTheReceiversOwnAndOverrideReplacesThem) {
   EXPECT_EQ(fill.size(), 3u);  // two GRANTs it lacks, n_distinct; no comment, no statistics
   EXPECT_FALSE(has(fill, "GRANT UPDATE (\"bal\") ON \"public\".\"acct\" TO \"app\""));
   Statements over = carry_extras(t, t.extras_of("bal"), to, "bal", Carry::Override, false);
-  EXPECT_TRUE(has(over, "COMMENT ON COLUMN \"public\".\"acct\".\"bal\" IS E'it''s cents'"));
+  EXPECT_TRUE(has(over, "COMMENT ON COLUMN \"public\".\"acct\".\"bal\" IS 'it''s cents'"));
   EXPECT_TRUE(has(over, "ALTER TABLE \"public\".\"acct\" ALTER COLUMN \"bal\" SET STATISTICS 500"));
   EXPECT_TRUE(carry_extras(t, {}, {}, "x", Carry::Override, true).empty());
 }
@@ -123,5 +123,5 @@ TEST(ColumnExtras, RenameAndAlterTypeCarryThemAtBeginAndFinish) {
   AlterTypeRequest widen{"bal", "bigint", "bal", ""};
   Operation alter = alter_type::validate(t, widen, {});
   EXPECT_TRUE(has(begin_statements(t, alter),
-                  "COMMENT ON COLUMN \"public\".\"acct\".\"bal_new\" IS E'it''s cents'"));
+                  "COMMENT ON COLUMN \"public\".\"acct\".\"bal_new\" IS 'it''s cents'"));
 }

@@ -190,7 +190,7 @@ TEST(Overlap, AnAddedColumnIsIndexedInItsOwnMigrationOnly) {
   EXPECT_EQ(code_of([&] { create_index::validate(t, r, {add}); }), ErrorCode::ObjectInUse);
   EXPECT_NE(message_of([&] {
               create_index::validate(t, r, {add});
-            }).find("Begin it in the same migration (migration => E'add')"),
+            }).find("Begin it in the same migration (migration => 'add')"),
             std::string::npos);
   TableDesc added = t;  // as it is once add_column began
   added.columns.push_back({"nick", "text", "", false, false, false});

@@ -18,11 +18,20 @@ TEST(QuoteQualified, JoinsWithDot) {
   EXPECT_EQ(quote_qualified("public", "t\"1"), "\"public\".\"t\"\"1\"");
 }
 
-TEST(QuoteLiteral, EscapeStringFormDoublesQuotesAndBackslashes) {
-  EXPECT_EQ(quote_literal("plain"), "E'plain'");
-  EXPECT_EQ(quote_literal("it's"), "E'it''s'");
+// As PostgreSQL's quote_literal(): a plain literal unless a backslash needs
+// the escape-string form.
+TEST(QuoteLiteral, PlainLiteralDoublesQuotes) {
+  EXPECT_EQ(quote_literal("plain"), "'plain'");
+  EXPECT_EQ(quote_literal("release_42"), "'release_42'");
+  EXPECT_EQ(quote_literal("it's"), "'it''s'");
+  EXPECT_EQ(quote_literal(""), "''");
+  EXPECT_EQ(quote_literal("'); DROP TABLE x; --"), "'''); DROP TABLE x; --'");
+}
+
+TEST(QuoteLiteral, EscapeStringFormOnlyWithABackslash) {
   EXPECT_EQ(quote_literal("back\\slash"), "E'back\\\\slash'");
-  EXPECT_EQ(quote_literal("'); DROP TABLE x; --"), "E'''); DROP TABLE x; --'");
+  EXPECT_EQ(quote_literal("it's \\"), "E'it''s \\\\'");
+  EXPECT_EQ(quote_literal("\\'); DROP TABLE x; --"), "E'\\\\''); DROP TABLE x; --'");
 }
 
 TEST(FitIdentifier, ShortNamesAreUntouched) {

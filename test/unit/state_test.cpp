@@ -42,7 +42,7 @@ TEST(State, FinishNeedsACompleteBackfill) {
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::InvalidState);
-    EXPECT_NE(e.hint().find("CALL zdm.backfill(E'm')"), std::string::npos);
+    EXPECT_NE(e.hint().find("CALL zdm.backfill('m')"), std::string::npos);
   }
 }
 
@@ -51,7 +51,7 @@ TEST(State, HintsQuoteTheMigrationName) {
     check_backfill_complete("x'); DROP TABLE victim; --", 1);
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_NE(e.hint().find("zdm.backfill(E'x''); DROP TABLE victim; --')"), std::string::npos)
+    EXPECT_NE(e.hint().find("zdm.backfill('x''); DROP TABLE victim; --')"), std::string::npos)
         << e.hint();
   }
 }
