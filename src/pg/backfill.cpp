@@ -530,6 +530,58 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
   });
 }
 
+// A batch's rows that the copy left differing, by what it found on the other
+// shape after the copy: no row of the key (`missing`), or a row that holds
+// another value (`differing`: a user trigger or rule there changed or skipped
+// the copy's write).
+void warn_join_conflicts(const std::string& migration, const zdm::core::Operation& op,
+                         const zdm::core::TableDesc& join, const zdm::core::TableDesc& target,
+                         long missing, long differing, const Value& missing_keys,
+                         const Value& differing_keys) {
+  const bool to_column = op.kind == zdm::core::OpKind::JoinToColumn;
+  const std::string prefix = "zdm: backfill of \"" + migration + "\": ";
+  const std::string keys =
+      "Keys (" + std::string(to_column ? op.join_key : op.target_key) + "), first ones: ";
+  auto warn = [](const std::string& message, const std::string& detail, const std::string& hint) {
+    zdm::pg::pg_guard([&] {
+      ereport(WARNING, (errmsg("%s", message.c_str()), errdetail("%s", detail.c_str()),
+                        errhint("%s", hint.c_str())));
+    });
+  };
+  const std::string n_missing = std::to_string(missing), n_differing = std::to_string(differing);
+  const std::string j = join.qualified(), t = target.qualified();
+  if (missing > 0)
+    warn(prefix +
+             (to_column ? n_missing + " join row(s) of " + j + " match no row of " + t
+                        : n_missing + " row(s) of " + t + " have no join row in " + j +
+                              " after the copy") +
+             "; not copied",
+         keys + missing_keys.value_or("{}") +
+             (to_column
+                  ? "."
+                  : ". The copy inserted them; a trigger or rule on " + j + " skipped the insert."),
+         to_column ? "Add the missing target rows or delete those join rows; finish refuses "
+                     "while they differ."
+                   : "Settle each of those rows (insert the join row or clear the column); "
+                     "finish refuses while they differ.");
+  if (differing > 0)
+    warn(prefix +
+             (to_column ? n_differing + " row(s) of " + t + " hold another value than their " +
+                              "join row in " + j
+                        : n_differing + " join row(s) of " + j + " hold another value than " +
+                              "their row of " + t) +
+             " after the copy",
+         keys + differing_keys.value_or("{}") +
+             (to_column ? ". The target row exists, but after the copy it holds another value: "
+                          "a trigger or rule on " +
+                              t + " changed or skipped the copy's write."
+                        : ". The join row exists, but after the copy it holds another value (a "
+                          "trigger or rule on " +
+                              j + " that changes what is inserted does this)."),
+         "Settle each of those rows (update the column or the join row); finish refuses while "
+         "they differ.");
+}
+
 // join_to_column copies the join table into the column, column_to_join the
 // column into the join table, walking the source by its key. Rows that cannot
 // be copied are counted and named, never settled by picking one side.
@@ -584,28 +636,11 @@ void backfill_join_operation(const std::string& migration, const zdm::pg::Stored
     // it, no row of the batch can differ.
     const bool all_copied =
         copied[1] && copied[2] && *copied[1] == "0" && std::stol(*copied[2]) == r.converted;
-    Row conflicts = all_copied ? Row{Value("0"), Value()}
+    Row conflicts = all_copied ? Row{Value("0"), Value("0"), Value(), Value()}
                                : zdm::pg::query_as_caller(sql.conflicts.c_str(), bounds).at(0);
     r.conflicts = std::stol(*conflicts[0]);
-    if (r.conflicts > 0) {
-      const std::string message =
-          "zdm: backfill of \"" + migration + "\": " + std::to_string(r.conflicts) +
-          (to_column ? " join row(s) of " + join.qualified() + " match no row of "
-                     : " row(s) of " + target.qualified() + " disagree with their join row in ") +
-          (to_column ? target.qualified() : join.qualified()) + "; not copied";
-      const std::string detail = "Keys (" +
-                                 std::string(to_column ? s.op.join_key : s.op.target_key) +
-                                 "), first ones: " + conflicts[1].value_or("{}") + ".";
-      const std::string hint =
-          to_column ? "Add the missing target rows or delete those join rows; finish refuses "
-                      "while they differ."
-                    : "Settle each of those rows (update the column or the join row); finish "
-                      "refuses while they differ.";
-      zdm::pg::pg_guard([&] {
-        ereport(WARNING, (errmsg("%s", message.c_str()), errdetail("%s", detail.c_str()),
-                          errhint("%s", hint.c_str())));
-      });
-    }
+    warn_join_conflicts(migration, s.op, join, target, std::stol(*conflicts[1]),
+                        r.conflicts - std::stol(*conflicts[1]), conflicts[2], conflicts[3]);
     return r;
   });
 }

@@ -241,6 +241,11 @@ TEST(JoinToColumn, BackfillLocksTargetRowsBeforeReadingTheJoinTable) {
   EXPECT_NE(sql.next_keys.find("w.\"voucher_id\" > ($1::pg_catalog.text[])[1]::integer"),
             std::string::npos);
   EXPECT_NE(sql.conflicts.find("LEFT JOIN \"public\".\"voucher\" t"), std::string::npos);
+  // A conflict is told apart by what the target holds after the copy: no row
+  // of the key, or a row with another value.
+  EXPECT_NE(sql.conflicts.find("pg_catalog.count(*) FILTER (WHERE t.\"id\" IS NULL)"),
+            std::string::npos);
+  EXPECT_NE(sql.conflicts.find("FILTER (WHERE t.\"id\" IS NOT NULL)"), std::string::npos);
   // Both keys integer: a batch is a key range, read by one range scan per
   // index, with no list of keys.
   EXPECT_TRUE(sql.by_range);

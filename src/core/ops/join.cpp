@@ -315,6 +315,24 @@ BackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, const O
   const Column& join_key = require_column(join, op.join_key, "");
   const Column& target_key = require_column(target, op.target_key, "");
   const std::string source_key = to_column(op) ? "w." + jk : "t." + tk;
+  // The batch's source rows whose value the other shape does not hold after
+  // the copy, told apart by what is there: no row of the key (other_key IS
+  // NULL), or a row that holds another value (a user trigger changed or
+  // skipped the copy's write). `other_in_batch` and `source_in_batch` restrict
+  // both sides to the batch.
+  const std::string other_key = to_column(op) ? "t." + tk : "w." + jk;
+  auto first_keys_where = [&](const std::string& condition) {
+    return "(pg_catalog.array_agg(" + source_key + "::pg_catalog.text ORDER BY " + source_key +
+           ") FILTER (WHERE " + condition + "))[1:10]";
+  };
+  auto conflicts_sql = [&](const std::string& other_in_batch, const std::string& source_in_batch) {
+    return "SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE " + other_key +
+           " IS NULL), " + first_keys_where(other_key + " IS NULL") + ", " +
+           first_keys_where(other_key + " IS NOT NULL") + " FROM " +
+           (to_column(op) ? j + " w LEFT JOIN " + t + " t" : t + " t LEFT JOIN " + j + " w") +
+           " ON t." + tk + " = w." + jk + " AND " + other_in_batch + " WHERE " + source_in_batch +
+           " AND " + image_distinct_sql("t." + col, "w." + jv);
+  };
   BackfillSql sql;
   sql.last_key = "SELECT ARRAY[w." + w.key + "::pg_catalog.text] FROM " + w.table + " w WHERE w." +
                  w.key + " IS NOT NULL ORDER BY w." + w.key + " DESC LIMIT 1";
@@ -386,12 +404,7 @@ BackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, const O
                  ") ON CONFLICT DO NOTHING RETURNING 1) SELECT pg_catalog.count(*), NULL, NULL "
                  "FROM c";
     }
-    sql.conflicts =
-        "SELECT pg_catalog.count(*), (pg_catalog.array_agg(" + source_key +
-        "::pg_catalog.text ORDER BY " + source_key + "))[1:10] FROM " +
-        (to_column(op) ? j + " w LEFT JOIN " + t + " t" : t + " t LEFT JOIN " + j + " w") +
-        " ON t." + tk + " = w." + jk + " AND " + in_range(to_column(op) ? "t." + tk : "w." + jk) +
-        " WHERE " + in_range(source_key) + " AND " + image_distinct_sql("t." + col, "w." + jv);
+    sql.conflicts = conflicts_sql(in_range(other_key), in_range(source_key));
     return sql;
   }
   // Keys that sort differently in the two tables (integer against bigint, two
@@ -425,15 +438,8 @@ BackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, const O
                ")) ON CONFLICT DO NOTHING RETURNING 1) SELECT pg_catalog.count(*), NULL, NULL FROM "
                "c";
   }
-  // The batch's source rows whose value the other shape does not hold after
-  // the copy (the key found no row there, or a different value).
   sql.conflicts =
-      "SELECT pg_catalog.count(*), (pg_catalog.array_agg(" + source_key +
-      "::pg_catalog.text ORDER BY " + source_key + "))[1:10] FROM " +
-      (to_column(op) ? j + " w LEFT JOIN " + t + " t" : t + " t LEFT JOIN " + j + " w") + " ON t." +
-      tk + " = w." + jk + " AND " + (to_column(op) ? "t." + tk : "w." + jk) + " = ANY (" + keys +
-      ") WHERE " + source_key + " = ANY (" + keys + ") AND " +
-      image_distinct_sql("t." + col, "w." + jv);
+      conflicts_sql(other_key + " = ANY (" + keys + ")", source_key + " = ANY (" + keys + ")");
   return sql;
 }
 

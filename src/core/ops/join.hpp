@@ -60,7 +60,10 @@ struct BackfillSql {
   // by range, else NULL) those a trigger changed on the way and the join rows
   // of the range.
   std::string copy;
-  std::string conflicts;  // rows that still differ: count, first keys (text[])
+  // The source rows that still differ after the copy: how many; how many of
+  // them because the other shape has no row of the key; the first keys (text[])
+  // of those, and of the rest (the other shape's row holds another value).
+  std::string conflicts;
 };
 BackfillSql backfill_sql(const TableDesc& join, const TableDesc& target, const Operation& op);
 // One row: how many (key, value) pairs the join table and the column do not
