@@ -94,6 +94,14 @@ SELECT zdm.begin_add_column('mn_a.pet', 'weight', 'int', migration => 'release_4
 RESET ROLE;
 SELECT zdm.abort('release_44');
 
+-- zdm.ddl_log names each statement's migration by owner and name, as
+-- zdm.migrations does: the two teams' 'release_42' and 'release_43' stay
+-- apart, the superuser's begin of a name another role also has open included.
+SELECT migration, migration_owner, phase, count(*) AS statements
+FROM zdm.ddl_log WHERE migration LIKE 'release\_4_'
+GROUP BY migration, migration_owner, phase ORDER BY migration, migration_owner::text, phase;
+SELECT count(*) AS without_owner FROM zdm.ddl_log WHERE migration IS NOT NULL AND migration_owner IS NULL;
+
 SET client_min_messages = warning;
 DROP SCHEMA mn_a, mn_b CASCADE;
 DROP ROLE zdm_mn_alice, zdm_mn_bob, zdm_mn_team_a, zdm_mn_team_b;

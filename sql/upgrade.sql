@@ -113,6 +113,11 @@ UPDATE person SET last_name = 'old app, 0.2.0' WHERE id = 1;
 CALL zdm.backfill();
 SELECT zdm.finish();
 SELECT migration, state FROM zdm.status();
+-- zdm.ddl_log names the owner: the update fills it in for what 0.1.0 logged
+-- (begin), 0.2.0 logs it (finish).
+SELECT l.phase, count(*) AS statements, count(*) FILTER (WHERE l.migration_owner = m.owner) AS with_owner
+FROM zdm.ddl_log l JOIN zdm.migrations m ON m.name = l.migration
+GROUP BY l.phase ORDER BY l.phase;
 SELECT * FROM person WHERE id IN (1, 11, 12) ORDER BY id;
 
 -- The updated objects equal a fresh 0.2.0 install's, line by line.

@@ -293,3 +293,9 @@ COMMENT ON FUNCTION zdm.trigger_cache_size() IS
 -- read (src/core/plan.cpp, check_overlaps).
 ALTER TABLE zdm.operations ADD COLUMN reads name[], ADD COLUMN ref_table regclass,
   ADD COLUMN ref_reads name[];
+
+-- zdm.ddl_log names a migration by (owner, name), as zdm.migrations keys it;
+-- rows logged before the update name a 0.1.0 migration, whose name was its key.
+ALTER TABLE zdm.ddl_log ADD COLUMN migration_owner regrole;
+UPDATE zdm.ddl_log l SET migration_owner = m.owner FROM zdm.migrations m
+WHERE m.name = l.migration;

@@ -81,7 +81,8 @@ CREATE TABLE zdm.ddl_log (
     attempts   integer NOT NULL,
     lock_wait  interval NOT NULL,
     ran_at     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-    ran_by     name NOT NULL DEFAULT CURRENT_USER
+    ran_by     name NOT NULL DEFAULT CURRENT_USER,
+    migration_owner regrole     -- with migration: its zdm.migrations owner (NULL without one)
 );
 COMMENT ON TABLE zdm.ddl_log IS 'Every DDL statement zdm ran, with the attempts and lock wait of its step.';
 

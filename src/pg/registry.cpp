@@ -49,6 +49,22 @@ std::vector<std::string> split_stored_names(const Value& joined) {
   return out;
 }
 
+// The owner this statement resolved a migration's name to (owner_of,
+// open_migration), for zdm.ddl_log: by the time a begin logs its statements,
+// a superuser's name may mean two active migrations (begin just opened the
+// second), which owner_of would refuse as ambiguous.
+struct ResolvedOwner {
+  std::string migration;
+  std::string owner;
+  TimestampTz statement = 0;
+};
+ResolvedOwner resolved_owner;
+
+std::string remember_owner(const std::string& migration, const std::string& owner) {
+  resolved_owner = {migration, owner, GetCurrentStatementStartTimestamp()};
+  return owner;
+}
+
 const char* kOperationColumns =
     "SELECT o.id, o.migration, o.kind, o.column_name, o.new_column, o.tbl::pg_catalog.oid, "
     "o.backfill_state, o.new_type, o.up_expr, o.not_null, o.default_expr, o.check_name, "
@@ -118,7 +134,7 @@ std::string owner_of(const std::string& migration) {
       "AND pg_catalog.pg_has_role(m.owner::pg_catalog.oid, 'USAGE') "
       "ORDER BY m.created_at, m.owner::pg_catalog.text",
       {migration});
-  if (named.size() == 1) return *named[0][0];
+  if (named.size() == 1) return remember_owner(migration, *named[0][0]);
   if (named.empty()) {
     // Only another role's: it is that one, and acting on it is refused by the
     // ownership check that follows, naming the table.
@@ -126,7 +142,7 @@ std::string owner_of(const std::string& migration) {
         "SELECT m.owner::pg_catalog.oid::pg_catalog.text, m.owner::pg_catalog.text "
         "FROM zdm.migrations m WHERE m.name = $1 ORDER BY m.owner::pg_catalog.text",
         {migration});
-    if (all.size() == 1) return *all[0][0];
+    if (all.size() == 1) return remember_owner(migration, *all[0][0]);
     std::string others;
     for (const Row& r : all) others += (others.empty() ? "" : ", ") + *r[1];
     throw Error(ErrorCode::UndefinedObject, "migration \"" + migration + "\" does not exist",
@@ -146,7 +162,7 @@ std::string owner_of(const std::string& migration) {
     }
     which += (which.empty() ? "" : ", ") + *r[1] + " (" + *r[2] + ")";
   }
-  if (n_active == 1) return *(*active)[0];
+  if (n_active == 1) return remember_owner(migration, *(*active)[0]);
   throw Error(ErrorCode::InvalidParameter,
               "migration name \"" + migration + "\" is ambiguous: " + std::to_string(named.size()) +
                   " roles you act for have a migration of that name",
@@ -308,6 +324,7 @@ std::string open_migration(const std::optional<std::string>& requested,
     if (state) {
       require_owner_of_tables(*requested, owner);
       core::check_transition(*requested, core::parse_state(*state), core::Action::AddOperation);
+      remember_owner(*requested, owner);
       return *requested;
     }
     name = *requested;
@@ -355,6 +372,7 @@ std::string open_migration(const std::optional<std::string>& requested,
       "INSERT INTO zdm.migrations (name, created_by, owner) "
       "VALUES ($1, $2, $3::pg_catalog.oid::pg_catalog.regrole)",
       {name, query_value("SELECT CURRENT_USER::pg_catalog.text"), owner});
+  remember_owner(name, owner);
   return name;
 }
 
@@ -514,11 +532,28 @@ void log_ddl(const std::string& migration, const std::string& phase,
   char wait_text[64];
   snprintf(wait_text, sizeof wait_text, "%.3f milliseconds", lock_wait_ms);
   Value caller = query_value("SELECT CURRENT_USER::pg_catalog.text");
+  // The migration's owner, as this statement resolved its name; none for a
+  // run_ddl outside a migration or forget's label. A 0.1.0 catalog (before
+  // ALTER EXTENSION zdm UPDATE) has no column for it.
+  const bool with_owner = query_value(
+                              "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
+                              "'zdm.ddl_log'::pg_catalog.regclass AND attname = 'migration_owner' "
+                              "AND NOT attisdropped")
+                              .has_value();
+  const Value owner = !migration.empty() && resolved_owner.migration == migration &&
+                              resolved_owner.statement == GetCurrentStatementStartTimestamp()
+                          ? Value(resolved_owner.owner)
+                          : Value();
   for (const std::string& s : statements)
     execute_as_catalog_owner(
-        "INSERT INTO zdm.ddl_log (migration, phase, statement, attempts, lock_wait, ran_by) "
-        "VALUES (NULLIF($1, ''), $2, $3, $4::pg_catalog.int4, $5::pg_catalog.interval, $6)",
-        {migration, phase, s, std::to_string(attempts), std::string(wait_text), caller});
+        with_owner ? "INSERT INTO zdm.ddl_log (migration, phase, statement, attempts, lock_wait, "
+                     "ran_by, migration_owner) VALUES (NULLIF($1, ''), $2, $3, "
+                     "$4::pg_catalog.int4, $5::pg_catalog.interval, $6, "
+                     "$7::pg_catalog.oid::pg_catalog.regrole)"
+                   : "INSERT INTO zdm.ddl_log (migration, phase, statement, attempts, lock_wait, "
+                     "ran_by) VALUES (NULLIF($1, ''), $2, $3, $4::pg_catalog.int4, "
+                     "$5::pg_catalog.interval, $6)",
+        {migration, phase, s, std::to_string(attempts), std::string(wait_text), caller, owner});
 }
 
 BackfillProgress read_backfill_progress(long op_id) {

@@ -3,7 +3,7 @@
 -- DEFINER.
 BEGIN;
 SET LOCAL client_min_messages = warning;
-SELECT plan(99);
+SELECT plan(101);
 
 -- Extension and schema ------------------------------------------------------
 SELECT has_extension('zdm');
@@ -62,6 +62,9 @@ SELECT has_column('zdm', 'ddl_log', 'attempts', 'ddl_log.attempts');
 SELECT col_type_is('zdm', 'ddl_log', 'attempts', 'integer', 'ddl_log.attempts is integer');
 SELECT has_column('zdm', 'ddl_log', 'lock_wait', 'ddl_log.lock_wait');
 SELECT col_type_is('zdm', 'ddl_log', 'lock_wait', 'interval', 'ddl_log.lock_wait is interval');
+SELECT has_column('zdm', 'ddl_log', 'migration_owner', 'ddl_log.migration_owner');
+SELECT col_type_is('zdm', 'ddl_log', 'migration_owner', 'regrole',
+                   'ddl_log.migration_owner is regrole, as migrations.owner');
 
 -- The catalog state check only lets through the three states.
 SELECT throws_ok($$INSERT INTO zdm.migrations (name, state, owner)
