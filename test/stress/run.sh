@@ -44,7 +44,11 @@
 #   op.env            (optional) shell variables overriding the defaults above
 #                     (SEED, CLIENTS, BATCH, SEGMENT, TOUCH_PCT, T_PRE, T_BOTH,
 #                     T_AFTER, T_POST, MAX_TRIES), and APP_PGOPTIONS: settings for
-#                     the apps' sessions only (e.g. "-c deadlock_timeout=100ms")
+#                     the apps' sessions only (e.g. "-c deadlock_timeout=100ms");
+#                     OP_VARS=(name=value ...): psql variables for the op's .sql
+#                     files; BASE_OP=<op>: a variant of that op, whose files
+#                     stand in for the ones this directory lacks (e.g. its
+#                     setup.sql and check.sql, parameterised by OP_VARS)
 #   pre_finish.sql    (optional) what the migration tool runs before zdm.finish(),
 #                     outside any transaction block (e.g. the statements
 #                     zdm.pending_statements() lists, with \gexec); run while both
@@ -254,12 +258,21 @@ step() {   # label, psql args...: runs one psql step, logs its time, records fai
     return 1
 }
 
+# An operation's file: its own, else its BASE_OP's (op.env); empty when neither has it.
+op_file() {
+    if [[ -f "$OP_DIR/$1" ]]; then
+        echo "$OP_DIR/$1"
+    elif [[ -n "$BASE_OP" && -f "$STRESS_DIR/ops/$BASE_OP/$1" ]]; then
+        echo "$STRESS_DIR/ops/$BASE_OP/$1"
+    fi
+}
+
 # Runs check.sql for a phase; fails on any non-zero row. Adds the violations to
 # the variable named by $2.
 check_phase() {   # phase, total-variable
     local phase="$1" out name n detail sum=0
     if ! out="$(psql -X -v ON_ERROR_STOP=1 -qAt -F '|' -v phase="$phase" -v seed="$SEED" \
-                     -f "$OP_DIR/check.sql" 2>&1)"; then
+                     "${PSQL_VARS[@]}" -f "$(op_file check.sql)" 2>&1)"; then
         fail "check.sql ($phase) errored: $(printf '%s' "$out" | grep -E 'ERROR|error' | head -2 | tr '\n' ' ')"
         printf -v "$2" '%s' "$(( ${!2} + 1 ))"
         return 1
@@ -318,13 +331,15 @@ run_one() {
     RUN_DIR="$WORK/$op.$end"
     mkdir -p "$RUN_DIR"
     SEED="$D_SEED" CLIENTS="$D_CLIENTS" BATCH="$D_BATCH" SEGMENT="$D_SEGMENT" TOUCH_PCT="$D_TOUCH_PCT"
-    MAX_TRIES="$D_MAX_TRIES" APP_PGOPTIONS=""
+    MAX_TRIES="$D_MAX_TRIES" APP_PGOPTIONS="" BASE_OP="" OP_VARS=()
     T_PRE="$D_T_PRE" T_BOTH="$D_T_BOTH" T_AFTER="$D_T_AFTER" T_POST="$D_T_POST"
     # shellcheck disable=SC1091
     [[ -f "$OP_DIR/op.env" ]] && . "$OP_DIR/op.env"
-    local f
+    PSQL_VARS=()
+    local f v
+    for v in "${OP_VARS[@]}"; do PSQL_VARS+=(-v "$v"); done
     for f in setup.sql begin.sql old_app.pgbench new_app.pgbench check.sql; do
-        [[ -f "$OP_DIR/$f" ]] || { fail "ops/$op/$f is missing"; write_result "$op" "$end" 0; return; }
+        [[ -n "$(op_file "$f")" ]] || { fail "ops/$op/$f is missing${BASE_OP:+ (and ops/$BASE_OP/$f)}"; write_result "$op" "$end" 0; return; }
     done
 
     export PGDATABASE="zdm_stress_${op//[^a-zA-Z0-9_]/_}_$end"
@@ -337,7 +352,7 @@ run_one() {
         fail "createdb $PGDATABASE: $(cat "$RUN_DIR/createdb.err")"
         write_result "$op" "$end" "$t_run"; return
     fi
-    if ! step "setup.sql" -v seed="$SEED" -f "$OP_DIR/setup.sql"; then
+    if ! step "setup.sql" -v seed="$SEED" "${PSQL_VARS[@]}" -f "$(op_file setup.sql)"; then
         write_result "$op" "$end" "$t_run"; return
     fi
     local before_schema
@@ -348,16 +363,16 @@ run_one() {
     local p_declared=prepared p_auto=simple
     [[ "$end" == abort ]] && { p_declared=simple; p_auto=prepared; }
 
-    start_app old-declared "$OP_DIR/old_app.pgbench" 1 old "$p_declared"
-    start_app old-auto     "$OP_DIR/old_app.pgbench" 2 auto "$p_auto"
+    start_app old-declared "$(op_file old_app.pgbench)" 1 old "$p_declared"
+    start_app old-auto     "$(op_file old_app.pgbench)" 2 auto "$p_auto"
     sleep "$T_PRE"
 
     local begun=0 backfilled=0 ended=0 divergent=0 violations=0
     local t_backfill="" backfill_rows="" ddl="" backfill_tries=0
-    if step "begin.sql" -f "$OP_DIR/begin.sql"; then
+    if step "begin.sql" "${PSQL_VARS[@]}" -f "$(op_file begin.sql)"; then
         begun=1
-        start_app new-declared "$OP_DIR/new_app.pgbench" 3 new "$p_declared"
-        start_app new-auto     "$OP_DIR/new_app.pgbench" 4 auto "$p_auto"
+        start_app new-declared "$(op_file new_app.pgbench)" 3 new "$p_declared"
+        start_app new-auto     "$(op_file new_app.pgbench)" 4 auto "$p_auto"
         sleep "$T_BOTH"
         # The backfill commits batch by batch and resumes where it stopped. When the
         # op expects deadlocks (MAX_TRIES), PostgreSQL may pick a backfill batch as the
@@ -388,8 +403,8 @@ run_one() {
     if [[ "$end" == finish ]]; then stay=new; gone=old; else stay=old; gone=new; fi
     if (( begun )); then
         local prepared=1
-        if [[ "$end" == finish && -f "$OP_DIR/pre_finish.sql" ]] && (( backfilled )); then
-            step "pre_finish.sql" -f "$OP_DIR/pre_finish.sql" || prepared=0
+        if [[ "$end" == finish && -n "$(op_file pre_finish.sql)" ]] && (( backfilled )); then
+            step "pre_finish.sql" "${PSQL_VARS[@]}" -f "$(op_file pre_finish.sql)" || prepared=0
         fi
         stop_apps "$gone-declared" "$gone-auto"
         (( backfilled )) && check_phase window divergent   # just before finish/abort

@@ -1,5 +1,6 @@
 -- ops/widen/setup.sql: the table before the migration, seeded, plus the side
 -- table the apps record their writes in.
+-- Shared by widen_named and widen_inplace (BASE_OP=widen in their op.env).
 -- psql variables (set by run.sh): seed = rows to seed.
 -- n is an integer NOT NULL with a default, a CHECK and an index; the migration
 -- widens it to bigint. Seeded values include both ends of the integer range.
