@@ -237,6 +237,18 @@ using Validate = std::function<zdm::core::Operation(const zdm::core::TableDesc&,
 // column).
 using AfterColumns = std::function<void(zdm::core::Operation&)>;
 
+// An operation's validate(table, request, open) as a Validate, for a request
+// decoded once (read when called: later changes to it count).
+template <typename Request>
+Validate validating(const Request& request,
+                    zdm::core::Operation (*validate)(const zdm::core::TableDesc&, const Request&,
+                                                     const std::vector<zdm::core::Operation>&)) {
+  return [&request, validate](const zdm::core::TableDesc& t,
+                              const std::vector<zdm::core::Operation>& open) {
+    return validate(t, request, open);
+  };
+}
+
 std::string begin_operation(unsigned int relid, const std::optional<std::string>& requested,
                             const std::vector<std::string>& name_parts, const Validate& validate,
                             const AfterColumns& after_columns = {}) {
@@ -283,9 +295,7 @@ ZDM_FUNCTION(zdm_begin_rename) {
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   std::string migration = begin_operation(
       relid, requested, {"rename", table.name, request.column, "to", request.new_column},
-      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::rename::validate(t, request, open);
-      });
+      validating(request, zdm::core::rename::validate));
   zdm::pg::close_session();
   return text_result(migration);
 }
@@ -309,11 +319,8 @@ ZDM_FUNCTION(zdm_begin_add_column) {
   if (up) request.up = zdm::pg::normalize_up(relid, *up, request.type_sql, {}, &request.up_reads);
   if (default_expr)
     request.default_sql = zdm::pg::normalize_default(relid, *default_expr, request.type_sql);
-  std::string migration = begin_operation(
-      relid, requested, {"add", table.name, request.column},
-      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::add_column::validate(t, request, open);
-      });
+  std::string migration = begin_operation(relid, requested, {"add", table.name, request.column},
+                                          validating(request, zdm::core::add_column::validate));
   zdm::pg::close_session();
   return text_result(migration);
 }
@@ -334,11 +341,8 @@ ZDM_FUNCTION(zdm_begin_drop_column) {
     zdm::core::drop_column::validate(table, {request.column, "x"}, {});
     request.down = zdm::pg::normalize_down(relid, *down, request.column);
   }
-  std::string migration = begin_operation(
-      relid, requested, {"drop", table.name, request.column},
-      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::drop_column::validate(t, request, open);
-      });
+  std::string migration = begin_operation(relid, requested, {"drop", table.name, request.column},
+                                          validating(request, zdm::core::drop_column::validate));
   zdm::pg::close_session();
   return text_result(migration);
 }
@@ -370,10 +374,7 @@ ZDM_FUNCTION(zdm_begin_alter_type) {
                                           request.type_sql, request.column);
   std::string migration = begin_operation(
       relid, requested, {"alter", table.name, request.column},
-      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::alter_type::validate(t, request, open);
-      },
-      [&](zdm::core::Operation& op) {
+      validating(request, zdm::core::alter_type::validate), [&](zdm::core::Operation& op) {
         op.down = down ? zdm::pg::normalize_down(relid, *down, op.column)
                        : zdm::pg::normalize_down(relid, zdm::core::quote_ident(op.new_column),
                                                  op.column, op.new_column);
@@ -398,11 +399,8 @@ ZDM_FUNCTION(zdm_begin_add_check) {
   // zdm's own errors (name clash) before the expression's.
   zdm::core::add_check::validate(table, {request.name, "true"}, {});
   request.expression = zdm::pg::normalize_check(relid, *expression, &request.reads);
-  std::string migration = begin_operation(
-      relid, requested, {"check", table.name, request.name},
-      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::add_check::validate(t, request, open);
-      });
+  std::string migration = begin_operation(relid, requested, {"check", table.name, request.name},
+                                          validating(request, zdm::core::add_check::validate));
   zdm::pg::close_session();
   return text_result(migration);
 }
@@ -429,10 +427,7 @@ ZDM_FUNCTION(zdm_begin_set_not_null) {
   }
   std::string migration = begin_operation(
       relid, requested, {"not_null", table.name, request.column},
-      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::set_not_null::validate(t, request, open);
-      },
-      [&](zdm::core::Operation& op) {
+      validating(request, zdm::core::set_not_null::validate), [&](zdm::core::Operation& op) {
         // The shadow column's value goes back unchanged.
         if (zdm::core::has_shadow_column(op))
           op.down = zdm::pg::normalize_down(relid, zdm::core::quote_ident(op.new_column), op.column,
@@ -739,10 +734,7 @@ ZDM_FUNCTION(zdm_begin_create_index) {
   // apps' open transactions, readers and writers, neither hold it up nor queue
   // behind it.
   std::string migration = begin_recorded_operation(
-      {relid}, requested, {"index", name},
-      [&](const zdm::core::TableDesc& t, const std::vector<zdm::core::Operation>& open) {
-        return zdm::core::create_index::validate(t, request, open);
-      },
+      {relid}, requested, {"index", name}, validating(request, zdm::core::create_index::validate),
       zdm::pg::LockStrength::Validate);
   zdm::pg::announce_pending_statements(migration);
   zdm::pg::close_session();
