@@ -394,6 +394,7 @@ ZDM_FUNCTION(zdm_begin_add_check) {
   if (!expression) throw Error(ErrorCode::NullValue, "expression must not be NULL");
   std::optional<std::string> requested = text_arg(fcinfo, 3);
 
+  zdm::pg::require_primary("zdm.begin_add_check()");
   zdm::pg::open_session();
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   // zdm's own errors (name clash) before the expression's.
@@ -692,6 +693,7 @@ ZDM_FUNCTION(zdm_begin_create_index) {
   std::optional<std::string> where = text_arg(fcinfo, 5);
   std::optional<std::string> requested = text_arg(fcinfo, 6);
 
+  zdm::pg::require_primary("zdm.begin_create_index()");
   zdm::pg::open_session();
   zdm::core::TableDesc table = zdm::pg::load_table(relid);
   std::optional<zdm::pg::IndexMethod> am = zdm::pg::index_method(*method);

@@ -75,7 +75,9 @@ echo "ok - zdm.status() runs on the standby"
 
 # Every step that writes says plainly that this is a read-only standby.
 for call in "SELECT zdm.finish('lag')" "SELECT zdm.abort('lag')" "CALL zdm.backfill('lag')" \
-  "SELECT zdm.begin_add_column('lagged', 'x', 'int')"; do
+  "SELECT zdm.begin_add_column('lagged', 'x', 'int')" \
+  "SELECT zdm.begin_add_check('lagged', 'lagged_id_check', 'id > 0')" \
+  "SELECT zdm.begin_create_index('lagged', ARRAY['id'])"; do
   err=$(standby -c "$call" 2>&1 || true)
   case "$err" in
     *"cannot run on a hot standby: the server is read-only (in recovery)"*) ;;
