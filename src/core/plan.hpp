@@ -15,8 +15,8 @@ namespace zdm::core {
 // old-side write), restricted to rows for which `needs_work` holds. Both are
 // SQL over the table aliased as `t`. `unconverted` holds for a row that
 // converting would still change, and never for a row just converted: a walk
-// by blocks checks it before it says done, for rows an update moved where the
-// walk had been or past where it stops. Empty when an update always converts
+// checks it before it says done, for rows an update moved where the walk had
+// been or past where it stops. Empty when an update always converts
 // the row it writes (a plain copy, a column a constraint reads).
 struct BackfillSpec {
   std::string touch_column;

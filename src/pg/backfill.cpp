@@ -443,20 +443,22 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
   };
   std::string key_names;
   for (const auto& k : key) key_names += (key_names.empty() ? "" : ", ") + k.name;
-  // A walk by blocks, at its end, looks for rows it missed: an UPDATE that
-  // converts nothing (README: the old app's write of a column no conversion
-  // reads) moves a row the walk has not reached to wherever there is room,
-  // behind the walk's position or past the blocks it counted at its start.
-  // Then it walks the table again; each walk converts what it meets, so the
-  // rows left shrink. A lone add_column has no row check at finish: a missed
-  // row would keep its NULL for good (found by the hostile-field audit).
+  // A walk, at its end, looks for rows it missed: an UPDATE that converts
+  // nothing (README: the old app's write of a column no conversion reads)
+  // moves a row the walk has not reached to wherever there is room, behind the
+  // walk's position or past the blocks it counted at its start; one that
+  // changes the walk's key (a natural key, a primary key) to a value the walk
+  // has passed moves it behind a walk by key. Then it walks the table again;
+  // each walk converts what it meets, so the rows left shrink. A lone
+  // add_column has no row check at finish: a missed row would keep its NULL
+  // for good (found by the hostile-field audit).
   const std::string missed_sql =
       spec.unconverted.empty()
           ? std::string()
           : "SELECT pg_catalog.count(*) FROM " + table.qualified() + " t WHERE " + spec.unconverted;
-  constexpr int kBlockWalks = 10;
-  int block_walks = 1;
-  walk(migration, s, args, [&](const zdm::pg::BackfillProgress& p, std::string& range) {
+  constexpr int kWalks = 10;
+  int walks = 1;
+  auto step = [&](const zdm::pg::BackfillProgress& p, std::string& range) {
     BatchResult r;
     if (p.keyset && !key.empty()) {
       if (!p.upper) {
@@ -499,31 +501,36 @@ void backfill_operation(const std::string& migration, const zdm::pg::StoredOpera
         r.position = "{" + std::to_string(next) + "}";
         r.done = next >= last;
       }
-      if (r.done && !missed_sql.empty()) {
-        range = "the whole table, looking for rows the walk by blocks missed";
-        const long missed = std::stol(zdm::pg::query_value(missed_sql.c_str()).value_or("0"));
-        if (missed > 0) {
-          if (block_walks >= kBlockWalks)
-            throw Error(ErrorCode::InvalidState,
-                        "the backfill of migration \"" + migration + "\" walked table " +
-                            table.qualified() + " by blocks " + std::to_string(block_walks) +
-                            " times, and " + std::to_string(missed) + " rows still need converting",
-                        "Updates keep moving unconverted rows to blocks the walk had passed or "
-                        "did not count; nothing was skipped, the backfill is not done.",
-                        "CALL zdm.backfill() again when writes are quieter, or give the table a "
-                        "primary key (the walk then goes by key, which updates do not move).");
-          block_walks++;
-          zdm::pg::pg_guard([&] {
-            ereport(NOTICE, (errmsg("zdm: %ld rows of table %s still need converting (updates "
-                                    "moved them where the walk by blocks had been, or past its "
-                                    "end): walking the table again",
-                                    missed, table.qualified().c_str())));
-          });
-          zdm::pg::restart_backfill_walk(s.op.id);
-          start_operation(s, table, key);
-          r.done = false;
-          r.position.reset();
-        }
+    }
+    return r;
+  };
+  walk(migration, s, args, [&](const zdm::pg::BackfillProgress& p, std::string& range) {
+    BatchResult r = step(p, range);
+    if (r.done && !missed_sql.empty()) {
+      range = "the whole table, looking for rows the walk missed";
+      const long missed = std::stol(zdm::pg::query_value(missed_sql.c_str()).value_or("0"));
+      if (missed > 0) {
+        if (walks >= kWalks)
+          throw Error(ErrorCode::InvalidState,
+                      "the backfill of migration \"" + migration + "\" walked table " +
+                          table.qualified() + " " + std::to_string(walks) + " times, and " +
+                          std::to_string(missed) + " rows still need converting",
+                      "Updates keep moving unconverted rows where the walk had been (a key "
+                      "changed to one it had passed, a block it had passed) or past its end; "
+                      "nothing was skipped, the backfill is not done.",
+                      "CALL zdm.backfill() again when writes are quieter. A walk by a primary key "
+                      "that the application never updates sees no row move.");
+        walks++;
+        zdm::pg::pg_guard([&] {
+          ereport(NOTICE, (errmsg("zdm: %ld rows of table %s still need converting (updates "
+                                  "moved them where the walk had been, or past its end): "
+                                  "walking the table again",
+                                  missed, table.qualified().c_str())));
+        });
+        zdm::pg::restart_backfill_walk(s.op.id);
+        start_operation(s, table, key);
+        r.done = false;
+        r.position.reset();
       }
     }
     return r;

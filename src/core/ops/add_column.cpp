@@ -56,7 +56,7 @@ BackfillSpec backfill(const TableDesc& table, const Operation& op) {
   // primary key (so no UPDATE OF trigger on the key fires); rows written since
   // begin already have the column filled (by up or by the new app).
   const std::string needs_work = "t." + quote_ident(op.column) + " IS NULL";
-  // A walk by blocks looks for rows it missed: still NULL where up gives a
+  // A walk looks for rows it missed at its end: still NULL where up gives a
   // value (up may give NULL: such a row is done). Not with not_null: an update
   // fills the column then (its check reads it), so no row is missed.
   const std::string unconverted = op.not_null ? std::string()

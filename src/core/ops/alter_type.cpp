@@ -296,8 +296,8 @@ BackfillSpec backfill(const TableDesc& table, const Operation& op) {
                                  ") = 1 THEN true ELSE " + up_gives_value + " END";
   // An update that leaves the converted column NULL fills it when a
   // constraint reads it (its NOT NULL or CHECK copies): then every row an
-  // update moves is converted. Otherwise a walk by blocks looks for the rows
-  // it missed (up may give NULL for a value: such a row is done).
+  // update moves is converted. Otherwise a walk looks, at its end, for the
+  // rows it missed (up may give NULL for a value: such a row is done).
   if (op.not_null || !checks_on(table, op.new_column).empty())
     return BackfillSpec{op.column, needs_work};
   return BackfillSpec{op.column, needs_work,
