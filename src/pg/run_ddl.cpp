@@ -344,6 +344,7 @@ ZDM_FUNCTION(zdm_run_ddl) {
   zdm::pg::StepOutcome locking;
   locking.attempts = 1;
   if (OidIsValid(c.relid)) locking.relids.push_back(c.relid);
+  zdm::pg::refuse_running_index_builds(migration, "run_ddl", locking.relids);
   zdm::pg::run_statements(migration, "run_ddl", locking, {statement});
   zdm::pg::pop_search_path(level);
   zdm::pg::close_session();

@@ -139,6 +139,56 @@ std::string oid_array(const std::vector<unsigned int>& relids) {
 
 }  // namespace
 
+// A CREATE INDEX CONCURRENTLY (or REINDEX CONCURRENTLY) holds SHARE UPDATE
+// EXCLUSIVE on its table for its whole run and, between its phases, waits for
+// every transaction older than it: this one too, once it is queued for a lock
+// on the table. Each would wait for the other, and lock_timeout keeps the
+// cycle from the deadlock detector while the retries keep it up: two hung
+// sessions for the whole retry budget. So the step refuses at once, before it
+// queues. A build of a role whose progress the caller may not read (only
+// pg_read_all_stats and the role's members may) shows no table, command or
+// phase: it is known by its progress row and its SHARE UPDATE EXCLUSIVE lock on
+// the table (a plain CREATE INDEX or REINDEX takes SHARE).
+void refuse_running_index_builds(const std::string& migration, const std::string& phase,
+                                 const std::vector<unsigned int>& relids) {
+  std::vector<Row> builds = query(
+      "SELECT pg_catalog.string_agg(DISTINCT b.relid::pg_catalog.regclass::pg_catalog.text, ', '), "
+      "pg_catalog.string_agg(pg_catalog.format('pid %s is running %s on %s%s (phase: %s)', b.pid, "
+      "b.command, b.relid::pg_catalog.regclass, b.index, b.phase), '; ' ORDER BY b.pid), "
+      "pg_catalog.string_agg(pg_catalog.format('SELECT pg_cancel_backend(%s)', b.pid), "
+      "', ' ORDER BY b.pid) "
+      "FROM (SELECT p.pid, coalesce(p.relid, l.relation) AS relid, "
+      "  coalesce(p.command, 'an index build') AS command, "
+      "  CASE WHEN p.index_relid OPERATOR(pg_catalog.<>) 0 THEN pg_catalog.format(' for index "
+      "%s', p.index_relid::pg_catalog.regclass) ELSE '' END AS index, "
+      "  coalesce(p.phase, 'not shown to role ' OPERATOR(pg_catalog.||) "
+      "pg_catalog.quote_ident(current_user)) AS phase "
+      "  FROM pg_catalog.pg_stat_progress_create_index p "
+      "  LEFT JOIN pg_catalog.pg_locks l ON p.relid IS NULL AND l.pid = p.pid "
+      "   AND l.locktype = 'relation' AND l.mode = 'ShareUpdateExclusiveLock' AND l.granted "
+      "   AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d "
+      "                     WHERE d.datname = pg_catalog.current_database()) "
+      "   AND l.relation = ANY ($1::pg_catalog.oid[]) "
+      "  WHERE p.pid <> pg_catalog.pg_backend_pid() "
+      "   AND ((p.relid = ANY ($1::pg_catalog.oid[]) "
+      "         AND p.command IN ('CREATE INDEX CONCURRENTLY', 'REINDEX CONCURRENTLY')) "
+      "        OR l.relation IS NOT NULL)) b",
+      {oid_array(relids)});
+  if (builds.empty() || !builds[0][0]) return;
+  throw core::Error(
+      core::ErrorCode::ObjectInUse,
+      "zdm cannot lock " + *builds[0][0] + " for the " + phase +
+          (migration.empty() ? std::string() : " of migration \"" + migration + "\"") +
+          ": an index is being built on it concurrently",
+      builds[0][1].value_or("") +
+          ". The build waits for every transaction older than it, this one included, while "
+          "this step would wait for the build's lock on the table: the two sessions would wait "
+          "for each other. Nothing was changed.",
+      "Wait for the build to end, or cancel it with " + builds[0][2].value_or("") +
+          " (an index it leaves invalid is dropped by zdm.abort() and rebuilt by the statements "
+          "of zdm.pending_statements()); then call again.");
+}
+
 namespace {
 
 // Retries `attempt` (one subtransaction) on lock timeouts with backoff.
@@ -170,6 +220,7 @@ StepOutcome lock_tables(const std::string& migration, const std::string& phase,
   std::sort(relids.begin(), relids.end());
   relids.erase(std::unique(relids.begin(), relids.end()), relids.end());
   std::vector<Oid> oids(relids.begin(), relids.end());
+  refuse_running_index_builds(migration, phase, relids);
   // A standby replays ACCESS EXCLUSIVE: say so when its replay is already late.
   if (strength == LockStrength::Exclusive) warn_lagging_standbys(migration, phase);
   return with_retries(migration, phase, relids, [&](double* wait) {

@@ -36,6 +36,13 @@ StepOutcome lock_tables(const std::string& migration, const std::string& phase,
                         std::vector<unsigned int> relids,
                         LockStrength strength = LockStrength::Exclusive);
 
+// Refuses, at once and naming them, while a CREATE INDEX CONCURRENTLY or
+// REINDEX CONCURRENTLY runs on one of the tables in another session: it would
+// wait for this transaction while this step waits for its lock (lock_tables
+// calls it first).
+void refuse_running_index_builds(const std::string& migration, const std::string& phase,
+                                 const std::vector<unsigned int>& relids);
+
 // Runs the statements with the locks already held. A lock timeout inside them
 // (a dependent object) is retried the same way; `locking` is added to the
 // attempts and wait logged for each statement.

@@ -495,12 +495,22 @@ void check_no_table_dependents(unsigned int relid, const std::string& migration,
 namespace {
 
 // "valid", "building" (a CREATE INDEX CONCURRENTLY is at work on it now),
-// "invalid" (a build failed) or "missing", for an index of the table.
+// "invalid" (a build failed) or "missing", for an index of the table. A build
+// of a role whose progress the caller may not read shows no index: any such
+// build holding SHARE UPDATE EXCLUSIVE on the table counts (see
+// refuse_running_index_builds).
 std::string index_state(unsigned int relid, const std::string& index) {
   Value state = query_value(
       "SELECT CASE WHEN i.indisvalid THEN 'valid' "
       "  WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p "
-      "               WHERE p.index_relid = i.indexrelid) THEN 'building' "
+      "               WHERE p.index_relid = i.indexrelid "
+      "               OR (p.relid IS NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_locks l "
+      "                   WHERE l.pid = p.pid AND l.locktype = 'relation' "
+      "                   AND l.relation = i.indrelid AND l.granted "
+      "                   AND l.mode = 'ShareUpdateExclusiveLock' "
+      "                   AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d "
+      "                     WHERE d.datname = pg_catalog.current_database())))) "
+      "  THEN 'building' "
       "  ELSE 'invalid' END "
       "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
       "WHERE i.indrelid = $1::pg_catalog.oid AND c.relname = $2",
@@ -511,6 +521,7 @@ std::string index_state(unsigned int relid, const std::string& index) {
 struct IndexWork {
   std::vector<std::string> statements;  // to run: DROP of a failed build, then CREATE
   std::vector<std::string> building;    // being built by another session right now
+  std::vector<std::string> invalid;     // left INVALID by a build that did not complete
 };
 
 IndexWork index_work(const std::string& migration) {
@@ -529,9 +540,11 @@ IndexWork index_work(const std::string& migration) {
         work.building.push_back(names[i]);
         continue;
       }
-      if (state == "invalid")
+      if (state == "invalid") {
+        work.invalid.push_back(core::quote_qualified(table.schema, names[i]));
         work.statements.push_back("DROP INDEX CONCURRENTLY IF EXISTS " +
                                   core::quote_qualified(table.schema, names[i]));
+      }
       work.statements.push_back(builds[i]);
     }
   }
@@ -566,6 +579,14 @@ void require_indexes_built(const std::string& migration) {
   if (!work.building.empty()) {
     detail = "Being built by another session now:";
     for (const std::string& name : work.building) detail += " \"" + name + "\"";
+    detail += ".";
+  }
+  if (!work.invalid.empty()) {
+    if (!detail.empty()) detail += "\n";
+    detail +=
+        "INVALID, left by a CREATE INDEX CONCURRENTLY that failed, was cancelled or lost "
+        "its session (the planner ignores it; writes may still maintain it):";
+    for (const std::string& name : work.invalid) detail += " " + name;
     detail += ".";
   }
   if (!work.statements.empty()) {
