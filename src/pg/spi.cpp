@@ -163,8 +163,14 @@ Result run(const char* sql, const std::vector<Value>& params, bool read_only,
     return out;
   } catch (...) {
     // pg_guard copied the error into `caller`, never into `scratch`. A plan
-    // prepared for a statement that then failed is kept all the same.
-    if (new_plan && plan) keep_plan(sql, plan);
+    // prepared for a statement that then failed is kept all the same (or, if
+    // even that fails, left to CacheMemoryContext: the error is what matters).
+    if (new_plan && plan) {
+      try {
+        keep_plan(sql, plan);
+      } catch (...) {
+      }
+    }
     MemoryContextDelete(scratch);
     throw;
   }
