@@ -104,6 +104,11 @@ void check_table_operations(const TableDesc& table, const Operation& op,
     std::string why;
     if (op.kind == OpKind::DropTable || open.kind == OpKind::DropTable) {
       why = "drop_table drops the whole table at finish: no other operation may be open on it.";
+    } else if (table.oid != 0 && ((is_join_kind(open.kind) && open.join_relid == table.oid) ||
+                                  (is_join_kind(op.kind) && op.join_relid == table.oid))) {
+      why =
+          "The table is the join table of a join operation: join_to_column drops it at finish, "
+          "column_to_join at abort, so no other operation may be open on it.";
     } else if (op.kind == OpKind::RenameTable && open.kind == OpKind::RenameTable) {
       why = "A table has one rename_table at a time.";
     } else if ((op.kind == OpKind::RenameTable && changes_columns(open)) ||
